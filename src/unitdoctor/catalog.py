@@ -1,0 +1,263 @@
+"""One scan of the unit search path into an immutable snapshot.
+
+Every search directory is listed once with ``os.scandir`` (through ``rootfs``), together with its
+``*.wants``, ``*.requires``, ``*.upholds`` and ``*.d`` subdirectories. Every later question (which
+file wins for a name, which links name a unit, which drop-ins exist) is answered from the indexes
+built here; nothing rescans per unit, so answering for all units is linear in the number of entries.
+Two search directories that are the same directory (``/lib`` → ``usr/lib``) are read once.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import stat
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping, Optional
+
+from .lookup import LookupPaths, Scope, SearchDir
+from .rootfs import Listing, Root, errno_name
+
+#: Subdirectories of a search directory that the install logic and the manager read.
+LINK_DIR_SUFFIXES = (".wants", ".requires", ".upholds")
+DROPIN_DIR_SUFFIX = ".d"
+
+_BACKUP_SUFFIXES = frozenset((
+    "rpmnew", "rpmsave", "rpmorig", "dpkg-old", "dpkg-new", "dpkg-tmp", "dpkg-dist", "dpkg-bak",
+    "dpkg-backup", "dpkg-remove", "ucf-new", "ucf-old", "ucf-dist", "swp", "bak", "old", "new",
+))
+
+
+def hidden_or_backup(name: str) -> bool:
+    """``hidden_or_backup_file`` (path-util.c): names systemd's directory loops skip."""
+    if name.startswith(".") or name in ("lost+found", "aquota.user", "aquota.group") or name.endswith("~"):
+        return True
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot + 1:] in _BACKUP_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A directory entry in the search path (or in one of its subdirectories)."""
+
+    name: str
+    dir: SearchDir
+    parent: str  # root-relative directory that holds the entry
+    mode: int
+    size: int
+    mtime: float
+    target: Optional[str] = None  # symlink text as read
+
+    @property
+    def path(self) -> str:
+        return posixpath.join(self.parent, self.name)
+
+    @property
+    def is_symlink(self) -> bool:
+        return stat.S_ISLNK(self.mode)
+
+    @property
+    def is_reg(self) -> bool:
+        return stat.S_ISREG(self.mode)
+
+    @property
+    def is_dir(self) -> bool:
+        return stat.S_ISDIR(self.mode)
+
+    @property
+    def is_empty_or_chardev(self) -> bool:
+        return (self.is_reg and self.size <= 0) or stat.S_ISCHR(self.mode)
+
+    @property
+    def hidden(self) -> bool:
+        return hidden_or_backup(self.name)
+
+
+@dataclass(frozen=True)
+class SubDir:
+    """A ``NAME.wants``/``.requires``/``.upholds``/``.d`` directory of one search directory."""
+
+    name: str
+    dir: SearchDir
+    path: str
+    entries: dict[str, Entry]
+    via_symlink: bool  # the subdirectory itself is a symlink (install's find_symlinks skips those)
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class DirListing:
+    dir: SearchDir
+    entries: dict[str, Entry]
+    subdirs: dict[str, SubDir]
+    error: Optional[str] = None  # errno symbol when the directory exists but cannot be read
+
+
+@dataclass
+class Catalog:
+    """The scanned search path. Build with ``Catalog.scan(root, lookup)``."""
+
+    root: Root
+    lookup: LookupPaths
+    listings: tuple[DirListing, ...]
+    _first: Optional[dict[str, Entry]] = field(default=None, repr=False)
+    _by_name: Optional[dict[str, tuple[Entry, ...]]] = field(default=None, repr=False)
+    _link_names: Optional[dict[str, list[tuple[int, str, bool]]]] = field(default=None, repr=False)
+    _link_targets: Optional[dict[str, list[tuple[int, str]]]] = field(default=None, repr=False)
+
+    @classmethod
+    def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
+        cache: dict[str, DirListing] = {}
+        out = []
+        for sd in lookup.search_path:
+            try:
+                real = root.chase(sd.path)
+            except OSError as e:
+                out.append(DirListing(sd, {}, {}, None if e.errno in _MISSING else errno_name(e)))
+                continue
+            known = cache.get(real)
+            if known is not None:
+                out.append(_rebase(known, sd))
+                continue
+            listing = _scan_dir(root, sd, real)
+            cache[real] = listing
+            out.append(listing)
+        return cls(root=root, lookup=lookup, listings=tuple(out))
+
+    # -- names --------------------------------------------------------------------------------
+
+    def entries(self, name: str) -> tuple[Entry, ...]:
+        """Every entry called ``name`` in the search path, highest priority first."""
+        if self._by_name is None:
+            idx: dict[str, list[Entry]] = {}
+            for li in self.listings:
+                for n, e in li.entries.items():
+                    idx.setdefault(n, []).append(e)
+            self._by_name = {k: tuple(v) for k, v in idx.items()}
+        return self._by_name.get(name, ())
+
+    def first(self, name: str) -> Optional[Entry]:
+        found = self.entries(name)
+        return found[0] if found else None
+
+    def names(self) -> Iterator[str]:
+        """Every name present directly in a search directory, in no particular order."""
+        self.entries("")
+        assert self._by_name is not None
+        return iter(self._by_name)
+
+    def entry_at(self, path: str) -> Optional[Entry]:
+        """The entry at a root-relative path directly inside a search directory, if scanned."""
+        parent, name = posixpath.split(path)
+        for li in self.listings:
+            if li.dir.path == parent:
+                return li.entries.get(name)
+        return None
+
+    def listing_for(self, directory: str) -> Optional[DirListing]:
+        for li in self.listings:
+            if li.dir.path == directory:
+                return li
+        return None
+
+    def subdirs(self, name: str) -> tuple[SubDir, ...]:
+        """Every ``name`` subdirectory (``foo.service.d``, ``bar.target.wants``…), highest priority first."""
+        return tuple(li.subdirs[name] for li in self.listings if name in li.subdirs)
+
+    # -- link indexes for the install logic ---------------------------------------------------
+
+    def link_dir_hits(self, unit: str) -> list[tuple[int, str, bool]]:
+        """Symlinks in ``*.wants``/``*.requires`` dirs whose name is ``unit`` or an instance of it.
+
+        Returns (search dir index, link name, is_instance_of_unit) in search path order. Only real
+        directories count, as in install.c ``find_symlinks``.
+        """
+        if self._link_names is None:
+            from . import names
+
+            idx: dict[str, list[tuple[int, str, bool]]] = {}
+            for li in self.listings:
+                for sub in li.subdirs.values():
+                    if sub.via_symlink or not sub.name.endswith((".wants", ".requires")):
+                        continue
+                    for n, e in sub.entries.items():
+                        if not e.is_symlink:
+                            continue
+                        idx.setdefault(n, []).append((li.dir.index, n, False))
+                        if names.kind_of(n) is names.NameKind.INSTANCE:
+                            idx.setdefault(names.template_of(n), []).append((li.dir.index, n, True))
+            self._link_names = idx
+        return self._link_names.get(unit, [])
+
+    def alias_link_hits(self, unit: str) -> list[tuple[int, str]]:
+        """Symlinks directly in a search dir whose target's basename is ``unit``: (dir index, link name)."""
+        if self._link_targets is None:
+            idx: dict[str, list[tuple[int, str]]] = {}
+            for li in self.listings:
+                for n, e in li.entries.items():
+                    if e.is_symlink and e.target is not None and not hidden_or_backup(n):
+                        idx.setdefault(posixpath.basename(e.target.rstrip("/")) or e.target, []).append(
+                            (li.dir.index, n))
+            self._link_targets = idx
+        return self._link_targets.get(unit, [])
+
+
+_MISSING = (2, 20)  # ENOENT, ENOTDIR
+
+
+def _entry(li: Listing, sd: SearchDir, parent: str) -> Entry:
+    return Entry(li.name, sd, parent, li.mode, li.size, li.mtime, li.target)
+
+
+def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
+    try:
+        listed = root.scandir(real)
+    except OSError as e:
+        return DirListing(sd, {}, {}, None if e.errno in _MISSING else errno_name(e))
+    entries: dict[str, Entry] = {}
+    subdirs: dict[str, SubDir] = {}
+    for li in listed:
+        e = _entry(li, sd, sd.path)
+        entries[li.name] = e
+        if li.name.endswith(LINK_DIR_SUFFIXES) or li.name.endswith(DROPIN_DIR_SUFFIX):
+            if e.is_dir or e.is_symlink:
+                sub = _scan_subdir(root, sd, li.name, via_symlink=e.is_symlink)
+                if sub is not None:
+                    subdirs[li.name] = sub
+    return DirListing(sd, entries, subdirs)
+
+
+def _scan_subdir(root: Root, sd: SearchDir, name: str, *, via_symlink: bool) -> Optional[SubDir]:
+    path = posixpath.join(sd.path, name)
+    try:
+        listed = root.scandir(path)
+    except OSError as e:
+        if via_symlink and e.errno in _MISSING:
+            return None
+        return SubDir(name, sd, path, {}, via_symlink, errno_name(e))
+    return SubDir(name, sd, path, {li.name: _entry(li, sd, path) for li in listed}, via_symlink)
+
+
+def _rebase(known: DirListing, sd: SearchDir) -> DirListing:
+    """The listing of a directory already read under another search path name."""
+
+    def move(e: Entry, parent: str) -> Entry:
+        return Entry(e.name, sd, parent, e.mode, e.size, e.mtime, e.target)
+
+    entries = {n: move(e, sd.path) for n, e in known.entries.items()}
+    subdirs = {}
+    for n, s in known.subdirs.items():
+        p = posixpath.join(sd.path, n)
+        subdirs[n] = SubDir(n, sd, p, {k: move(e, p) for k, e in s.entries.items()}, s.via_symlink, s.error)
+    return DirListing(sd, entries, subdirs, known.error)
+
+
+def open_catalog(root_dir: Optional[str], scope: Scope, environ: Mapping[str, str]) -> Catalog:
+    """Build the lookup paths for ``scope`` and scan them under ``root_dir`` (None: the host).
+
+    Raises ``LookupError_`` for an impossible combination (``--user`` with ``--root``) and OSError
+    for a root that is missing or not a directory, as systemctl refuses them.
+    """
+    root = Root(root_dir or "/")
+    lookup = LookupPaths.for_scope(scope, environ=environ, rooted=not root.is_host,
+                                   cwd=environ.get("PWD", "/"))
+    return Catalog.scan(root, lookup)

@@ -1,0 +1,160 @@
+"""Command line: argparse → engine → renderer → exit status. No systemd rule lives here.
+
+Exit status: 0 fine (``states``: like ``is-enabled``), 1 a problem was found, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Optional, Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("states", "why")
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit status 2."""
+
+
+def _common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    d = argparse.SUPPRESS if suppress else None
+    p.add_argument("--root", metavar="DIR", default=d, help="operate on the unit files below DIR")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--user", dest="scope", action="store_const", const="user", default=d,
+                       help="the calling user's units (paths from HOME, XDG_* as systemd --user builds them)")
+    scope.add_argument("--global", dest="scope", action="store_const", const="global", default=d,
+                       help="units enabled for all users (/etc/systemd/user…)")
+    scope.add_argument("--system", dest="scope", action="store_const", const="system", default=d,
+                       help="system units (default)")
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                   help="print JSON (schema in schema/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unitdoctor",
+        description="Say why a systemd unit cannot start or be enabled, with evidence.",
+    )
+    parser.add_argument("--version", action="version", version=f"unitdoctor {__version__}")
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    st = sub.add_parser("states", help="unit-file states, like list-unit-files / is-enabled")
+    _common(st, suppress=True)
+    st.add_argument("units", nargs="*", metavar="UNIT")
+    why = sub.add_parser("why", help="why a unit cannot start or be enabled (the default command)")
+    _common(why, suppress=True)
+    why.add_argument("units", nargs="+", metavar="UNIT")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `unitdoctor UNIT…` means `unitdoctor why UNIT…`.
+    positional = [a for a in args_list if not a.startswith("-")]
+    if positional and positional[0] not in COMMANDS and _first_positional_is_unit(args_list):
+        idx = args_list.index(positional[0])
+        args_list.insert(idx, "why")
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "states":
+            return _states(args)
+        if args.command == "why":
+            return _why(args)
+    except UsageError as e:
+        print(f"unitdoctor: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    raise AssertionError(args.command)
+
+
+def _first_positional_is_unit(argv: list[str]) -> bool:
+    """Whether the first positional word is not the value of an option such as ``--root DIR``."""
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a == "--root":
+            skip = True
+            continue
+        if a.startswith("-"):
+            continue
+        return a not in COMMANDS
+    return False
+
+
+def _catalog(args: argparse.Namespace):
+    from .catalog import open_catalog
+    from .lookup import LookupError_, Scope
+
+    scope = Scope(args.scope or "system")
+    try:
+        return open_catalog(args.root, scope, dict(os.environ))
+    except LookupError_ as e:
+        raise UsageError(f"--{scope.value} cannot be used with --root: {e}") from None
+    except OSError as e:
+        raise UsageError(
+            f"Failed to initialize unit search paths for root directory {args.root}: {e.strerror}") from None
+
+
+def _mangle(units: Sequence[str]) -> list[str]:
+    from . import names
+
+    out = []
+    for u in units:
+        try:
+            mangled, notice = names.mangle(u)
+        except names.InvalidUnitName as e:
+            raise UsageError(str(e)) from None
+        if notice:
+            print(notice, file=sys.stderr)
+        out.append(mangled)
+    return out
+
+
+def _states(args: argparse.Namespace) -> int:
+    from . import install
+    from .preset import Presets
+    from .render import states as render
+
+    cat = _catalog(args)
+    if args.units:
+        results = [install.lookup_state(cat, u) for u in _mangle(args.units)]
+    else:
+        results = install.list_unit_files(cat)
+    presets_db = Presets.load(cat.root, cat.lookup.scope)
+    presets = {r.name: (presets_db.query(r.name) if render.preset_shown(r) else None) for r in results}
+    if args.json:
+        json.dump(render.to_json(results, presets), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif args.units:
+        for r in results:
+            if r.error is not None:
+                print(f"Failed to get unit file state for {r.name}: {r.error.message}", file=sys.stderr)
+            else:
+                print(r.state.value)
+    else:
+        render.table(results, presets, sys.stdout)
+    if not args.units:
+        return EXIT_OK if results else EXIT_PROBLEM
+    if any(r.error is not None for r in results):
+        return EXIT_PROBLEM
+    return EXIT_OK if any(r.state.is_enabled_rc0 for r in results) else EXIT_PROBLEM
+
+
+def _why(args: argparse.Namespace) -> int:
+    raise UsageError("why: not implemented yet")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

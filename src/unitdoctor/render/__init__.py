@@ -1,0 +1,1 @@
+"""Renderers: turn engine records into text, JSON or metrics. They compute nothing."""

@@ -1,0 +1,225 @@
+"""The only reads of a root directory: every path is resolved *inside* the root.
+
+A root is an untrusted tree (an image, a chroot, a broken host). Symlinks are resolved component by
+component: absolute targets are re-rooted and ``..`` never climbs above the root, as systemd's
+``chase_symlinks(…, root, …)`` does. Nothing outside the root is ever opened, not even through a
+symlinked search directory. Errors are ``OSError`` with the errno systemd would see; callers turn
+them into findings. This module knows nothing about units.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+import stat
+from dataclasses import dataclass
+from typing import Optional
+
+#: systemd follows at most this many symlinks while chasing one path (CHASE_SYMLINKS_MAX).
+CHASE_SYMLINKS_MAX = 32
+#: We read at most this much of one unit or drop-in file. systemd reads lines of up to 1 MiB each
+#: (LONG_LINE_MAX) and has no total limit; a larger file is reported rather than read.
+READ_MAX = 16 * 1024 * 1024
+
+
+def _err(code: int, path: str) -> OSError:
+    return OSError(code, os.strerror(code), path)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One directory entry as scanned: name, file type bits (``stat.S_IFMT``), size, mtime, link text."""
+
+    name: str
+    mode: int
+    size: int
+    mtime: float
+    target: Optional[str] = None
+
+    @property
+    def is_symlink(self) -> bool:
+        return stat.S_ISLNK(self.mode)
+
+    @property
+    def is_dir(self) -> bool:
+        return stat.S_ISDIR(self.mode)
+
+    @property
+    def is_reg(self) -> bool:
+        return stat.S_ISREG(self.mode)
+
+
+class Root:
+    """A directory tree seen as ``/``. ``Root("/")`` is the live host."""
+
+    def __init__(self, path: str = "/") -> None:
+        real = os.path.realpath(path)
+        if not os.path.isdir(real):
+            code = errno.ENOENT if not os.path.exists(real) else errno.ENOTDIR
+            raise _err(code, path)
+        self.path = real
+        self.given = path
+        self.is_host = real == "/"
+        self._dirs: dict[str, str] = {"/": "/"}
+
+    def host(self, path: str) -> str:
+        """The host path of a root-relative path that is already resolved."""
+        return path if self.is_host else self.path + path if path != "/" else self.path
+
+    def display(self, path: str) -> str:
+        """A path as the user passed the root: ``ROOT/etc/…`` for ``--root``, plain for the host."""
+        return path if self.is_host else self.given.rstrip("/") + path
+
+    # -- resolution ---------------------------------------------------------------------------
+
+    def chase(self, path: str, *, follow_last: bool = True, missing_ok: bool = False) -> str:
+        """Return the root-relative real path of ``path``, following symlinks inside the root.
+
+        With ``missing_ok`` the trailing missing components are kept as they are (CHASE_NONEXISTENT).
+        Raises OSError (ENOENT, ENOTDIR, ELOOP, EACCES…).
+        """
+        todo = [c for c in path.split("/") if c and c != "."]
+        todo.reverse()
+        done = "/"
+        hops = 0
+        while todo:
+            comp = todo.pop()
+            if comp == "..":
+                done = posixpath.dirname(done) if done != "/" else "/"
+                continue
+            cand = posixpath.join(done, comp)
+            last = not todo
+            cached = self._dirs.get(cand)
+            if cached is not None and not last:
+                done = cached
+                continue
+            try:
+                st = os.lstat(self.host(cand))
+            except OSError as e:
+                if missing_ok and e.errno == errno.ENOENT:
+                    rest = [comp, *reversed(todo)]
+                    return posixpath.normpath(posixpath.join(done, *[c for c in rest if c != ".."]))
+                raise _err(e.errno or errno.EIO, cand) from None
+            if stat.S_ISLNK(st.st_mode) and (follow_last or not last):
+                hops += 1
+                if hops > CHASE_SYMLINKS_MAX:
+                    raise _err(errno.ELOOP, path)
+                target = os.readlink(self.host(cand))
+                parts = [c for c in target.split("/") if c and c != "."]
+                todo.extend(reversed(parts))
+                if target.startswith("/"):
+                    done = "/"
+                continue
+            if not last and not stat.S_ISDIR(st.st_mode):
+                raise _err(errno.ENOTDIR, cand)
+            if stat.S_ISDIR(st.st_mode):
+                self._dirs[cand] = cand
+            done = cand
+        return done
+
+    def lstat(self, path: str) -> os.stat_result:
+        """lstat of the last component; the directories above it are chased inside the root."""
+        parent, name = posixpath.split(path)
+        real_parent = self.chase(parent)
+        try:
+            return os.lstat(self.host(posixpath.join(real_parent, name)))
+        except OSError as e:
+            raise _err(e.errno or errno.EIO, path) from None
+
+    def stat(self, path: str) -> os.stat_result:
+        real = self.chase(path)
+        try:
+            return os.stat(self.host(real))
+        except OSError as e:
+            raise _err(e.errno or errno.EIO, path) from None
+
+    def readlink(self, path: str) -> str:
+        parent, name = posixpath.split(path)
+        try:
+            return os.readlink(self.host(posixpath.join(self.chase(parent), name)))
+        except OSError as e:
+            raise _err(e.errno or errno.EIO, path) from None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def scandir(self, path: str) -> list[Listing]:
+        """List a directory (chased inside the root): every entry with its type, size and link text."""
+        real = self.chase(path)
+        out = []
+        try:
+            it = os.scandir(self.host(real))
+        except OSError as e:
+            raise _err(e.errno or errno.EIO, path) from None
+        with it:
+            for de in it:
+                try:
+                    st = de.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                target = None
+                if stat.S_ISLNK(st.st_mode):
+                    try:
+                        target = os.readlink(de.path)
+                    except OSError:
+                        target = None
+                out.append(Listing(de.name, stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime, target))
+        return out
+
+    def read(self, path: str, limit: int = READ_MAX) -> bytes:
+        """Read a regular file (chased inside the root) without blocking on FIFOs or devices.
+
+        Raises OSError: EISDIR for a directory, ENOTTY for other non-regular files, EFBIG past ``limit``.
+        """
+        real = self.chase(path)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(
+            os, "O_NOCTTY", 0)
+        try:
+            fd = os.open(self.host(real), flags)
+        except OSError as e:
+            raise _err(e.errno or errno.EIO, path) from None
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise _err(errno.EISDIR, path)
+            if not stat.S_ISREG(st.st_mode):
+                raise _err(errno.ENOTTY, path)
+            if st.st_size > limit:
+                raise _err(errno.EFBIG, path)
+            chunks = []
+            total = 0
+            while True:
+                try:
+                    b = os.read(fd, 1 << 20)
+                except OSError as e:
+                    raise _err(e.errno or errno.EIO, path) from None
+                if not b:
+                    break
+                total += len(b)
+                if total > limit:
+                    raise _err(errno.EFBIG, path)
+                chunks.append(b)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
+    def is_null_or_empty(self, path: str) -> bool:
+        """``null_or_empty_path_with_root``: ``/dev/null`` literally, or resolves to an empty file or char device.
+
+        Raises OSError for other failures (ENOENT for a dangling target, ELOOP…).
+        """
+        if posixpath.normpath(path) == "/dev/null":
+            return True
+        st = self.stat(path)
+        return (stat.S_ISREG(st.st_mode) and st.st_size <= 0) or stat.S_ISCHR(st.st_mode)
+
+
+def errno_name(e: OSError) -> str:
+    """The errno symbol of an OSError (``ENOENT``), as systemctl names it."""
+    return errno.errorcode.get(e.errno or 0, "EIO")
+
+
+def normalize_link(directory: str, target: str) -> str:
+    """A symlink target made absolute against its directory and normalised, without following links."""
+    p = posixpath.normpath(posixpath.join(directory, target))
+    return "/" + p.lstrip("/") if p.startswith("//") else p
