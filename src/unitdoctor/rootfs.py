@@ -210,7 +210,13 @@ class Root:
         """
         if posixpath.normpath(path) == "/dev/null":
             return True
-        st = self.stat(path)
+        real = self.chase(path, missing_ok=True)
+        if real == "/dev/null":
+            return True
+        try:
+            st = os.stat(self.host(real))
+        except OSError as e:
+            raise _err(e.errno or errno.EIO, path) from None
         return (stat.S_ISREG(st.st_mode) and st.st_size <= 0) or stat.S_ISCHR(st.st_mode)
 
 

@@ -1,0 +1,700 @@
+"""What the service manager would load: load state, names, fragment, drop-ins and dependency edges.
+
+Models the manager's code path of systemd 252, which differs from the install logic at the edges
+(fact sheet §5.6): ``unit_file_build_name_map`` and ``unit_file_find_fragment`` (unit-file.c),
+``unit_load_fragment`` (load-fragment.c), ``unit_load`` (unit.c), drop-in collection (dropin.c) and
+the ``*_verify`` checks that turn a unit into ``bad-setting``. Every dependency edge keeps the file
+and line, or the link, it comes from.
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+from dataclasses import dataclass, field
+from typing import Optional
+
+from . import names, specifiers, unitfile
+from .catalog import Catalog, Entry, hidden_or_backup
+from .directives_data import DIRECTIVES
+from .lookup import Scope
+from .origin import Origin
+from .rootfs import normalize_link
+
+#: unit-file.c FOLLOW_MAX for alias chains in the name map.
+ALIAS_FOLLOW_MAX = 8
+
+#: Sections each unit type parses (UNIT_VTABLE(u)->sections).
+TYPE_SECTIONS = {
+    t: ("Unit", t.capitalize() if t != "automount" else "Automount", "Install")
+    for t in ("service", "socket", "mount", "automount", "swap", "timer", "path", "slice", "scope")
+}
+TYPE_SECTIONS["target"] = ("Unit", "Install")
+TYPE_SECTIONS["device"] = ("Unit", "Install")
+
+#: Types that fail with not-found without a fragment (unit_load_fragment_and_dropin vs _optional).
+NEEDS_FRAGMENT = frozenset(("service", "socket", "target", "timer", "path", "automount", "mount", "swap"))
+#: Units the manager never lets be masked.
+PERPETUAL = frozenset(("-.slice", "init.scope", "-.mount"))
+
+
+class LoadState(str, enum.Enum):
+    """``UnitLoadState`` with systemd's strings."""
+
+    STUB = "stub"
+    LOADED = "loaded"
+    NOT_FOUND = "not-found"
+    BAD_SETTING = "bad-setting"
+    ERROR = "error"
+    MERGED = "merged"
+    MASKED = "masked"
+
+
+class Dep(str, enum.Enum):
+    """Dependency settings, as written in unit files."""
+
+    REQUIRES = "Requires"
+    REQUISITE = "Requisite"
+    WANTS = "Wants"
+    BINDS_TO = "BindsTo"
+    UPHOLDS = "Upholds"
+    PART_OF = "PartOf"
+    CONFLICTS = "Conflicts"
+    BEFORE = "Before"
+    AFTER = "After"
+    ON_FAILURE = "OnFailure"
+    ON_SUCCESS = "OnSuccess"
+    PROPAGATES_RELOAD_TO = "PropagatesReloadTo"
+    RELOAD_PROPAGATED_FROM = "ReloadPropagatedFrom"
+    PROPAGATES_STOP_TO = "PropagatesStopTo"
+    STOP_PROPAGATED_FROM = "StopPropagatedFrom"
+    JOINS_NAMESPACE_OF = "JoinsNamespaceOf"
+    TRIGGERS = "Triggers"
+    SLICE = "Slice"
+
+
+#: Alternative spellings the parser accepts for the same dependency.
+DEP_ALIASES = {"BindTo": Dep.BINDS_TO, "PropagateReloadTo": Dep.PROPAGATES_RELOAD_TO,
+               "PropagateReloadFrom": Dep.RELOAD_PROPAGATED_FROM}
+_DEP_KEYS = {d.value: d for d in Dep if d not in (Dep.TRIGGERS, Dep.SLICE)}
+_DEP_KEYS.update(DEP_ALIASES)
+#: Link directories and the dependency each creates (load-dropin.c).
+LINK_DIRS = {".wants": Dep.WANTS, ".requires": Dep.REQUIRES, ".upholds": Dep.UPHOLDS}
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One edge: ``source`` depends on ``target`` through ``kind``, declared at ``origin``."""
+
+    kind: Dep
+    source: str
+    target: str
+    origin: Origin
+    via: str  # "fragment" | "drop-in" | "link" | "default" | "implicit"
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """A unit's load failure as D-Bus ``LoadError`` would say it."""
+
+    errno: str
+    bus_error: str
+    message: str
+    origin: Optional[Origin] = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as the manager would hold it after loading."""
+
+    name: str  # the name that was asked for
+    id: str  # the unit it ends up as (after merging an alias)
+    names: tuple[str, ...]
+    load_state: LoadState
+    load_error: Optional[LoadError]
+    fragment: Optional[str]
+    dropins: tuple[unitfile.DropIn, ...]
+    assignments: tuple[unitfile.Assignment, ...]
+    diagnostics: tuple[unitfile.Diagnostic, ...]
+    dependencies: tuple[Dependency, ...]
+    fragment_entry: Optional[Entry] = field(default=None, compare=False)
+
+    def settings(self, section: str, key: str) -> tuple[unitfile.Assignment, ...]:
+        return tuple(a for a in self.assignments if a.section == section and a.key == key)
+
+    def last(self, section: str, key: str) -> Optional[unitfile.Assignment]:
+        s = self.settings(section, key)
+        return s[-1] if s else None
+
+    @property
+    def type(self) -> str:
+        return self.id.rsplit(".", 1)[-1]
+
+
+def load_error_for(state: LoadState, unit_id: str, errno: str = "", origin: Optional[Origin] = None,
+                   ) -> Optional[LoadError]:
+    """The LoadError the manager reports for a load state (dbus-unit.c ``bus_unit_validate_load_state``)."""
+    if state is LoadState.MASKED:
+        return LoadError("ERFKILL", "org.freedesktop.systemd1.UnitMasked", f"Unit {unit_id} is masked.", origin)
+    if state is LoadState.NOT_FOUND:
+        return LoadError(errno or "ENOENT", "org.freedesktop.systemd1.NoSuchUnit",
+                         f"Unit {unit_id} not found.", origin)
+    if state is LoadState.BAD_SETTING:
+        return LoadError("ENOEXEC", "org.freedesktop.systemd1.BadUnitSetting",
+                         f"Unit {unit_id} has a bad unit file setting.", origin)
+    if state is LoadState.ERROR:
+        import errno as _e
+        import os
+
+        text = os.strerror(getattr(_e, errno, 0)) if errno else "Unknown error"
+        return LoadError(errno, f"System.Error.{errno}",
+                         f"Unit {unit_id} failed to load properly, please adjust/correct and reload "
+                         f"service manager: {text}", origin)
+    return None
+
+
+# -- the name map ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameMap:
+    """``unit_file_build_name_map``: name → fragment path (absolute) or alias target name."""
+
+    ids: dict[str, str]
+    aliases: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def build(cls, cat: Catalog) -> NameMap:
+        from .install import _Fail, resolve_symlink
+
+        ids: dict[str, str] = {}
+        for li in cat.listings:
+            for n, e in li.entries.items():
+                if n in ids or not (e.is_reg or e.is_symlink) or not names.is_valid(n):
+                    continue
+                if e.is_reg:
+                    ids[n] = e.path
+                    continue
+                try:
+                    target, linked = resolve_symlink(cat, e.path, e.target)
+                except _Fail:
+                    continue  # invalid and self-aliases are ignored; a lower entry may win
+                if linked:
+                    # A link out of the search path (or a mask): the link itself is the fragment,
+                    # unless it points at a directory.
+                    try:
+                        st = cat.root.stat(target) if target != "/dev/null" else None
+                    except OSError:
+                        st = None
+                    import stat as _stat
+
+                    if st is not None and _stat.S_ISDIR(st.st_mode):
+                        continue
+                    ids[n] = e.path
+                else:
+                    ids[n] = posixpath.basename(target)
+        alias_lists: dict[str, list[str]] = {}
+        tmp = cls(ids, {})
+        for src in ids:
+            dst = tmp.fragment_of(src)
+            if dst is None:
+                continue
+            if cat.root.is_host and _is_null(cat, dst):
+                continue
+            if not cat.root.is_host and _is_null(cat, dst):
+                continue
+            base = posixpath.basename(dst)
+            if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(src) is names.NameKind.INSTANCE:
+                base = names.with_instance(base, names.instance_of(src) or "")
+            alias_lists.setdefault(base, []).append(src)
+        return cls(ids, {k: tuple(v) for k, v in alias_lists.items()})
+
+    def fragment_of(self, name: str) -> Optional[str]:
+        """``unit_ids_map_get``: follow aliases to an absolute path; an instance hop may use its template."""
+        cur: Optional[str] = None
+        for _ in range(ALIAS_FOLLOW_MAX):
+            t = self.ids.get(cur or name)
+            if t is None:
+                if cur is None:
+                    return None
+                if names.kind_of(cur) is not names.NameKind.INSTANCE:
+                    return None
+                t = self.ids.get(names.template_of(cur))
+                if t is None:
+                    return None
+            if t.startswith("/"):
+                return t
+            cur = t
+        return None
+
+    def find_fragment(self, name: str) -> tuple[Optional[str], tuple[str, ...]]:
+        """``unit_file_find_fragment``: the fragment for ``name`` and the set of its names."""
+        kind = names.kind_of(name)
+        instance = names.instance_of(name) if kind is names.NameKind.INSTANCE else None
+        found: list[str] = []
+        self._add_names(found, name, None, kind, instance, name)
+        fragment = self.fragment_of(name)
+        if fragment is None and kind is names.NameKind.INSTANCE:
+            fragment = self.fragment_of(names.template_of(name))
+        if fragment is not None:
+            base = posixpath.basename(fragment)
+            if base != name:
+                self._add_names(found, name, base, kind, instance, base)
+        return fragment, tuple(found)
+
+    def _add_names(self, out: list[str], unit: str, fragment_base: Optional[str],
+                   kind: Optional[names.NameKind], instance: Optional[str], name: str) -> None:
+        def add(n: str) -> None:
+            if n not in out:
+                out.append(n)
+
+        if kind is not names.NameKind.TEMPLATE:
+            add(name)
+        for alias in self.aliases.get(name, ()):
+            if kind is names.NameKind.INSTANCE and names.kind_of(alias) is names.NameKind.TEMPLATE:
+                inst = names.with_instance(alias, instance or "")
+                frag = self.fragment_of(inst)
+                if frag is not None and fragment_base and posixpath.basename(frag) != fragment_base:
+                    continue
+                add(inst)
+            else:
+                add(alias)
+
+
+def _is_null(cat: Catalog, path: str) -> bool:
+    try:
+        return cat.root.is_null_or_empty(path)
+    except OSError:
+        return False
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+
+class Manager:
+    """Loads units from a catalog as the manager would, caching each unit by name."""
+
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
+        self.scope = cat.lookup.scope
+        self.namemap = NameMap.build(cat)
+        self._units: dict[str, Unit] = {}
+
+    def load(self, name: str) -> Unit:
+        u = self._units.get(name)
+        if u is None:
+            u = self._units[name] = self._load(name)
+        return u
+
+    # The order of this function is the order of unit_load_fragment(), then unit_load().
+    def _load(self, name: str) -> Unit:
+        utype = name.rsplit(".", 1)[-1]
+        fragment, unit_names = self.namemap.find_fragment(name)
+        unit_id = name
+        if fragment is not None:
+            base = posixpath.basename(fragment)
+            if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(name) is names.NameKind.INSTANCE:
+                base = names.with_instance(base, names.instance_of(name) or "")
+            if names.is_valid(base) and base.rsplit(".", 1)[-1] == utype:
+                unit_id = base
+        diags: list[unitfile.Diagnostic] = []
+        assignments: list[unitfile.Assignment] = []
+        fentry = self.cat.entry_at(fragment) if fragment else None
+        forigin = Origin(fragment, None, _layer(self.cat, fragment)) if fragment else None
+
+        def result(state: LoadState, errno: str = "", origin: Optional[Origin] = None,
+                   dropins: tuple = (), deps: tuple = ()) -> Unit:
+            return Unit(name, unit_id, unit_names or (name,), state, load_error_for(state, unit_id, errno, origin),
+                        fragment, dropins, tuple(assignments), tuple(diags), deps, fentry)
+
+        # No fragment: not-found for types that need one; device, slice, scope load without.
+        if fragment is None:
+            if utype in NEEDS_FRAGMENT:
+                return result(LoadState.NOT_FOUND)
+            return self._finish(name, unit_id, unit_names, None, None, assignments, diags, result)
+        # Open the fragment following links inside the root; an empty file or char device is a mask.
+        try:
+            masked = self.cat.root.is_null_or_empty(fragment)
+        except OSError as e:
+            import errno as _e
+
+            if e.errno == _e.ENOENT:
+                return result(LoadState.NOT_FOUND, "ENOENT", forigin)
+            return result(LoadState.ERROR, _errname(e), forigin)
+        if masked:
+            if unit_id in PERPETUAL:
+                return result(LoadState.LOADED)
+            # 252 still collects drop-ins of a masked unit (fact sheet §4.4).
+            return result(LoadState.MASKED, "", forigin, dropins=self._dropins(unit_id, unit_names))
+        try:
+            data = self.cat.root.read(fragment)
+        except OSError as e:
+            return result(LoadState.ERROR, _errname(e), forigin)
+        sections = TYPE_SECTIONS.get(utype, ("Unit",))
+        parsed = unitfile.parse(data, fragment, layer=forigin.layer if forigin else None, sections=sections)
+        diags.extend(parsed.diagnostics)
+        assignments.extend(parsed.assignments)
+        if parsed.error:
+            return result(LoadState.ERROR, parsed.error, forigin)
+        return self._finish(name, unit_id, unit_names, fragment, forigin, assignments, diags, result)
+
+    def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
+        utype = unit_id.rsplit(".", 1)[-1]
+        dropins = self._dropins(unit_id, unit_names)
+        sections = TYPE_SECTIONS.get(utype, ("Unit",))
+        for d in dropins:
+            if d.masked:
+                continue
+            try:
+                data = self.cat.root.read(d.path)
+            except OSError as e:
+                return result(LoadState.ERROR, _errname(e), Origin(d.path), dropins=dropins)
+            p = unitfile.parse(data, d.path, layer=d.layer, sections=sections)
+            diags.extend(p.diagnostics)
+            assignments.extend(p.assignments)
+            if p.error:
+                return result(LoadState.ERROR, p.error, Origin(d.path), dropins=dropins)
+        diags.extend(_unknown_keys(assignments, unit_id))
+        deps = self._dependencies(unit_id, unit_names, assignments, diags)
+        bad = verify(unit_id, assignments, diags)
+        if bad is not None:
+            return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
+        return result(LoadState.LOADED, dropins=dropins, deps=tuple(deps))
+
+    # -- drop-ins and links ------------------------------------------------------------------
+
+    def dropin_dir_names(self, unit_id: str, unit_names: tuple[str, ...], suffix: str) -> list[str]:
+        """Directory names in collection order for one search dir (§5.5), type dir excluded."""
+        out: list[str] = []
+        for n in [unit_id] + [x for x in unit_names if x != unit_id]:
+            for cand in _name_dirs(n):
+                d = cand + suffix
+                if d not in out:
+                    out.append(d)
+        return out
+
+    def _dropins(self, unit_id: str, unit_names: tuple[str, ...]) -> tuple[unitfile.DropIn, ...]:
+        cands: list[unitfile.DropIn] = []
+        dir_names = self.dropin_dir_names(unit_id, unit_names, ".d")
+        utype = unit_id.rsplit(".", 1)[-1]
+        for li in self.cat.listings:
+            for dn in dir_names:
+                sub = li.subdirs.get(dn)
+                if sub is not None:
+                    cands.extend(_conf_files(self.cat, sub))
+        for li in self.cat.listings:
+            sub = li.subdirs.get(utype + ".d")
+            if sub is not None:
+                cands.extend(_conf_files(self.cat, sub))
+        return unitfile.merge_dropins(cands)
+
+    def _link_deps(self, unit_id: str, unit_names: tuple[str, ...], diags: list) -> list[Dependency]:
+        deps = []
+        for suffix, kind in LINK_DIRS.items():
+            seen: set[str] = set()
+            for dn in self.dropin_dir_names(unit_id, unit_names, suffix):
+                for li in self.cat.listings:
+                    sub = li.subdirs.get(dn)
+                    if sub is None:
+                        continue
+                    for n, e in sorted(sub.entries.items()):
+                        if hidden_or_backup(n) or n in seen:
+                            continue
+                        if not names.is_valid(n):
+                            continue
+                        seen.add(n)
+                        if not e.is_symlink:
+                            diags.append(unitfile.Diagnostic(
+                                "warning", f"{kind.value} dependency dropin {e.path} is not a symlink, ignoring.",
+                                Origin(e.path)))
+                            continue
+                        if _is_null(self.cat, normalize_link(e.parent, e.target or "")):
+                            diags.append(unitfile.Diagnostic(
+                                "info", f"{kind.value} dependency on {n} is masked by {e.path}, ignoring.",
+                                Origin(e.path)))
+                            continue
+                        target = n
+                        if names.kind_of(n) is names.NameKind.TEMPLATE and names.kind_of(unit_id) is names.NameKind.INSTANCE:
+                            target = names.with_instance(n, names.instance_of(unit_id) or "")
+                        deps.append(Dependency(kind, unit_id, target, Origin(e.path, None, li.dir.role.value),
+                                               "link"))
+        return deps
+
+    def _dependencies(self, unit_id: str, unit_names: tuple[str, ...], assignments: list, diags: list,
+                      ) -> list[Dependency]:
+        deps: list[Dependency] = []
+        utype = unit_id.rsplit(".", 1)[-1]
+        for a in assignments:
+            if a.section != "Unit" or a.key not in _DEP_KEYS:
+                continue
+            kind = _DEP_KEYS[a.key]
+            via = "fragment" if posixpath.basename(posixpath.dirname(a.origin.path)) != "" and not a.origin.path.endswith(".conf") else "drop-in"
+            for word in _words(a.value):
+                bad = specifiers.unknown_specifiers(word)
+                if bad:
+                    diags.append(unitfile.Diagnostic(
+                        "warning", f"Failed to resolve unit specifiers in {word}, ignoring: Invalid slot", a.origin))
+                    continue
+                target = _expand_name_specifiers(unit_id, word)
+                if target is None or not names.is_valid(target, names.NameKind.PLAIN | names.NameKind.INSTANCE):
+                    diags.append(unitfile.Diagnostic(
+                        "warning", f"Failed to add dependency on {target or word}, ignoring: Invalid argument",
+                        a.origin))
+                    continue
+                deps.append(Dependency(kind, unit_id, target, a.origin, via))
+        deps.extend(self._link_deps(unit_id, unit_names, diags))
+        deps.extend(self._implicit(unit_id, utype, assignments))
+        return deps
+
+    def _implicit(self, unit_id: str, utype: str, assignments: list) -> list[Dependency]:
+        """Dependencies systemd adds by itself: triggers, slices, default dependencies."""
+        out = []
+
+        def last(section: str, key: str) -> Optional[unitfile.Assignment]:
+            for a in reversed(assignments):
+                if a.section == section and a.key == key:
+                    return a
+            return None
+
+        implicit = Origin(f"(implicit: {unit_id})")
+        if utype == "socket":
+            accept = last("Socket", "Accept")
+            svc = last("Socket", "Service")
+            if not (accept and _parse_bool(accept.value)):
+                if svc and svc.value:
+                    out.append(Dependency(Dep.TRIGGERS, unit_id, svc.value, svc.origin, "fragment"))
+                else:
+                    out.append(Dependency(Dep.TRIGGERS, unit_id, _swap_suffix(unit_id, "service"), implicit,
+                                          "implicit"))
+        elif utype in ("timer", "path"):
+            u = last(utype.capitalize(), "Unit")
+            if u and u.value:
+                out.append(Dependency(Dep.TRIGGERS, unit_id, u.value, u.origin, "fragment"))
+            else:
+                out.append(Dependency(Dep.TRIGGERS, unit_id, _swap_suffix(unit_id, "service"), implicit,
+                                      "implicit"))
+        if utype in ("service", "socket", "mount", "swap", "scope", "slice") and unit_id != "-.slice":
+            sl = last(utype.capitalize(), "Slice")
+            if sl and sl.value:
+                out.append(Dependency(Dep.SLICE, unit_id, sl.value, sl.origin, "fragment"))
+            elif utype == "slice":
+                parent = _parent_slice(unit_id)
+                out.append(Dependency(Dep.SLICE, unit_id, parent, implicit, "implicit"))
+            elif utype in ("service", "scope") or self.scope is Scope.SYSTEM:
+                default = "system.slice" if self.scope is Scope.SYSTEM else "app.slice"
+                out.append(Dependency(Dep.SLICE, unit_id, default, implicit, "implicit"))
+        dd = last("Unit", "DefaultDependencies")
+        if self.scope is Scope.SYSTEM and (dd is None or _parse_bool(dd.value) is not False):
+            if utype in ("service", "socket", "timer", "path"):
+                out.append(Dependency(Dep.REQUIRES, unit_id, "sysinit.target",
+                                      Origin(f"(default dependencies of {unit_id})"), "default"))
+        return out
+
+
+def _parent_slice(name: str) -> str:
+    prefix = name[: -len(".slice")]
+    if prefix == "-" or "-" not in prefix:
+        return "-.slice"
+    return prefix.rsplit("-", 1)[0] + ".slice"
+
+
+def _swap_suffix(name: str, new: str) -> str:
+    return name.rsplit(".", 1)[0] + "." + new
+
+
+def _parse_bool(v: str) -> Optional[bool]:
+    v = v.strip().lower()
+    if v in ("1", "yes", "y", "true", "t", "on"):
+        return True
+    if v in ("0", "no", "n", "false", "f", "off"):
+        return False
+    return None
+
+
+def _words(value: str) -> list[str]:
+    from .install import _unquote_words
+
+    return _unquote_words(value)
+
+
+def _expand_name_specifiers(unit_id: str, word: str) -> Optional[str]:
+    if "%" not in word:
+        return word
+    vals = specifiers.name_values(unit_id)
+    out = []
+    i = 0
+    while i < len(word):
+        c = word[i]
+        if c == "%" and i + 1 < len(word):
+            s = word[i + 1]
+            if s == "%":
+                out.append("%")
+            elif s in vals:
+                out.append(vals[s])
+            elif s == "I":
+                out.append(names.unescape(vals["i"]))
+            elif s == "P":
+                out.append(names.unescape(vals["p"]))
+            else:
+                return None  # host-dependent specifier: not predicted
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _name_dirs(name: str) -> list[str]:
+    """For one name: NAME, its template, then dash prefixes (with template forms), per §5.5."""
+    out = [name]
+    kind = names.kind_of(name)
+    if kind is names.NameKind.INSTANCE:
+        out.append(names.template_of(name))
+    for p in names.dropin_prefixes(name):
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
+    out = []
+    for n, e in sorted(sub.entries.items()):
+        if hidden_or_backup(n) or not n.endswith(".conf"):
+            continue
+        masked = (_is_null(cat, normalize_link(e.parent, e.target or "")) if e.is_symlink
+                  else e.is_empty_or_chardev)
+        out.append(unitfile.DropIn(n, e.path, masked, sub.dir.role.value))
+    return out
+
+
+def _layer(cat: Catalog, path: Optional[str]) -> Optional[str]:
+    if not path:
+        return None
+    d = cat.lookup.dir_of(path)
+    return d.layer if d else None
+
+
+def _errname(e: OSError) -> str:
+    from .rootfs import errno_name
+
+    return errno_name(e)
+
+
+def _unknown_keys(assignments: list, unit_id: str) -> list[unitfile.Diagnostic]:
+    out = []
+    for a in assignments:
+        known = DIRECTIVES.get(a.section)
+        if known is None or a.key in known or a.key.startswith("X-"):
+            continue
+        out.append(unitfile.Diagnostic(
+            "warning", f"Unknown key '{a.key}' in section [{a.section}], ignoring.", a.origin))
+    return out
+
+
+# -- verification: settings that make a unit bad-setting ------------------------------------------
+
+_EXEC_KEYS = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop",
+              "ExecStopPost")
+
+
+def _exec_lists(assignments: list, diags: list) -> tuple[dict[str, list[unitfile.Assignment]], Optional[Origin]]:
+    """Apply ``config_parse_exec`` to the Exec*= settings; return commands per key or the fatal origin."""
+    cmds: dict[str, list[unitfile.Assignment]] = {k: [] for k in _EXEC_KEYS}
+    for a in assignments:
+        if a.section != "Service" or a.key not in cmds:
+            continue
+        if not a.value.strip():
+            cmds[a.key] = []
+            continue
+        first = a.value.split()[0] if a.value.split() else ""
+        ignore = False
+        f = first
+        while f and f[0] in "-@:+!":
+            if f[0] == "-":
+                ignore = True
+            f = f[1:]
+        if specifiers.unknown_specifiers(a.value):
+            diags.append(unitfile.Diagnostic(
+                "warning" if ignore else "error",
+                f"Failed to resolve unit specifiers in '{f}'{', ignoring' if ignore else ''}: Invalid slot",
+                a.origin))
+            if ignore:
+                continue
+            return cmds, a.origin
+        if not f or f.endswith("/") or not (f.startswith("/") or "/" not in f):
+            diags.append(unitfile.Diagnostic(
+                "warning" if ignore else "error",
+                f"Neither a valid executable name nor an absolute path{', ignoring' if ignore else ''}: {f}",
+                a.origin))
+            if ignore:
+                continue
+            return cmds, a.origin
+        cmds[a.key].append(a)
+    return cmds, None
+
+
+def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
+    """The origin of a fatal setting (ENOEXEC → bad-setting), or None.
+
+    service_verify(), socket_verify(), timer_verify(), path_verify() (v252), in their order.
+    """
+    utype = unit_id.rsplit(".", 1)[-1]
+    frag = Origin(unit_id)
+
+    def last(section: str, key: str) -> Optional[unitfile.Assignment]:
+        for a in reversed(assignments):
+            if a.section == section and a.key == key:
+                return a
+        return None
+
+    def fatal(msg: str, origin: Optional[Origin] = None) -> Origin:
+        o = origin or frag
+        diags.append(unitfile.Diagnostic("error", msg, o))
+        return o
+
+    if utype == "service":
+        cmds, bad = _exec_lists(assignments, diags)
+        if bad is not None:
+            return bad
+        start, stop = cmds["ExecStart"], cmds["ExecStop"]
+        success = last("Unit", "SuccessAction")
+        has_success = success is not None and success.value not in ("", "none")
+        t = last("Service", "Type")
+        stype = t.value if t and t.value in ("simple", "exec", "forking", "oneshot", "dbus", "notify",
+                                              "notify-reload", "idle") else None
+        if stype is None:
+            stype = "dbus" if last("Service", "BusName") else ("simple" if start else "oneshot")
+        rae = last("Service", "RemainAfterExit")
+        remain = bool(rae and _parse_bool(rae.value))
+        if not start and not stop and not has_success:
+            return fatal("Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.")
+        if stype != "oneshot" and not start:
+            return fatal("Service has no ExecStart= setting, which is only allowed for Type=oneshot services. "
+                         "Refusing.")
+        if not remain and not start and not has_success:
+            return fatal("Service has no ExecStart= and no SuccessAction= settings and does not have "
+                         "RemainAfterExit=yes set. Refusing.")
+        if stype != "oneshot" and len(start) > 1:
+            return fatal("Service has more than one ExecStart= setting, which is only allowed for Type=oneshot "
+                         "services. Refusing.", start[1].origin)
+        if stype == "dbus" and not last("Service", "BusName"):
+            return fatal("Service is of type D-Bus but no D-Bus service name has been specified. Refusing.")
+    elif utype == "socket":
+        listens = [a for a in assignments if a.section == "Socket" and a.key.startswith("Listen") and a.value]
+        if not listens:
+            return fatal("Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.")
+        accept = last("Socket", "Accept")
+        svc = last("Socket", "Service")
+        if accept and _parse_bool(accept.value) and svc and svc.value:
+            return fatal("Explicit service configuration for accepting socket units not supported. Refusing.",
+                         svc.origin)
+    elif utype == "timer":
+        keys = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec",
+                "OnCalendar", "OnClockChange", "OnTimezoneChange")
+        if not any(a.section == "Timer" and a.key in keys and a.value for a in assignments):
+            return fatal("Timer unit lacks value setting. Refusing.")
+    elif utype == "path":
+        keys = ("PathExists", "PathExistsGlob", "PathChanged", "PathModified", "DirectoryNotEmpty")
+        if not any(a.section == "Path" and a.key in keys and a.value for a in assignments):
+            return fatal("Path unit lacks path setting. Refusing.")
+    return None

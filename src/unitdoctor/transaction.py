@@ -1,0 +1,268 @@
+"""Would ``systemctl start UNIT`` succeed? A model of the job transaction (transaction.c, v252).
+
+Fact sheet §4.3. A start job pulls in start jobs for Requires=/BindsTo= (their failure fails the
+anchor), verify jobs for Requisite= (must be loaded, and active when the job runs), and start jobs
+for Wants=/Upholds= whose failure is only logged. Conflicts= adds stop jobs, which never check the
+load state but contradict a start job for the same unit. Ordering cycles that contain only jobs
+that matter to the anchor cannot be broken. When several dependencies are broken, which one a real
+manager names depends on its hash-table order; every blocker is reported, the first in file order
+is the verdict's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from . import names
+from .manager import Dep, Dependency, LoadState, Manager, Unit
+from .origin import Origin
+
+PULL_IN_START = (Dep.REQUIRES, Dep.BINDS_TO, Dep.SLICE)
+PULL_IN_IGNORED = (Dep.WANTS, Dep.UPHOLDS)
+PULL_IN_VERIFY = (Dep.REQUISITE,)
+
+REASON_BY_STATE = {
+    LoadState.MASKED: "masked",
+    LoadState.NOT_FOUND: "not-found",
+    LoadState.BAD_SETTING: "bad-setting",
+    LoadState.ERROR: "load-error",
+}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One step of a chain: ``source`` --dependency--> ``target``, declared at ``origin``."""
+
+    source: str
+    dependency: str
+    target: str
+    origin: Origin
+
+    @classmethod
+    def of(cls, d: Dependency) -> Edge:
+        kind = "Requires" if d.kind is Dep.SLICE else d.kind.value
+        return cls(d.source, kind, d.target, d.origin)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A unit that makes the start job fail, why, the message systemctl prints, and how it is reached."""
+
+    unit: str
+    reason: str
+    message: str
+    chain: tuple[Edge, ...]
+    certain: bool = True  # False: depends on runtime state (e.g. Requisite= on a unit not yet active)
+
+
+@dataclass(frozen=True)
+class StartPrediction:
+    anchor: str
+    ok: bool
+    blocker: Optional[Blocker]
+    blockers: tuple[Blocker, ...]
+    jobs: tuple[str, ...]  # units that would get a start job
+    notes: tuple[str, ...] = field(default=())
+
+
+class _Walk:
+    def __init__(self, mgr: Manager, active: frozenset[str]) -> None:
+        self.mgr = mgr
+        self.active = active
+        self.jobs: dict[str, bool] = {}  # unit id -> matters to the anchor
+        self.stops: dict[str, tuple[Edge, ...]] = {}
+        self.blockers: list[Blocker] = []
+        self.ignored: list[Blocker] = []
+        self.failed: dict[str, Blocker] = {}
+
+    def start(self, name: str, chain: tuple[Edge, ...], matters: bool) -> Optional[Blocker]:
+        """Add a start job for ``name``; return the blocker that fails it, if any."""
+        u = self.mgr.load(name)
+        b = self._validate(u, chain)
+        if b is not None:
+            return b
+        if u.id in self.jobs:
+            self.jobs[u.id] = self.jobs[u.id] or matters
+            return self.failed.get(u.id)
+        self.jobs[u.id] = matters
+        first: Optional[Blocker] = None
+        for d in u.dependencies:
+            edge = Edge.of(d)
+            if d.kind in PULL_IN_START:
+                sub = self.start(d.target, chain + (edge,), matters)
+                if sub is not None:
+                    self.blockers.append(sub) if matters else self.ignored.append(sub)
+                    first = first or sub
+            elif d.kind in PULL_IN_VERIFY:
+                sub = self.verify(d.target, chain + (edge,))
+                if sub is not None:
+                    self.blockers.append(sub) if matters else self.ignored.append(sub)
+                    first = first or sub
+            elif d.kind in PULL_IN_IGNORED:
+                sub = self.start(d.target, chain + (edge,), False)
+                if sub is not None and sub not in self.ignored and sub not in self.blockers:
+                    self.ignored.append(sub)
+            elif d.kind is Dep.CONFLICTS:
+                t = self.mgr.load(d.target)
+                self.stops.setdefault(t.id, chain + (edge,))
+        if first is not None:
+            self.failed[u.id] = first
+        return first
+
+    def verify(self, name: str, chain: tuple[Edge, ...]) -> Optional[Blocker]:
+        u = self.mgr.load(name)
+        b = self._validate(u, chain)
+        if b is not None:
+            return b
+        if u.id not in self.active:
+            anchor = chain[0].source if chain else name
+            return Blocker(u.id, "dependency",
+                           f"A dependency job for {anchor} failed. See 'journalctl -xe' for details.",
+                           chain, certain=False)
+        return None
+
+    def _validate(self, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:
+        if u.load_state in (LoadState.LOADED, LoadState.MERGED):
+            return None
+        reason = REASON_BY_STATE.get(u.load_state, "load-error")
+        msg = u.load_error.message if u.load_error else f"Unit {u.id} is not loaded properly."
+        return Blocker(u.id, reason, msg, chain)
+
+
+def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset()) -> StartPrediction:
+    """Predict ``systemctl start name``; ``active`` lists units known to be running (live only)."""
+    if names.kind_of(name) is names.NameKind.TEMPLATE:
+        b = Blocker(name, "invalid-name", f"Unit name {name} is missing the instance name.", ())
+        return StartPrediction(name, False, b, (b,), ())
+    walk = _Walk(mgr, active)
+    top = walk.start(name, (), True)
+    blockers = tuple(_unique(walk.blockers + ([top] if top and top not in walk.blockers else [])))
+    notes: list[str] = []
+    if top is None:
+        conflict = _conflict(walk)
+        if conflict is not None:
+            blockers = (conflict,)
+            top = conflict
+    if top is None:
+        cycle = _cycle(walk)
+        if cycle is not None:
+            blockers = (cycle,)
+            top = cycle
+    if top is None:
+        trig = _trigger_check(mgr, name)
+        if trig is not None:
+            top, blockers = trig, (trig,)
+    if top is not None:
+        certain = [b for b in blockers if b.certain]
+        top = certain[0] if certain else blockers[0]
+    return StartPrediction(name, top is None, top, blockers, tuple(walk.jobs), tuple(notes))
+
+
+def _unique(items: list[Blocker]) -> list[Blocker]:
+    out: list[Blocker] = []
+    for b in items:
+        if b not in out:
+            out.append(b)
+    return out
+
+
+def _conflict(walk: _Walk) -> Optional[Blocker]:
+    for unit, chain in walk.stops.items():
+        if unit in walk.jobs:
+            return Blocker(unit, "conflict",
+                           f"Transaction contains conflicting jobs 'stop' and 'start' for {unit}. "
+                           "Probably contradicting requirement dependencies configured.", chain)
+    return None
+
+
+def _cycle(walk: _Walk) -> Optional[Blocker]:
+    """An ordering cycle among the transaction's jobs made only of jobs that matter to the anchor."""
+    mgr = walk.mgr
+    after: dict[str, set[str]] = {u: set() for u in walk.jobs}
+    origins: dict[tuple[str, str], Edge] = {}
+    for uid in walk.jobs:
+        for d in mgr.load(uid).dependencies:
+            t = mgr.load(d.target).id
+            if t not in after:
+                continue
+            if d.kind is Dep.AFTER:
+                after[uid].add(t)
+                origins[(uid, t)] = Edge.of(d)
+            elif d.kind is Dep.BEFORE:
+                after[t].add(uid)
+                origins[(t, uid)] = Edge.of(d)
+    for comp in _sccs(after):
+        if len(comp) < 2:
+            continue
+        if all(walk.jobs[u] for u in comp):
+            cyc = sorted(comp)
+            chain = tuple(e for (a, b), e in origins.items() if a in comp and b in comp)
+            return Blocker(cyc[0], "ordering-cycle", "Transaction order is cyclic. See system logs for details.",
+                           chain)
+    return None
+
+
+def _sccs(graph: dict[str, set[str]]) -> list[set[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[set[str]] = []
+    counter = [0]
+
+    def strong(v: str) -> None:
+        # Iterative Tarjan to stay clear of the recursion limit on deep graphs.
+        work = [(v, iter(sorted(graph[v])))]
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter[0]
+                    counter[0] += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                    advanced = True
+                    break
+                if w in on:
+                    low[node] = min(low[node], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                comp = set()
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.add(w)
+                    if w == node:
+                        break
+                out.append(comp)
+
+    for v in graph:
+        if v not in index:
+            strong(v)
+    return out
+
+
+def _trigger_check(mgr: Manager, name: str) -> Optional[Blocker]:
+    """socket/timer/path start refuses when the unit it triggers is not loaded (socket_start, timer_start)."""
+    u = mgr.load(name)
+    if u.type not in ("socket", "timer", "path"):
+        return None
+    for d in u.dependencies:
+        if d.kind is Dep.TRIGGERS:
+            t = mgr.load(d.target)
+            if t.load_state is not LoadState.LOADED:
+                reason = REASON_BY_STATE.get(t.load_state, "load-error")
+                return Blocker(t.id, "trigger-" + reason, 'Job failed. See "journalctl -xe" for details.',
+                               (Edge.of(d),))
+    return None
