@@ -55,9 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # `unitdoctor UNIT…` means `unitdoctor why UNIT…`.
-    positional = [a for a in args_list if not a.startswith("-")]
-    if positional and positional[0] not in COMMANDS and _first_positional_is_unit(args_list):
-        idx = args_list.index(positional[0])
+    idx = _first_positional(args_list)
+    if idx is not None and args_list[idx] not in COMMANDS:
         args_list.insert(idx, "why")
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -77,20 +76,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     raise AssertionError(args.command)
 
 
-def _first_positional_is_unit(argv: list[str]) -> bool:
-    """Whether the first positional word is not the value of an option such as ``--root DIR``."""
+def _first_positional(argv: list[str]) -> Optional[int]:
+    """Index of the first word that is not an option or the value of ``--root DIR``."""
     skip = False
-    for a in argv:
+    for i, a in enumerate(argv):
         if skip:
             skip = False
             continue
         if a == "--root":
             skip = True
             continue
+        if a == "--":
+            return i + 1 if i + 1 < len(argv) else None
         if a.startswith("-"):
             continue
-        return a not in COMMANDS
-    return False
+        return i
+    return None
 
 
 def _catalog(args: argparse.Namespace):
@@ -153,7 +154,23 @@ def _states(args: argparse.Namespace) -> int:
 
 
 def _why(args: argparse.Namespace) -> int:
-    raise UsageError("why: not implemented yet")
+    from .manager import Manager
+    from .report import why
+
+    cat = _catalog(args)
+    units = _mangle(args.units)
+    mgr = Manager(cat)
+    reports = [why(cat, u, manager=mgr) for u in units]
+    if args.json:
+        from .render import json as render_json
+
+        json.dump([render_json.report(cat, r) for r in reports], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        from .render import text
+
+        text.render(cat, reports, sys.stdout)
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_PROBLEM
 
 
 if __name__ == "__main__":  # pragma: no cover

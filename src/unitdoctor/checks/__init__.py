@@ -1,0 +1,47 @@
+"""Checks: one module per cause in the field guide, each returning ``Finding``s with evidence.
+
+``diagnose()`` runs them in the order an admin would hunt: the unit's own file and mask, the
+dependency chain, then how the unit is meant to be started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..findings import Finding, Severity
+from ..install import StateResult
+from ..manager import Manager, Unit
+from ..transaction import StartPrediction
+from . import activation, dependency, mask, unitfile
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check may look at: the manager model, the unit, its install state and the prediction."""
+
+    manager: Manager
+    unit: Unit
+    state: StateResult
+    start: StartPrediction
+
+    @property
+    def catalog(self):
+        return self.manager.cat
+
+    @property
+    def scope_flag(self) -> str:
+        s = self.manager.cat.lookup.scope.value
+        return "" if s == "system" else f"--{s} "
+
+
+CHECKS = (mask.check, unitfile.check, dependency.check, activation.check)
+
+
+def diagnose(ctx: Context) -> tuple[Finding, ...]:
+    out: list[Finding] = []
+    for check in CHECKS:
+        for f in check(ctx):
+            if f not in out:
+                out.append(f)
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return tuple(sorted(out, key=lambda f: order[f.severity]))

@@ -1,0 +1,69 @@
+"""Broken dependencies: every unit in the start closure that makes the job fail, with the chain to it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from ..findings import Evidence, Finding, Severity
+from ..transaction import Blocker
+from .mask import mask_finding
+
+if TYPE_CHECKING:
+    from . import Context
+
+
+def chain_evidence(ctx: Context, b: Blocker) -> tuple[Evidence, ...]:
+    root = ctx.catalog.root
+    out = []
+    for e in b.chain:
+        src = e.origin.path
+        if src.startswith("/"):
+            src = root.display(src) + (f":{e.origin.line}" if e.origin.line else "")
+        out.append(Evidence("dependency", src, f"{e.source} {e.dependency}= {e.target}"))
+    return tuple(out)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for b in ctx.start.blockers:
+        if not b.chain:
+            continue  # the unit itself: reported by the mask and unit-file checks
+        via = " → ".join([b.chain[0].source] + [f"{e.target} ({e.dependency}=)" for e in b.chain])
+        ev = chain_evidence(ctx, b)
+        if b.reason == "masked":
+            for f in mask_finding(ctx, b.unit, as_dependency=True):
+                yield type(f)(f.id, Severity.ERROR, ctx.unit.name,
+                              f"{ctx.unit.name} cannot start: it needs {b.unit}, which is masked. {f.summary}",
+                              ev + f.evidence, f.fix, f.origin, (("chain", via),))
+                break
+            else:
+                yield Finding("dependency-masked", Severity.ERROR, ctx.unit.name,
+                              f"{ctx.unit.name} cannot start: it needs {b.unit}, which is masked", ev)
+        elif b.reason == "not-found":
+            yield Finding("dependency-missing", Severity.ERROR, ctx.unit.name,
+                          f"{ctx.unit.name} cannot start: it needs {b.unit}, which does not exist", ev,
+                          (f"install the package that ships {b.unit}, or remove the dependency at "
+                           f"{ev[-1].source}",), None, (("chain", via),))
+        elif b.reason in ("bad-setting", "load-error"):
+            dep = ctx.manager.load(b.unit)
+            extra = tuple(Evidence("syntax", f"{ctx.catalog.root.display(d.origin.path)}"
+                                   + (f":{d.origin.line}" if d.origin.line else ""), d.message)
+                          for d in dep.diagnostics if d.severity == "error")
+            yield Finding(f"dependency-{b.reason}", Severity.ERROR, ctx.unit.name,
+                          f"{ctx.unit.name} cannot start: it needs {b.unit}, which fails to load ({b.message})",
+                          ev + extra, (f"fix {b.unit}'s unit file, then: systemctl {ctx.scope_flag}daemon-reload",),
+                          None, (("chain", via),))
+        elif b.reason == "dependency":
+            yield Finding("requisite-inactive", Severity.WARNING, ctx.unit.name,
+                          f"{ctx.unit.name} has Requisite= on {b.unit}: starting it fails unless {b.unit} is "
+                          "already active", ev, (f"systemctl {ctx.scope_flag}start {b.unit}",), None,
+                          (("chain", via),))
+        elif b.reason == "conflict":
+            yield Finding("conflicting-jobs", Severity.ERROR, ctx.unit.name, b.message, ev)
+        elif b.reason == "ordering-cycle":
+            yield Finding("ordering-cycle", Severity.ERROR, ctx.unit.name,
+                          f"{ctx.unit.name} cannot start: its dependencies are ordered in a cycle that systemd "
+                          "cannot break", ev)
+        elif b.reason.startswith("trigger-"):
+            yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name,
+                          f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "
+                          f"{b.reason[len('trigger-'):]}", ev)

@@ -1,0 +1,81 @@
+"""The unit's own file: not found (with close names), syntax problems, bad settings, load errors."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Iterator
+
+from .. import names
+from ..findings import Evidence, Finding, Severity
+from ..lookup import LookupPaths, Scope
+from ..manager import LoadState
+
+if TYPE_CHECKING:
+    from . import Context
+
+
+def _where(ctx: Context, origin) -> str:
+    p = origin.path
+    if p.startswith("/"):
+        p = ctx.catalog.root.display(p)
+    return f"{p}:{origin.line}" if origin.line else p
+
+
+def suggestions(ctx: Context, name: str) -> list[str]:
+    """Close names: typos, the template that exists, the same name in the other scope."""
+    cat = ctx.catalog
+    known = [n for n in cat.names() if names.is_valid(n)]
+    out = []
+    if names.kind_of(name) is names.NameKind.INSTANCE and cat.entries(names.template_of(name)):
+        out.append(names.template_of(name))
+    out.extend(difflib.get_close_matches(name, known, n=3, cutoff=0.75))
+    return [s for i, s in enumerate(out) if s not in out[:i] and s != name]
+
+
+def other_scope(ctx: Context, name: str) -> list[str]:
+    cat = ctx.catalog
+    scope = cat.lookup.scope
+    if scope is Scope.SYSTEM:
+        other = LookupPaths.for_scope(Scope.GLOBAL, rooted=True)
+        label = "user"
+    else:
+        other = LookupPaths.for_scope(Scope.SYSTEM, rooted=True)
+        label = "system"
+    hits = []
+    for d in other.search_path:
+        try:
+            cat.root.lstat(f"{d.path}/{name}")
+        except OSError:
+            continue
+        hits.append(f"{label} unit at {cat.root.display(d.path + '/' + name)}")
+    return hits
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    u = ctx.unit
+    if u.load_state is LoadState.NOT_FOUND:
+        ev = []
+        if u.fragment:
+            ev.append(Evidence("link", ctx.catalog.root.display(u.fragment), "dangling: the file it names is missing"))
+        sug = suggestions(ctx, u.name)
+        ev.extend(Evidence("suggestion", s, "a unit with a similar name exists") for s in sug)
+        ev.extend(Evidence("scope", s, "exists in the other scope") for s in other_scope(ctx, u.name))
+        fixes = [f"did you mean {s}?" for s in sug]
+        yield Finding("not-found", Severity.ERROR, u.name, f"Unit {u.name} could not be found.", tuple(ev),
+                      tuple(fixes))
+    elif u.load_state is LoadState.BAD_SETTING:
+        ev = tuple(Evidence("setting", _where(ctx, d.origin), d.message) for d in u.diagnostics
+                   if d.severity == "error")
+        yield Finding("bad-setting", Severity.ERROR, u.name, f"Unit {u.id} has a bad unit file setting.", ev,
+                      (f"fix the setting, then: systemctl {ctx.scope_flag}daemon-reload",))
+    elif u.load_state is LoadState.ERROR:
+        ev = tuple(Evidence("syntax", _where(ctx, d.origin), d.message) for d in u.diagnostics
+                   if d.severity == "error")
+        if not ev and u.load_error and u.load_error.origin:
+            ev = (Evidence("file", _where(ctx, u.load_error.origin), u.load_error.message),)
+        yield Finding("load-error", Severity.ERROR, u.name, u.load_error.message if u.load_error else "load error",
+                      ev, (f"fix the file, then: systemctl {ctx.scope_flag}daemon-reload",))
+    for d in u.diagnostics:
+        if d.severity == "warning":
+            yield Finding("syntax-warning", Severity.WARNING, u.name, f"{d.message} (systemd ignores it)",
+                          (Evidence("syntax", _where(ctx, d.origin), d.message),))

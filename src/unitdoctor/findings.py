@@ -1,0 +1,35 @@
+"""Findings: what is wrong, how sure we are, the evidence, and the commands that fix it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"  # the unit cannot start or be enabled because of this
+    WARNING = "warning"  # likely to bite, or ignored by systemd with a warning
+    INFO = "info"  # context an admin wants to know
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence: what kind, where (``path[:line]``), what it says, and when if known."""
+
+    kind: str
+    source: str
+    text: str
+    time: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    severity: Severity
+    unit: str
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    fix: tuple[str, ...] = ()
+    origin: Optional[str] = None  # where a mask came from (issue: provenance), when known
+    details: tuple[tuple[str, str], ...] = field(default=())

@@ -1,0 +1,61 @@
+"""JSON for ``why`` (schema: schema/why.schema.json). Records in, plain dicts out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalog import Catalog
+from ..report import Report
+
+
+def _source(cat: Catalog, origin) -> str:
+    p = origin.path
+    if p.startswith("/"):
+        p = cat.root.display(p)
+    return f"{p}:{origin.line}" if origin.line else p
+
+
+def report(cat: Catalog, r: Report) -> dict[str, Any]:
+    b = r.start.blocker
+    start: dict[str, Any] = {"ok": r.start.ok}
+    if b is not None:
+        start.update({
+            "blocker": b.unit,
+            "reason": b.reason,
+            "message": b.message,
+            "certain": b.certain,
+            "chain": [{"from": e.source, "dependency": e.dependency, "to": e.target, "source": _source(cat, e.origin)}
+                      for e in b.chain],
+        })
+    start["blockers"] = [{"unit": x.unit, "reason": x.reason, "message": x.message,
+                          "chain": [{"from": e.source, "dependency": e.dependency, "to": e.target,
+                                     "source": _source(cat, e.origin)} for e in x.chain]}
+                         for x in r.start.blockers]
+    u = r.loaded
+    return {
+        "unit": r.unit,
+        "id": u.id,
+        "scope": r.scope,
+        "load_state": u.load_state.value,
+        "load_error": None if u.load_error is None else {
+            "name": u.load_error.bus_error, "message": u.load_error.message},
+        "fragment_path": cat.root.display(u.fragment) if u.fragment else None,
+        "dropin_paths": [cat.root.display(d.path) for d in u.dropins],
+        "unit_file_state": r.state.state.value,
+        "unit_file_error": None if r.state.error is None else {
+            "errno": r.state.error.errno, "message": r.state.error.message},
+        "start": start,
+        "enable": {"ok": r.enable_error is None, "message": r.enable_error},
+        "findings": [
+            {
+                "id": f.id,
+                "severity": f.severity.value,
+                "summary": f.summary,
+                **({"origin": f.origin} if f.origin else {}),
+                "evidence": [{"kind": e.kind, "source": e.source, "text": e.text, "time": e.time}
+                             for e in f.evidence],
+                "fix": list(f.fix),
+            }
+            for f in r.findings
+        ],
+    }

@@ -1,0 +1,97 @@
+"""Human report for ``why``: verdict first, then the chain as a tree, then findings with evidence and fixes.
+
+Plain text when stdout is not a terminal or NO_COLOR is set; colour (rich, imported here only) on a
+terminal.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from ..catalog import Catalog
+from ..report import Report
+
+
+def use_colour(out: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def lines(cat: Catalog, r: Report) -> list[tuple[str, str]]:
+    """(style, text) lines; style is '', 'ok', 'bad', 'warn', 'dim' or 'head'."""
+    out: list[tuple[str, str]] = []
+    s = r.start
+    u = r.loaded
+    if s.ok and not r.findings:
+        out.append(("ok", f"✓ {r.unit} can start."))
+    elif s.ok:
+        out.append(("ok", f"✓ {r.unit} can start."))
+    else:
+        b = s.blocker
+        assert b is not None
+        head = f"✗ {r.unit} cannot start: {b.message}"
+        if not b.certain:
+            head = f"? {r.unit} may not start: {b.message}"
+        out.append(("bad", head))
+    out.append(("dim", f"  load state: {u.load_state.value}"
+                       + (f" ({u.load_error.message})" if u.load_error else "")
+                       + f"; unit file state: {r.state.state.value}"
+                       + (f" ({r.state.error.message})" if r.state.error else "")))
+    if u.fragment:
+        out.append(("dim", f"  fragment: {cat.root.display(u.fragment)}"))
+    for d in u.dropins:
+        out.append(("dim", f"  drop-in: {cat.root.display(d.path)}" + (" (masked)" if d.masked else "")))
+    if r.enable_error:
+        out.append(("dim", f"  enable: {r.enable_error}"))
+    if s.blocker is not None and s.blocker.chain:
+        out.append(("", ""))
+        out.append(("head", "Chain:"))
+        out.append(("", f"  {s.blocker.chain[0].source}"))
+        for i, e in enumerate(s.blocker.chain):
+            src = e.origin.path
+            src = cat.root.display(src) if src.startswith("/") else src
+            if e.origin.line:
+                src += f":{e.origin.line}"
+            pad = "    " * (i + 1)
+            tail = f" ✗ {s.blocker.reason}" if i == len(s.blocker.chain) - 1 else ""
+            out.append(("bad" if tail else "", f"{pad[:-2]}└─ {e.dependency}= {e.target}{tail}   [{src}]"))
+    if r.findings:
+        out.append(("", ""))
+        out.append(("head", "Findings:"))
+        for f in r.findings:
+            style = {"error": "bad", "warning": "warn", "info": "dim"}[f.severity.value]
+            out.append((style, f"  [{f.severity.value}] {f.id}: {f.summary}"))
+            for e in f.evidence:
+                out.append(("dim", f"      {e.kind}: {e.source}  {e.text}"))
+            for fx in f.fix:
+                out.append(("", f"      fix: {fx}"))
+    return out
+
+
+def render(cat: Catalog, reports: list[Report], out: TextIO) -> None:
+    colour = use_colour(out)
+    all_lines: list[tuple[str, str]] = []
+    for i, r in enumerate(reports):
+        if i:
+            all_lines.append(("", ""))
+        all_lines.extend(lines(cat, r))
+    if not colour:
+        for _style, text in all_lines:
+            out.write(text + "\n")
+        return
+    try:
+        from rich.console import Console
+        from rich.text import Text
+    except ImportError:
+        for _style, text in all_lines:
+            out.write(text + "\n")
+        return
+    styles = {"ok": "bold green", "bad": "bold red", "warn": "yellow", "dim": "dim", "head": "bold", "": ""}
+    console = Console(file=out, highlight=False)
+    for style, text in all_lines:
+        console.print(Text(text, style=styles[style]))

@@ -1,0 +1,52 @@
+"""``why``: one unit's verdict, built from the engine's answers. No I/O beyond the catalog's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from . import install
+from .catalog import Catalog
+from .checks import Context, diagnose
+from .findings import Finding
+from .manager import Manager, Unit
+from .transaction import StartPrediction, predict_start
+
+
+@dataclass(frozen=True)
+class Report:
+    unit: str
+    scope: str
+    loaded: Unit
+    state: install.StateResult
+    start: StartPrediction
+    findings: tuple[Finding, ...]
+    enable_error: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.start.ok and not any(f.severity.value == "error" for f in self.findings)
+
+
+def enable_problem(state: install.StateResult, name: str) -> Optional[str]:
+    """What ``systemctl enable`` would refuse with (fact sheet §2.7, §8), if anything."""
+    s = state.state
+    if s in (install.UnitFileState.MASKED, install.UnitFileState.MASKED_RUNTIME):
+        return f"Failed to enable unit, unit {state.path} is masked."
+    if s in (install.UnitFileState.GENERATED, install.UnitFileState.TRANSIENT):
+        return f"Failed to enable unit, unit {state.path} is transient or generated."
+    if s is install.UnitFileState.NOT_FOUND:
+        return f"Failed to enable unit, unit {name} does not exist."
+    if s is install.UnitFileState.STATIC:
+        return "The unit files have no installation config (WantedBy=, RequiredBy=, Also=, Alias= settings in " \
+               "the [Install] section, and DefaultInstance= for template units)."
+    return None
+
+
+def why(cat: Catalog, name: str, *, manager: Optional[Manager] = None) -> Report:
+    mgr = manager or Manager(cat)
+    unit = mgr.load(name)
+    state = install.lookup_state(cat, name)
+    start = predict_start(mgr, name)
+    findings = diagnose(Context(mgr, unit, state, start))
+    return Report(name, cat.lookup.scope.value, unit, state, start, findings, enable_problem(state, name))
