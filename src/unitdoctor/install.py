@@ -509,7 +509,11 @@ def lookup_state(cat: Catalog, name: str) -> StateResult:
     try:
         info, _ctx = traverse(cat, name)
     except _Fail as f:
-        state = UnitFileState.NOT_FOUND if f.code == "ENOENT" else UnitFileState.BAD
+        # not-found only when no file at all carries the name (or its template); a dangling
+        # linked file is present, so it is bad like in list-unit-files.
+        absent = f.code == "ENOENT" and not cat.entries(name) and not (
+            names.kind_of(name) is names.NameKind.INSTANCE and cat.entries(names.template_of(name)))
+        state = UnitFileState.NOT_FOUND if absent else UnitFileState.BAD
         return StateResult(name, state, f.path, InstallError.of(f.code, f.path))
     assert info.path is not None
     if info.mode is Mode.MASKED:
