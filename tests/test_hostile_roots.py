@@ -18,7 +18,7 @@ from unitdoctor import install
 from unitdoctor.catalog import open_catalog
 from unitdoctor.cli import main
 from unitdoctor.lookup import Scope
-from unitdoctor.manager import LoadState, Manager
+from unitdoctor.manager import LoadState
 from unitdoctor.report import why
 
 UNIT = "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
@@ -113,7 +113,8 @@ def test_huge_sparse_file_is_reported_not_read(root: Path) -> None:
 
 
 def test_invalid_utf8_makes_state_bad_and_load_error(root: Path) -> None:
-    (root / "etc/systemd/system/u8.service").write_bytes(b"[Unit]\nDescription=\xff\xfe\n[Service]\nExecStart=/bin/true\n")
+    data = b"[Unit]\nDescription=\xff\xfe\n[Service]\nExecStart=/bin/true\n"
+    (root / "etc/systemd/system/u8.service").write_bytes(data)
     r = states(root, "u8.service")["u8.service"]
     assert r.state is install.UnitFileState.BAD and r.error is not None and r.error.errno == "EINVAL"
     rep = why(open_catalog(str(root), Scope.SYSTEM, {}), "u8.service")
@@ -131,10 +132,11 @@ def test_unreadable_file_as_unprivileged_user(root: Path, tmp_path: Path) -> Non
         if p == Path("/"):
             break
         p.chmod(p.stat().st_mode | 0o005)
+    src = str(Path(__file__).parents[1] / "src")
     code = (
-        "import os,sys; os.setgid(65534); os.setuid(65534); sys.path.insert(0, %r);"
-        "from unitdoctor.cli import main; sys.exit(main(['--root', %r, 'states', 'secret.service', '--json']))"
-    ) % (str(Path(__file__).parents[1] / "src"), str(root))
+        f"import os,sys; os.setgid(65534); os.setuid(65534); sys.path.insert(0, {src!r});"
+        f"from unitdoctor.cli import main; sys.exit(main(['--root', {str(root)!r}, 'states', 'secret.service', '--json']))"
+    )
     # The unprivileged user cannot read a per-user interpreter (pyenv under /root): use the system one.
     py = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
     p = subprocess.run([py, "-c", code], capture_output=True, text=True, timeout=60)

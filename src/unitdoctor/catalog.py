@@ -218,11 +218,10 @@ def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
     for li in listed:
         e = _entry(li, sd, sd.path)
         entries[li.name] = e
-        if li.name.endswith(LINK_DIR_SUFFIXES) or li.name.endswith(DROPIN_DIR_SUFFIX):
-            if e.is_dir or e.is_symlink:
-                sub = _scan_subdir(root, sd, li.name, via_symlink=e.is_symlink)
-                if sub is not None:
-                    subdirs[li.name] = sub
+        if li.name.endswith((*LINK_DIR_SUFFIXES, DROPIN_DIR_SUFFIX)) and (e.is_dir or e.is_symlink):
+            sub = _scan_subdir(root, sd, li.name, via_symlink=e.is_symlink)
+            if sub is not None:
+                subdirs[li.name] = sub
     return DirListing(sd, entries, subdirs)
 
 

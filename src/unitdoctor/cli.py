@@ -6,7 +6,6 @@ Exit status: 0 fine (``states``: like ``is-enabled``), 1 a problem was found, 2 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Optional, Sequence
@@ -136,6 +135,8 @@ def _states(args: argparse.Namespace) -> int:
     presets_db = Presets.load(cat.root, cat.lookup.scope)
     presets = {r.name: (presets_db.query(r.name) if render.preset_shown(r) else None) for r in results}
     if args.json:
+        import json
+
         json.dump(render.to_json(results, presets), sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif args.units:
@@ -162,6 +163,8 @@ def _why(args: argparse.Namespace) -> int:
     mgr = Manager(cat)
     reports = [why(cat, u, manager=mgr) for u in units]
     if args.json:
+        import json
+
         from .render import json as render_json
 
         json.dump([render_json.report(cat, r) for r in reports], sys.stdout, indent=2)

@@ -27,9 +27,7 @@ def lines(cat: Catalog, r: Report) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     s = r.start
     u = r.loaded
-    if s.ok and not r.findings:
-        out.append(("ok", f"✓ {r.unit} can start."))
-    elif s.ok:
+    if s.ok and not r.findings or s.ok:
         out.append(("ok", f"✓ {r.unit} can start."))
     else:
         b = s.blocker
