@@ -135,7 +135,8 @@ def test_unreadable_file_as_unprivileged_user(root: Path, tmp_path: Path) -> Non
     src = str(Path(__file__).parents[1] / "src")
     code = (
         f"import os,sys; os.setgid(65534); os.setuid(65534); sys.path.insert(0, {src!r});"
-        f"from unitdoctor.cli import main; sys.exit(main(['--root', {str(root)!r}, 'states', 'secret.service', '--json']))"
+        "from unitdoctor.cli import main;"
+        f"sys.exit(main(['--root', {str(root)!r}, 'states', 'secret.service', '--json']))"
     )
     # The unprivileged user cannot read a per-user interpreter (pyenv under /root): use the system one.
     py = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
