@@ -1,0 +1,464 @@
+"""``unitdoctor why`` against a real ``systemd --user``: does our offline start prediction match the manager's?
+
+Each hypothesis example lays out a small unit tree in three layers of the user search path (fact sheet §1.2),
+highest priority first: ``config`` (``$XDG_CONFIG_HOME/systemd/user``), ``runtime`` (``$XDG_RUNTIME_DIR/systemd/user``)
+and ``data`` (``$XDG_DATA_HOME/systemd/user``).  It then restarts the manager (a fresh process, a fresh hash seed, an
+empty ``/run``), writes the runtime layer, and for every unit in the pool compares ``predict_start`` with what
+``systemctl --user start`` really did:
+
+- we say ok ⇔ systemctl exits 0;
+- otherwise the manager's message (after ``Failed to start U: ``) must be the message of one of our blockers.  With
+  several broken dependencies the manager names whichever its hash table yields first (§4.3), so any of
+  ``p.blockers`` may match.
+
+The shapes follow the fact sheet: masks by symlink or empty file in every layer (§2.1-2.3), aliases followed by
+target name (§2.3, §5.4), templates and instances (§2.3), drop-ins merged by basename and masked by a same-named
+``/dev/null`` link (§2.4, §5.5), ``.wants/`` and ``.requires/`` links, masked ones ignored (§2.4), load errors and bad
+settings (§4.1, §6), dependency pull-in (§4.3) and socket/timer triggers (§7).
+
+The offline engine reads the runtime layer from a mirror on the host: the manager's runtime dir is only reachable as
+``/proc/PID/root/run/user/0``, and ``rootfs`` resolves the ``/proc/PID/root`` magic link like any other symlink (to
+``/``), so it would read the host's ``/run`` instead.  Symlinks are written so that they mean the same in the
+namespace and in the mirror: into the runtime layer only relatively and from inside it, into the other layers by
+absolute path (those paths are the same inside and outside the namespace).
+
+Set ``UNITDOCTOR_LIVE_STATS=FILE`` to append one JSON line per compared start (for agreement rates).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+from dataclasses import dataclass
+from typing import Optional
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from unitdoctor.catalog import open_catalog
+from unitdoctor.lookup import Scope
+from unitdoctor.manager import Manager
+from unitdoctor.transaction import StartPrediction, predict_start
+
+from .manager import LiveManager, LiveManagerError, StartResult
+
+pytestmark = pytest.mark.live
+
+# -- the pool --------------------------------------------------------------------------------------------------------
+
+LAYERS = ("config", "runtime", "data")
+"""Layers in priority order (§1.2: 5, 8, 11)."""
+
+SERVICES = tuple(f"{c}.service" for c in "abcdefmx")
+TEMPLATE = "t@.service"
+INSTANCES = ("t@1.service", "t@2.service")
+SOCKET, SOCKET_SERVICE = "s.socket", "s.service"
+TIMER, TIMER_SERVICE = "r.timer", "r.service"
+#: Units that take part in dependencies (as source or target).
+DEP_POOL = SERVICES + INSTANCES
+#: Every unit a test starts, in the order it is started; the trigger units first, before anything can make their
+#: service active (``Socket service X already active, refusing.`` is runtime state, §7).
+START_ORDER = (SOCKET, TIMER) + DEP_POOL + (TEMPLATE,)
+
+ONESHOT = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
+#: Service bodies: what goes after the [Unit] section.  §4.1, §6.1.
+BODIES = {
+    "regular": ONESHOT.encode(),
+    "no-exec": b"[Service]\nType=oneshot\nRemainAfterExit=yes\n",  # bad-setting: no ExecStart=
+    "rel-exec": b"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=bin/true\n",  # bad-setting
+    "bad-specifier": b"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/echo %Z\n",  # bad-setting
+    "bad-header": b"[Service\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",  # error: Bad message
+    "bad-utf8": b"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\nX-Note=\xff\xfe\n",  # EINVAL
+}
+SOCKET_BODY = b"[Socket]\nListenStream=%t/s.sock\n"
+TIMER_BODY = b"[Timer]\nOnActiveSec=1h\n"
+
+#: Body kinds, weighted towards units that load.
+BODY_KINDS = ("regular",) * 6 + ("absent",) * 2 + tuple(k for k in BODIES if k != "regular")
+DEP_KINDS = ("Requires",) * 3 + ("Wants",) * 2 + ("BindsTo", "Requisite")
+EXTRA_KINDS = DEP_KINDS + ("OnFailure", "Conflicts", "After", "Before")
+VIAS = ("fragment", "dropin", "link")
+LINK_DIR = {"Requires": ".requires", "Wants": ".wants"}
+
+
+# -- scenario description --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """One file in a layer: ``path`` relative to the layer's unit dir.
+
+    ``kind`` is ``"file"`` (``data`` its bytes; ``b""`` is an empty file, a mask) or ``"symlink"`` (``data`` is
+    ``("/dev/null",)`` or ``(layer, name)``: a link to ``name`` in ``layer``'s unit dir, made relative or absolute
+    so that it means the same inside and outside the manager's namespace).
+    """
+
+    layer: str
+    path: str
+    kind: str
+    data: object
+
+    def show(self) -> str:
+        if self.kind == "file":
+            text = self.data.decode("utf-8", "backslashreplace").replace("\n", "\\n")  # type: ignore[union-attr]
+            return f"{self.layer}/{self.path} = {text!r}"
+        return f"{self.layer}/{self.path} -> {'/'.join(self.data)}"  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    nodes: tuple[Node, ...]
+    heads: tuple[str, ...]
+    """Chain heads, started first (after the trigger units)."""
+
+    def order(self) -> tuple[str, ...]:
+        rest = [u for u in START_ORDER if u not in self.heads]
+        return tuple(rest[:2]) + self.heads + tuple(rest[2:])
+
+    def show(self) -> str:
+        return "\n".join(n.show() for n in sorted(self.nodes, key=lambda n: (LAYERS.index(n.layer), n.path)))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    """A unit tree: bodies, masks, aliases, dependency chains (fragment, drop-in, link), sockets and timers."""
+    files: dict[tuple[str, str], Node] = {}
+    bodies: dict[str, tuple[str, str]] = {}  # name -> (layer, body kind)
+    unit_lines: dict[str, list[str]] = {}
+
+    # Fragments.
+    for name in SERVICES + (TEMPLATE, SOCKET_SERVICE, TIMER_SERVICE):
+        kind = draw(st.sampled_from(BODY_KINDS))
+        if kind != "absent":
+            bodies[name] = (draw(st.sampled_from(LAYERS)), kind)
+    for name in INSTANCES:  # an instance file beats the template in any layer (§2.3)
+        if draw(st.integers(0, 5)) == 0:
+            bodies[name] = (draw(st.sampled_from(LAYERS)), draw(st.sampled_from(("regular", "no-exec"))))
+    for name, body in ((SOCKET, SOCKET_BODY), (TIMER, TIMER_BODY)):
+        if draw(st.integers(0, 4)) > 0:
+            layer = draw(st.sampled_from(LAYERS))
+            files[(layer, name)] = Node(layer, name, "file", body)
+
+    # Dependency chains of depth 1-4, and a few extra edges.
+    edges: list[tuple[str, str, str, str]] = []  # (source, kind, target, via)
+    heads: list[str] = []
+    for _ in range(draw(st.integers(1, 2))):
+        depth = draw(st.integers(1, 4))
+        chain = draw(st.lists(st.sampled_from(DEP_POOL), min_size=depth + 1, max_size=depth + 1, unique=True))
+        if chain[0] not in heads:
+            heads.append(chain[0])
+        for src, dst in zip(chain, chain[1:]):
+            edges.append((src, draw(st.sampled_from(DEP_KINDS)), dst, draw(st.sampled_from(VIAS))))
+    for _ in range(draw(st.integers(0, 2))):
+        src = draw(st.sampled_from(DEP_POOL + (TEMPLATE,)))
+        dst = draw(st.sampled_from(DEP_POOL))
+        if src != dst:
+            edges.append((src, draw(st.sampled_from(EXTRA_KINDS)), dst, draw(st.sampled_from(VIAS))))
+
+    dropin_no = 10
+    for src, kind, dst, via in edges:
+        if via == "link" and kind not in LINK_DIR:
+            via = "dropin"
+        if via == "fragment" and src not in bodies:
+            via = "dropin"
+        if via == "fragment":
+            unit_lines.setdefault(src, []).append(f"{kind}={dst}")
+        elif via == "dropin":
+            layer = draw(st.sampled_from(LAYERS))
+            dropin_no += 1
+            conf = f"{src}.d/{dropin_no}-dep.conf"
+            files[(layer, conf)] = Node(layer, conf, "file", f"[Unit]\n{kind}={dst}\n".encode())
+            if draw(st.integers(0, 4)) == 0:  # a same-named mask: wins only from a higher layer (§2.4)
+                mlayer = draw(st.sampled_from(LAYERS))
+                if mlayer != layer:
+                    files[(mlayer, conf)] = _mask_node(mlayer, conf, draw(st.booleans()))
+        else:
+            layer = draw(st.sampled_from(LAYERS))
+            link = f"{src}{LINK_DIR[kind]}/{dst}"
+            target = draw(st.sampled_from(("unit", "unit", "null", "dangling")))
+            if target == "null":  # a masked link is ignored (§2.4)
+                files[(layer, link)] = Node(layer, link, "symlink", ("/dev/null",))
+            elif target == "unit" and dst in bodies and _can_link(layer, bodies[dst][0]):
+                files[(layer, link)] = Node(layer, link, "symlink", (bodies[dst][0], dst))
+            else:  # dangling, or pointing where the unit is not: systemd uses only the link's name
+                files[(layer, link)] = Node(layer, link, "symlink", ("config" if layer != "runtime" else layer, dst))
+
+    for name, (layer, kind) in bodies.items():
+        lines = unit_lines.get(name, [])
+        head = ("[Unit]\n" + "".join(line + "\n" for line in lines)).encode() if lines else b""
+        files.setdefault((layer, name), Node(layer, name, "file", head + BODIES[kind]))
+
+    # Aliases: b.service -> a.service (§2.3, §5.4); only where the alias name has no file in that layer.
+    for _ in range(draw(st.integers(0, 2))):
+        alias, real = draw(st.lists(st.sampled_from(SERVICES), min_size=2, max_size=2, unique=True))
+        layer = draw(st.sampled_from(LAYERS))
+        tlayer = bodies[real][0] if real in bodies else draw(st.sampled_from(LAYERS))
+        if not _can_link(layer, tlayer):
+            tlayer = layer
+        files.setdefault((layer, alias), Node(layer, alias, "symlink", (tlayer, real)))
+    if draw(st.integers(0, 4)) == 0:  # a template alias
+        layer = draw(st.sampled_from(LAYERS))
+        tlayer = bodies[TEMPLATE][0] if TEMPLATE in bodies and _can_link(layer, bodies[TEMPLATE][0]) else layer
+        files.setdefault((layer, "u@.service"), Node(layer, "u@.service", "symlink", (tlayer, TEMPLATE)))
+
+    # Masks: persistent or runtime, symlink or empty file, over real files in lower layers (§2.1-2.3).
+    maskable = SERVICES + (TEMPLATE,) + INSTANCES + (SOCKET_SERVICE, TIMER_SERVICE)
+    for name in draw(st.lists(st.sampled_from(maskable), max_size=3, unique=True)):
+        layer = draw(st.sampled_from(LAYERS))
+        files[(layer, name)] = _mask_node(layer, name, draw(st.booleans()))
+    # A masked drop-in dir entry of a type dir is too broad for this pool; masked drop-ins are drawn above.
+    return Scenario(tuple(files.values()), tuple(heads))
+
+
+def _mask_node(layer: str, path: str, empty_file: bool) -> Node:
+    return Node(layer, path, "file", b"") if empty_file else Node(layer, path, "symlink", ("/dev/null",))
+
+
+def _can_link(from_layer: str, to_layer: str) -> bool:
+    """Into the runtime layer only from inside it (see the module docstring)."""
+    return to_layer != "runtime" or from_layer == "runtime"
+
+
+# -- laying it out -----------------------------------------------------------------------------------------------------
+
+
+class Layout:
+    """The layer dirs of one manager, and the host mirror of its runtime layer that the offline engine reads."""
+
+    def __init__(self, m: LiveManager) -> None:
+        self.m = m
+        self.mirror = m.base_dir / "runtime-mirror"
+        self.environ = dict(m.environ, XDG_RUNTIME_DIR=str(self.mirror))
+
+    def dirs(self, layer: str) -> list[pathlib.Path]:
+        """Where a layer's files go: both the manager's runtime dir and its mirror for ``runtime``."""
+        if layer == "config":
+            return [self.m.config_home / "systemd" / "user"]
+        if layer == "data":
+            return [self.m.data_home / "systemd" / "user"]
+        return [self.m.runtime_dir_host / "systemd" / "user", self.mirror / "systemd" / "user"]
+
+    def link_text(self, node: Node) -> str:
+        if node.data == ("/dev/null",):
+            return "/dev/null"
+        layer, name = node.data  # type: ignore[misc]
+        if layer == "runtime":
+            assert node.layer == "runtime"
+            return "../" * node.path.count("/") + name
+        return str(self.dirs(layer)[0] / name)
+
+    def write(self, node: Node) -> None:
+        for d in self.dirs(node.layer):
+            p = d / node.path
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if node.kind == "file":
+                p.write_bytes(node.data)  # type: ignore[arg-type]
+            else:
+                p.symlink_to(self.link_text(node))
+
+    def reset(self, scenario: Scenario) -> None:
+        """Write ``scenario`` into a fresh manager: persistent layers, restart, runtime layer, reload."""
+        for d in (*self.dirs("config"), *self.dirs("data"), self.mirror):
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+        for n in scenario.nodes:
+            if n.layer != "runtime":
+                self.write(n)
+        _restart(self.m)
+        for n in scenario.nodes:
+            if n.layer == "runtime":
+                self.write(n)
+        self.m.daemon_reload()
+
+    def catalog_manager(self) -> Manager:
+        return Manager(open_catalog(None, Scope.USER, self.environ))
+
+
+def _restart(m: LiveManager) -> None:
+    """A fresh manager; one retry, as a launch can be killed by a neighbour's clean-up."""
+    try:
+        m.restart()
+    except LiveManagerError:
+        m.restart()
+
+
+# -- comparing ---------------------------------------------------------------------------------------------------------
+
+
+def active_units(m: LiveManager) -> frozenset[str]:
+    cp = m.systemctl("list-units", "--all", "--plain", "--no-legend", "--state=active")
+    return frozenset(line.split()[0] for line in cp.stdout.splitlines() if line.split())
+
+
+def live_message(unit: str, res: StartResult) -> str:
+    """What systemctl said after ``Failed to start U: ``, or its first line when it has no such prefix."""
+    first = res.stderr.splitlines()[0] if res.stderr.strip() else ""
+    prefix = f"Failed to start {unit}: "
+    return first[len(prefix):] if first.startswith(prefix) else first
+
+
+def disagreement(unit: str, p: StartPrediction, res: StartResult) -> Optional[str]:
+    """Why ``p`` does not match ``res``, or None if it does."""
+    if p.ok:
+        return None if res.rc == 0 else f"we say ok, systemd rc {res.rc}: {res.stderr.strip()!r}"
+    ours = [b.message for b in p.blockers]
+    if res.rc == 0:
+        return f"systemd started it, we say {p.blocker.reason} {p.blocker.unit}: {ours}"  # type: ignore[union-attr]
+    msg = live_message(unit, res)
+    if msg not in ours:
+        return f"systemd says {msg!r} (rc {res.rc}), we say {ours}"
+    return None
+
+
+def compare(m: LiveManager, mgr: Manager, unit: str) -> Optional[str]:
+    active = active_units(m)
+    p = predict_start(mgr, unit, active=active)
+    res = m.start_unit(unit)
+    problem = disagreement(unit, p, res)
+    stats = os.environ.get("UNITDOCTOR_LIVE_STATS")
+    if stats:
+        with open(stats, "a") as f:
+            f.write(json.dumps({"unit": unit, "ok": p.ok, "rc": res.rc, "agree": problem is None,
+                                "problem": problem}) + "\n")
+    return problem
+
+
+def run_scenario(layout: Layout, scenario: Scenario, units: tuple[str, ...]) -> None:
+    layout.reset(scenario)
+    mgr = layout.catalog_manager()
+    problems = [f"{u}: {why}" for u in units if (why := compare(layout.m, mgr, u)) is not None]
+    assert not problems, "\n".join(problems) + "\n--- tree:\n" + scenario.show()
+
+
+# -- generated scenarios -----------------------------------------------------------------------------------------------
+
+_SETTINGS = settings(max_examples=30, deadline=None, derandomize=False,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def test_chain_heads_agree_with_manager(live_manager: LiveManager) -> None:
+    """Start only the chain heads (and the socket and timer) of each generated tree."""
+    layout = Layout(live_manager)
+
+    @_SETTINGS
+    @given(scenarios())
+    def check(scenario: Scenario) -> None:
+        run_scenario(layout, scenario, (SOCKET, TIMER) + scenario.heads)
+
+    check()
+
+
+def test_every_unit_agrees_with_manager(live_manager: LiveManager) -> None:
+    """Start every unit of the pool, heads first, in one manager per tree; passes live active units on."""
+    layout = Layout(live_manager)
+
+    @_SETTINGS
+    @given(scenarios())
+    def check(scenario: Scenario) -> None:
+        run_scenario(layout, scenario, scenario.order())
+
+    check()
+
+
+# -- hand-written cases from the fact sheet (§2.3, §4.3) ---------------------------------------------------------------
+
+
+def _tree(m: LiveManager, *nodes: Node) -> tuple[Layout, Manager]:
+    layout = Layout(m)
+    layout.reset(Scenario(nodes, ()))
+    return layout, layout.catalog_manager()
+
+
+def _file(layer: str, path: str, text: str = ONESHOT) -> Node:
+    return Node(layer, path, "file", text.encode())
+
+
+def _link(layer: str, path: str, to: tuple[str, ...]) -> Node:
+    return Node(layer, path, "symlink", to)
+
+
+def test_masked_alias_is_merged_and_message_names_real_unit(live_manager: LiveManager) -> None:
+    """§2.3: data/b.service → a.service, config/a.service → /dev/null; start b names a."""
+    layout, mgr = _tree(live_manager, _file("data", "a.service"), _link("data", "b.service", ("data", "a.service")),
+                        _link("config", "a.service", ("/dev/null",)))
+    p = predict_start(mgr, "b.service")
+    assert (p.ok, p.blocker.unit, p.blocker.reason) == (False, "a.service", "masked")  # type: ignore[union-attr]
+    assert p.blocker.message == "Unit a.service is masked."  # type: ignore[union-attr]
+    assert live_manager.start_unit("b.service") == StartResult(1, "Failed to start b.service: Unit a.service is masked.\n")
+
+
+def test_template_mask_covers_instance(live_manager: LiveManager) -> None:
+    """§2.3: masking t@.service masks every instance without its own file."""
+    layout, mgr = _tree(live_manager, _file("data", "t@.service"), _link("runtime", "t@.service", ("/dev/null",)))
+    p = predict_start(mgr, "t@1.service")
+    assert (p.ok, p.blocker.unit, p.blocker.message) == (  # type: ignore[union-attr]
+        False, "t@1.service", "Unit t@1.service is masked.")
+    assert live_manager.start_unit("t@1.service") == StartResult(
+        1, "Failed to start t@1.service: Unit t@1.service is masked.\n")
+
+
+def test_instance_file_beats_template_mask(live_manager: LiveManager) -> None:
+    """§2.3: the exact name is looked up in all dirs before the template."""
+    layout, mgr = _tree(live_manager, _file("data", "t@1.service"), _link("config", "t@.service", ("/dev/null",)))
+    assert predict_start(mgr, "t@1.service").ok
+    assert live_manager.start_unit("t@1.service").rc == 0
+    assert not predict_start(mgr, "t@2.service").ok
+    assert live_manager.start_unit("t@2.service").rc != 0
+
+
+def test_wants_on_masked_unit_starts(live_manager: LiveManager) -> None:
+    """§4.3: Wants= on a masked unit is skipped."""
+    layout, mgr = _tree(live_manager, _file("config", "a.service", "[Unit]\nWants=m.service\n" + ONESHOT),
+                        _link("config", "m.service", ("/dev/null",)))
+    assert predict_start(mgr, "a.service").ok
+    assert live_manager.start_unit("a.service") == StartResult(0, "")
+
+
+def test_requires_link_to_masked_unit_fails(live_manager: LiveManager) -> None:
+    """§4.3: a link in a.service.requires/ pulls m in like Requires=; m is masked."""
+    layout, mgr = _tree(live_manager, _file("data", "a.service"), _file("data", "m.service"),
+                        _link("data", "a.service.requires/m.service", ("data", "m.service")),
+                        Node("config", "m.service", "file", b""))
+    p = predict_start(mgr, "a.service")
+    assert (p.ok, p.blocker.unit, p.blocker.reason) == (False, "m.service", "masked")  # type: ignore[union-attr]
+    assert p.blocker.chain[0].origin.path.endswith("a.service.requires/m.service")  # type: ignore[union-attr]
+    assert live_manager.start_unit("a.service") == StartResult(1, "Failed to start a.service: Unit m.service is masked.\n")
+
+
+def test_masked_requires_link_is_ignored(live_manager: LiveManager) -> None:
+    """§2.4: a .requires/ entry that resolves to /dev/null is skipped, even for a unit that does not exist."""
+    layout, mgr = _tree(live_manager, _file("data", "a.service"),
+                        _link("runtime", "a.service.requires/x.service", ("/dev/null",)))
+    assert predict_start(mgr, "a.service").ok
+    assert live_manager.start_unit("a.service") == StartResult(0, "")
+
+
+def test_on_failure_on_masked_unit_starts(live_manager: LiveManager) -> None:
+    """§4.3: OnFailure= is not a pull-in; a starts normally."""
+    layout, mgr = _tree(live_manager, _file("config", "a.service", "[Unit]\nOnFailure=m.service\n" + ONESHOT),
+                        _link("data", "m.service", ("/dev/null",)))
+    assert predict_start(mgr, "a.service").ok
+    assert live_manager.start_unit("a.service") == StartResult(0, "")
+
+
+def test_requires_missing_unit_fails_not_found(live_manager: LiveManager) -> None:
+    """§4.3: Requires= on a unit that does not exist fails with rc 5."""
+    layout, mgr = _tree(live_manager, _file("config", "a.service", "[Unit]\nRequires=x.service\n" + ONESHOT))
+    p = predict_start(mgr, "a.service")
+    assert (p.ok, p.blocker.message) == (False, "Unit x.service not found.")  # type: ignore[union-attr]
+    assert live_manager.start_unit("a.service") == StartResult(5, "Failed to start a.service: Unit x.service not found.\n")
+
+
+def test_socket_whose_service_is_masked_fails(live_manager: LiveManager) -> None:
+    """§7: socket_start refuses when the service it triggers is not loaded."""
+    layout, mgr = _tree(live_manager, Node("data", SOCKET, "file", SOCKET_BODY),
+                        _link("config", SOCKET_SERVICE, ("/dev/null",)))
+    p = predict_start(mgr, SOCKET)
+    assert (p.ok, p.blocker.unit, p.blocker.reason) == (  # type: ignore[union-attr]
+        False, SOCKET_SERVICE, "trigger-masked")
+    res = live_manager.start_unit(SOCKET)
+    assert res.rc != 0
+    assert live_message(SOCKET, res) == p.blocker.message  # type: ignore[union-attr]
