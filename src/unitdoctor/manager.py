@@ -262,6 +262,12 @@ class NameMap:
 
 
 def _is_null(cat: Catalog, path: str) -> bool:
+    """``null_or_empty_path``; answered from the catalog's scan when ``path`` is a scanned entry."""
+    e = cat.entry_at(path)
+    if e is not None and not e.is_symlink:
+        return e.is_empty_or_chardev
+    if e is not None and e.target is not None and normalize_link(e.parent, e.target) == "/dev/null":
+        return True
     try:
         return cat.root.is_null_or_empty(path)
     except OSError:
