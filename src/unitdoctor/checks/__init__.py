@@ -30,8 +30,11 @@ class Context:
 
     @property
     def scope_flag(self) -> str:
-        s = self.manager.cat.lookup.scope.value
-        return "" if s == "system" else f"--{s} "
+        """systemctl options that address the same unit files: ``--root=DIR`` and the scope."""
+        cat = self.manager.cat
+        s = cat.lookup.scope.value
+        flags = "" if cat.root.is_host else f"--root={cat.root.given} "
+        return flags + ("" if s == "system" else f"--{s} ")
 
 
 CHECKS = (mask.check, unitfile.check, dependency.check, activation.check)
