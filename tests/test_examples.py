@@ -32,7 +32,6 @@ except ImportError:  # pragma: no cover - not installed: use the source tree
 
 from unitdoctor import cli  # noqa: E402
 
-
 # -- expectations --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ CASES = [
     Case(
         "admin-mask", "nginx.service", "masked", "masked", False,
         "nginx.service", "masked", _masked("nginx.service"),
-        findings=(("masked", "error", ("systemctl unmask nginx.service",),
+        findings=(("masked", "error", ("systemctl --root={R} unmask nginx.service",),
                    (("mask", "{R}/etc/systemd/system/nginx.service"),
                     ("file", "{R}/usr/lib/systemd/system/nginx.service"))),),
         enable="Failed to enable unit, unit /etc/systemd/system/nginx.service is masked.",
@@ -78,7 +77,7 @@ CASES = [
         "masked-dependency", "app.service", "loaded", "disabled", False,
         "db.service", "masked", _masked("db.service"),
         chain=(("app.service", "Requires", "db.service", "{R}/etc/systemd/system/app.service.d/10-db.conf:2"),),
-        findings=(("dependency-masked", "error", ("systemctl unmask db.service",),
+        findings=(("dependency-masked", "error", ("systemctl --root={R} unmask db.service",),
                    (("dependency", "{R}/etc/systemd/system/app.service.d/10-db.conf:2"),
                     ("mask", "{R}/etc/systemd/system/db.service"),
                     ("file", "{R}/usr/lib/systemd/system/db.service"))),),
@@ -90,7 +89,7 @@ CASES = [
         "db.service", "masked", _masked("db.service"),
         chain=(("web.service", "Requires", "app.service", "{R}/usr/lib/systemd/system/web.service:3"),
                ("app.service", "Requires", "db.service", "{R}/etc/systemd/system/app.service.d/10-db.conf:2")),
-        findings=(("dependency-masked", "error", ("systemctl unmask db.service",),
+        findings=(("dependency-masked", "error", ("systemctl --root={R} unmask db.service",),
                    (("dependency", "{R}/usr/lib/systemd/system/web.service:3"),
                     ("dependency", "{R}/etc/systemd/system/app.service.d/10-db.conf:2"),
                     ("mask", "{R}/etc/systemd/system/db.service"),
@@ -100,7 +99,7 @@ CASES = [
     Case(
         "masked-dependency", "db.service", "masked", "masked", False,
         "db.service", "masked", _masked("db.service"),
-        findings=(("masked", "error", ("systemctl unmask db.service",),
+        findings=(("masked", "error", ("systemctl --root={R} unmask db.service",),
                    (("mask", "{R}/etc/systemd/system/db.service"),
                     ("file", "{R}/usr/lib/systemd/system/db.service"))),),
         enable="Failed to enable unit, unit /etc/systemd/system/db.service is masked.",
@@ -121,7 +120,7 @@ CASES = [
         "broken.service", "load-error",
         "Unit broken.service failed to load properly, please adjust/correct and reload service manager: "
         "Bad message",
-        findings=(("load-error", "error", ("fix the file, then: systemctl daemon-reload",),
+        findings=(("load-error", "error", ("fix the file, then: systemctl --root={R} daemon-reload",),
                    (("syntax", "{R}/etc/systemd/system/broken.service:4"),)),),
         fragment="{R}/etc/systemd/system/broken.service",
     ),
@@ -130,7 +129,7 @@ CASES = [
         "latin1.service", "load-error",
         "Unit latin1.service failed to load properly, please adjust/correct and reload service manager: "
         "Invalid argument",
-        findings=(("load-error", "error", ("fix the file, then: systemctl daemon-reload",),
+        findings=(("load-error", "error", ("fix the file, then: systemctl --root={R} daemon-reload",),
                    (("file", "{R}/etc/systemd/system/latin1.service"),)),
                   ("syntax-warning", "warning", (),
                    (("syntax", "{R}/etc/systemd/system/latin1.service:2"),))),
@@ -139,13 +138,13 @@ CASES = [
     Case(
         "bad-setting", "worker.service", "bad-setting", "disabled", False,
         "worker.service", "bad-setting", "Unit worker.service has a bad unit file setting.",
-        findings=(("bad-setting", "error", ("fix the setting, then: systemctl daemon-reload",),
+        findings=(("bad-setting", "error", ("fix the setting, then: systemctl --root={R} daemon-reload",),
                    (("setting", "worker.service"),)),),
         fragment="{R}/etc/systemd/system/worker.service",
     ),
     Case(
         "socket-activated", "foo.service", "loaded", "disabled", True,
-        findings=(("activated-by", "info", ("systemctl enable --now foo.socket",),
+        findings=(("activated-by", "info", ("systemctl --root={R} enable --now foo.socket",),
                    (("trigger", "foo.socket"),)),),
         fragment="{R}/usr/lib/systemd/system/foo.service",
     ),
@@ -156,7 +155,7 @@ CASES = [
     Case(
         "runtime-mask", "x.service", "masked", "masked-runtime", False,
         "x.service", "masked", _masked("x.service"),
-        findings=(("masked-runtime", "error", ("systemctl unmask --runtime x.service",),
+        findings=(("masked-runtime", "error", ("systemctl --root={R} unmask --runtime x.service",),
                    (("mask", "{R}/run/systemd/system/x.service"),
                     ("file", "{R}/usr/lib/systemd/system/x.service"))),),
         enable="Failed to enable unit, unit /run/systemd/system/x.service is masked.",
@@ -187,7 +186,7 @@ CASES = [
     Case(
         "template-mask", "getty@tty1.service", "masked", "masked", False,
         "getty@tty1.service", "masked", _masked("getty@tty1.service"),
-        findings=(("masked-template", "error", ("systemctl unmask getty@.service",),
+        findings=(("masked-template", "error", ("systemctl --root={R} unmask getty@.service",),
                    (("mask", "{R}/etc/systemd/system/getty@.service"),
                     ("file", "{R}/usr/lib/systemd/system/getty@.service"))),),
         enable="Failed to enable unit, unit /etc/systemd/system/getty@.service is masked.",
@@ -396,31 +395,77 @@ def test_states_agree_with_systemctl(name, capsys):
 
 # -- the fixes work --------------------------------------------------------------------------------
 
-#: (example, unit, systemctl arguments that the finding's fix names)
+def _run_fix(fix: str) -> subprocess.CompletedProcess:
+    """Run a ``systemctl ...`` fix exactly as printed, with the real systemctl and a clean environment."""
+    argv = shlex.split(fix)
+    assert argv[0] == "systemctl", fix
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "SYSTEMCTL_SKIP_SYSV": "1",
+           "SYSTEMD_LOG_LEVEL": "err"}
+    return subprocess.run([_systemctl(), "--no-pager", *argv[1:]], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+
+
+#: (example, unit): the first fix of the first error finding is a systemctl command that makes the unit startable.
 FIXES = [
-    ("admin-mask", "nginx.service", ["unmask", "nginx.service"]),
-    ("masked-dependency", "web.service", ["unmask", "db.service"]),
-    ("runtime-mask", "x.service", ["unmask", "--runtime", "x.service"]),
-    ("template-mask", "getty@tty1.service", ["unmask", "getty@.service"]),
+    ("admin-mask", "nginx.service"),
+    ("masked-dependency", "web.service"),
+    ("masked-dependency", "app.service"),
+    ("runtime-mask", "x.service"),
+    ("template-mask", "getty@tty1.service"),
 ]
 
 
-@pytest.mark.parametrize("name,unit,args", FIXES, ids=[f[0] for f in FIXES])
-def test_fix_command_makes_the_unit_startable(name, unit, args, tmp_path, capsys):
-    case = next(c for c in CASES if c.root == name and c.unit == unit)
-    root = _root(name)
-    _, before = why_json(capsys, root, unit)
-    fixes = [fx for f in before[0]["findings"] for fx in f["fix"]]
-    assert "systemctl " + " ".join(args) in fixes
-    assert not case.ok
+@pytest.mark.parametrize("name,unit", FIXES, ids=[f"{n}:{u}" for n, u in FIXES])
+def test_printed_fix_makes_the_unit_startable(name, unit, tmp_path, capsys):
     copy = tmp_path / name
     shutil.copytree(ROOTS / name, copy, symlinks=True)
-    p = _run_systemctl(str(copy), *args)
+    rc, before = why_json(capsys, str(copy), unit)
+    assert rc == 1
+    fix = next(f for f in before[0]["findings"] if f["severity"] == "error")["fix"][0]
+    assert fix.startswith(f"systemctl --root={copy} unmask ")
+    p = _run_fix(fix)
     assert p.returncode == 0, p.stderr
     rc, after = why_json(capsys, str(copy), unit)
     assert after[0]["start"] == {"ok": True, "blockers": []}
     assert [f["id"] for f in after[0]["findings"] if f["severity"] == "error"] == []
     assert rc == 0
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug (checks/unitfile.py, checks/dependency.py): under --root the "
+                                       "fix says `systemctl --root=DIR daemon-reload`, which systemctl refuses "
+                                       "(\"Verb 'daemon-reload' cannot be used with --root= or --image=.\")")
+@pytest.mark.parametrize("name,unit", [("corrupt-unit", "broken.service"), ("bad-setting", "worker.service")])
+def test_printed_daemon_reload_fix_runs(name, unit, tmp_path, capsys):
+    copy = tmp_path / name
+    shutil.copytree(ROOTS / name, copy, symlinks=True)
+    _, doc = why_json(capsys, str(copy), unit)
+    fix = doc[0]["findings"][0]["fix"][0]
+    p = _run_fix(fix.split("then: ", 1)[1])
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug (checks/activation.py): under --root the fix says "
+                                       "`systemctl --root=DIR enable --now foo.socket`; the enable part works but "
+                                       "--now needs a running manager, so the command exits 1")
+def test_printed_socket_fix_runs(tmp_path, capsys):
+    copy = tmp_path / "socket-activated"
+    shutil.copytree(ROOTS / "socket-activated", copy, symlinks=True)
+    _, doc = why_json(capsys, str(copy), "foo.service")
+    p = _run_fix(doc[0]["findings"][0]["fix"][0])
+    assert p.returncode == 0, p.stderr
+
+
+def test_socket_fix_enables_the_socket(tmp_path, capsys):
+    """What does work of that fix: the enable half links foo.socket into sockets.target.wants."""
+    copy = tmp_path / "socket-activated"
+    shutil.copytree(ROOTS / "socket-activated", copy, symlinks=True)
+    _, doc = why_json(capsys, str(copy), "foo.service")
+    fix = doc[0]["findings"][0]["fix"][0]
+    assert fix == f"systemctl --root={copy} enable --now foo.socket"
+    _run_fix(fix.replace(" --now", ""))
+    capsys.readouterr()
+    assert cli.main(["--root", str(copy), "states", "foo.socket", "foo.service"]) == 0
+    assert capsys.readouterr().out.split() == ["enabled", "disabled"]
 
 
 @pytest.mark.parametrize("name,args", [("vendor-mask", ["unmask", "x.service"]),
@@ -434,3 +479,28 @@ def test_plain_unmask_does_not_help(name, args, tmp_path, capsys):
     rc, after = why_json(capsys, str(copy), "x.service")
     assert rc == 1
     assert after[0]["load_state"] == "masked"
+
+
+@pytest.mark.xfail(strict=True, reason="engine divergence (cli._states): systemctl is-enabled stops at the first "
+                                       "name it cannot look up; unitdoctor states goes on to the next names")
+def test_states_stops_at_the_first_failing_name_like_is_enabled(capsys):
+    root = _root("template-mask")
+    names = ["getty@tty1.service", "nope.service", "sysinit.target"]
+    p = _run_systemctl(root, "is-enabled", *names)
+    capsys.readouterr()
+    rc = cli.main(["--root", root, "states", *names])
+    cap = capsys.readouterr()
+    assert (rc, cap.out) == (p.returncode, p.stdout)
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug (report.enable_problem): for unit-file state `bad` it reports "
+                                       "enable as ok, but systemctl enable fails: 'Failed to enable unit, file "
+                                       "\"broken.service\": Bad message'")
+@pytest.mark.parametrize("unit", ["broken.service", "latin1.service"])
+def test_enable_of_a_bad_unit_is_refused(unit, tmp_path, capsys):
+    copy = tmp_path / "corrupt-unit"
+    shutil.copytree(ROOTS / "corrupt-unit", copy, symlinks=True)
+    p = _run_systemctl(str(copy), "enable", unit)
+    assert p.returncode == 1
+    _, doc = why_json(capsys, str(copy), unit)
+    assert doc[0]["enable"]["ok"] is False
