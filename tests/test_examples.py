@@ -504,3 +504,32 @@ def test_enable_of_a_bad_unit_is_refused(unit, tmp_path, capsys):
     assert p.returncode == 1
     _, doc = why_json(capsys, str(copy), unit)
     assert doc[0]["enable"]["ok"] is False
+
+
+# -- the verdicts against systemd's own loader -------------------------------------------------------
+
+#: systemd-analyze verify runs its manager with private generator directories, so it does not see
+#: ROOT/run/systemd/generator.early (the kernel-command-line mask); the booted manager would.
+VERIFY_BLIND = {"kernel-cmdline-mask"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.root not in VERIFY_BLIND], ids=lambda c: c.id)
+def test_verdict_agrees_with_systemd_analyze_verify(case: Case):
+    """`systemd-analyze verify --root` loads the unit with systemd's own code and builds its start job."""
+    analyze = shutil.which("systemd-analyze", path=os.environ.get("PATH", "") + ":/usr/bin:/bin")
+    if analyze is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("systemd-analyze is not installed, and CI=true requires it", pytrace=False)
+        pytest.skip("systemd-analyze is not installed")
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "SYSTEMD_LOG_LEVEL": "info"}
+    p = subprocess.run([analyze, "verify", "--man=no", f"--root={_root(case.root)}", case.unit],
+                       capture_output=True, text=True, env=env, timeout=60, check=False)
+    out = p.stdout + p.stderr
+    # Missing executables are verify's own complaint about the example binaries, not a load problem.
+    problems = [line for line in out.splitlines() if "is not executable" not in line]
+    if case.ok:
+        assert problems == [], out
+    elif case.chain:
+        assert f"{case.unit}: Failed to create {case.unit}/start: {case.message}" in problems, out
+    else:
+        assert problems[-1] == case.message, out
