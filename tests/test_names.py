@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Optional
+from typing import Callable, Optional
 
 import pytest
 from hypothesis import example, given, settings
@@ -1028,7 +1028,7 @@ def _systemd_escape(*args: str) -> tuple[Optional[str], str]:
     return out[:-1], err
 
 
-def _ours(fn, arg):
+def _ours(fn: Callable[[str], str], arg: str) -> tuple[Optional[str], Optional[str]]:
     try:
         return fn(arg), None
     except ValueError as e:
