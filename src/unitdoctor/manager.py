@@ -78,8 +78,9 @@ DEP_ALIASES = {"BindTo": Dep.BINDS_TO, "PropagateReloadTo": Dep.PROPAGATES_RELOA
                "PropagateReloadFrom": Dep.RELOAD_PROPAGATED_FROM}
 _DEP_KEYS = {d.value: d for d in Dep if d not in (Dep.TRIGGERS, Dep.SLICE)}
 _DEP_KEYS.update(DEP_ALIASES)
-#: Link directories and the dependency each creates (load-dropin.c).
-LINK_DIRS = {".wants": Dep.WANTS, ".requires": Dep.REQUIRES, ".upholds": Dep.UPHOLDS}
+#: Link directories and the dependency each creates (load-dropin.c ``unit_load_dropin``; 252 has no
+#: ``.upholds/``, which came later).
+LINK_DIRS = {".wants": Dep.WANTS, ".requires": Dep.REQUIRES}
 
 
 @dataclass(frozen=True)
@@ -339,27 +340,38 @@ class Manager:
         sections = TYPE_SECTIONS.get(utype, ("Unit",))
         parsed = unitfile.parse(data, fragment, layer=forigin.layer if forigin else None, sections=sections)
         diags.extend(parsed.diagnostics)
-        assignments.extend(parsed.assignments)
-        if parsed.error:
-            return result(LoadState.ERROR, parsed.error, forigin)
+        kept, failure = parse_failure(parsed, diags)
+        assignments.extend(kept)
+        if failure is not None:
+            # config_parse() failed, so unit_load_fragment() returns before merge_by_names(): the unit
+            # keeps the name it was asked for and is not merged into the fragment's unit, and
+            # unit_load() turns ENOEXEC into bad-setting, anything else into error.
+            unit_id, unit_names = name, (name,)
+            errno, origin = failure
+            state = LoadState.BAD_SETTING if errno == "ENOEXEC" else LoadState.ERROR
+            return result(state, errno, origin or forigin)
         return self._finish(name, unit_id, unit_names, fragment, forigin, assignments, diags, result)
 
     def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]
         dropins = self._dropins(unit_id, unit_names)
         sections = TYPE_SECTIONS.get(utype, ("Unit",))
+        # unit_load_dropin() ignores what config_parse() returns for a drop-in: a drop-in that cannot
+        # be read, or that fails at some line (bad header, invalid UTF-8, a fatal Exec*= setting),
+        # contributes the assignments before that line and the unit still loads.
         for d in dropins:
             if d.masked:
                 continue
             try:
                 data = self.cat.root.read(d.path)
             except OSError as e:
-                return result(LoadState.ERROR, _errname(e), Origin(d.path), dropins=dropins)
+                diags.append(unitfile.Diagnostic("warning", f"Failed to open {d.path}, ignoring: {e.strerror}",
+                                                 Origin(d.path)))
+                continue
             p = unitfile.parse(data, d.path, layer=d.layer, sections=sections)
             diags.extend(p.diagnostics)
-            assignments.extend(p.assignments)
-            if p.error:
-                return result(LoadState.ERROR, p.error, Origin(d.path), dropins=dropins)
+            kept, _failure = parse_failure(p, diags)
+            assignments.extend(kept)
         diags.extend(_unknown_keys(assignments, unit_id))
         deps = self._dependencies(unit_id, unit_names, assignments, diags)
         bad = verify(unit_id, assignments, diags)
@@ -420,7 +432,8 @@ class Manager:
                                 Origin(e.path)))
                             continue
                         target = n
-                        if names.kind_of(n) is names.NameKind.TEMPLATE and names.kind_of(unit_id) is names.NameKind.INSTANCE:
+                        if (names.kind_of(n) is names.NameKind.TEMPLATE
+                                and names.kind_of(unit_id) is names.NameKind.INSTANCE):
                             target = names.with_instance(n, names.instance_of(unit_id) or "")
                         deps.append(Dependency(kind, unit_id, target, Origin(e.path, None, li.dir.role.value),
                                                "link"))
@@ -434,7 +447,7 @@ class Manager:
             if a.section != "Unit" or a.key not in _DEP_KEYS:
                 continue
             kind = _DEP_KEYS[a.key]
-            via = "fragment" if posixpath.basename(posixpath.dirname(a.origin.path)) != "" and not a.origin.path.endswith(".conf") else "drop-in"
+            via = "drop-in" if a.origin.path.endswith(".conf") else "fragment"
             for word in _words(a.value):
                 bad = specifiers.unknown_specifiers(word)
                 if bad:
@@ -490,10 +503,10 @@ class Manager:
                 default = "system.slice" if self.scope is Scope.SYSTEM else "app.slice"
                 out.append(Dependency(Dep.SLICE, unit_id, default, implicit, "implicit"))
         dd = last("Unit", "DefaultDependencies")
-        if self.scope is Scope.SYSTEM and (dd is None or _parse_bool(dd.value) is not False):
-            if utype in ("service", "socket", "timer", "path"):
-                out.append(Dependency(Dep.REQUIRES, unit_id, "sysinit.target",
-                                      Origin(f"(default dependencies of {unit_id})"), "default"))
+        if (self.scope is Scope.SYSTEM and (dd is None or _parse_bool(dd.value) is not False)
+                and utype in ("service", "socket", "timer", "path")):
+            out.append(Dependency(Dep.REQUIRES, unit_id, "sysinit.target",
+                                  Origin(f"(default dependencies of {unit_id})"), "default"))
         return out
 
 
@@ -603,40 +616,68 @@ _EXEC_KEYS = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "Ex
               "ExecStopPost")
 
 
-def _exec_lists(assignments: list, diags: list) -> tuple[dict[str, list[unitfile.Assignment]], Optional[Origin]]:
-    """Apply ``config_parse_exec`` to the Exec*= settings; return commands per key or the fatal origin."""
+def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic, bool]]:
+    """What ``config_parse_exec`` (load-fragment.c) says about one non-empty Exec*= line, and whether
+    the ``-`` prefix makes it ignorable; None if the command is accepted. Not ignorable means the
+    parser returns ENOEXEC."""
+    first = a.value.split()[0] if a.value.split() else ""
+    ignore = False
+    f = first
+    while f and f[0] in "-@:+!":
+        if f[0] == "-":
+            ignore = True
+        f = f[1:]
+    how = ("warning", ", ignoring") if ignore else ("error", "")
+    if specifiers.unknown_specifiers(a.value):
+        return unitfile.Diagnostic(how[0], f"Failed to resolve unit specifiers in '{f}'{how[1]}: Invalid slot",
+                                   a.origin), ignore
+    if not f or f.endswith("/") or not (f.startswith("/") or "/" not in f):
+        return unitfile.Diagnostic(how[0], f"Neither a valid executable name nor an absolute path{how[1]}: {f}",
+                                   a.origin), ignore
+    return None
+
+
+def _is_exec(a: unitfile.Assignment) -> bool:
+    return a.section == "Service" and a.key in _EXEC_KEYS
+
+
+def parse_failure(parsed: unitfile.ParsedFile, diags: list,
+                  ) -> tuple[list[unitfile.Assignment], Optional[tuple[str, Optional[Origin]]]]:
+    """The assignments ``config_parse`` applies from one file, and why it stopped early, if it did.
+
+    ``config_parse`` (conf-parser.c) returns at the first line that fails: a syntax error
+    (``parsed.error``) or a setting whose parser returns an error, here ``config_parse_exec``'s
+    ENOEXEC (load-fragment.c). Lines before it have been applied. The failure is ``(errno, origin)``;
+    the origin is None for a syntax error (the file). Every assignment of ``parsed`` comes before
+    its syntax error, so a fatal Exec*= line always wins.
+    """
+    for i, a in enumerate(parsed.assignments):
+        if not _is_exec(a) or not a.value.strip():
+            continue
+        problem = _exec_problem(a)
+        if problem is None:
+            continue
+        diag, ignore = problem
+        diags.append(diag)
+        if not ignore:
+            return list(parsed.assignments[:i]), ("ENOEXEC", a.origin)
+    if parsed.error:
+        return list(parsed.assignments), (parsed.error, None)
+    return list(parsed.assignments), None
+
+
+def _exec_lists(assignments: list) -> dict[str, list[unitfile.Assignment]]:
+    """The commands per Exec*= key after ``config_parse_exec``: an empty value resets the list, a bad
+    command with ``-`` is skipped (fatal ones never reach here, see ``parse_failure``)."""
     cmds: dict[str, list[unitfile.Assignment]] = {k: [] for k in _EXEC_KEYS}
     for a in assignments:
-        if a.section != "Service" or a.key not in cmds:
+        if not _is_exec(a):
             continue
         if not a.value.strip():
             cmds[a.key] = []
-            continue
-        first = a.value.split()[0] if a.value.split() else ""
-        ignore = False
-        f = first
-        while f and f[0] in "-@:+!":
-            if f[0] == "-":
-                ignore = True
-            f = f[1:]
-        if specifiers.unknown_specifiers(a.value):
-            diags.append(unitfile.Diagnostic(
-                "warning" if ignore else "error",
-                f"Failed to resolve unit specifiers in '{f}'{', ignoring' if ignore else ''}: Invalid slot",
-                a.origin))
-            if ignore:
-                continue
-            return cmds, a.origin
-        if not f or f.endswith("/") or not (f.startswith("/") or "/" not in f):
-            diags.append(unitfile.Diagnostic(
-                "warning" if ignore else "error",
-                f"Neither a valid executable name nor an absolute path{', ignoring' if ignore else ''}: {f}",
-                a.origin))
-            if ignore:
-                continue
-            return cmds, a.origin
-        cmds[a.key].append(a)
-    return cmds, None
+        elif _exec_problem(a) is None:
+            cmds[a.key].append(a)
+    return cmds
 
 
 def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
@@ -659,9 +700,7 @@ def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
         return o
 
     if utype == "service":
-        cmds, bad = _exec_lists(assignments, diags)
-        if bad is not None:
-            return bad
+        cmds = _exec_lists(assignments)
         start, stop = cmds["ExecStart"], cmds["ExecStop"]
         success = last("Unit", "SuccessAction")
         has_success = success is not None and success.value not in ("", "none")

@@ -22,7 +22,8 @@ The offline engine reads the runtime layer from a mirror on the host: the manage
 namespace and in the mirror: into the runtime layer only relatively and from inside it, into the other layers by
 absolute path (those paths are the same inside and outside the namespace).
 
-Set ``UNITDOCTOR_LIVE_STATS=FILE`` to append one JSON line per compared start (for agreement rates).
+Set ``UNITDOCTOR_LIVE_STATS=FILE`` to append one JSON line per compared start (for agreement rates), and
+``UNITDOCTOR_LIVE_EXAMPLES=N`` for more examples.
 """
 
 from __future__ import annotations
@@ -73,6 +74,15 @@ BODIES = {
     "bad-header": b"[Service\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",  # error: Bad message
     "bad-utf8": b"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\nX-Note=\xff\xfe\n",  # EINVAL
 }
+#: Drop-ins carrying one dependency line (DEP); a failing drop-in keeps the lines before the failure and the unit
+#: still loads (§2.4, §6).
+DROPINS = {
+    "ok": b"[Unit]\nDEP\n",
+    "dep-then-bad-header": b"[Unit]\nDEP\n[Service\nExecStart=/bin/true\n",
+    "bad-exec-then-dep": b"[Service]\nExecStart=bin/true\n[Unit]\nDEP\n",
+    "bad-utf8-then-dep": b"[Unit]\nDescription=\xff\nDEP\n",
+}
+DROPIN_KINDS = ("ok",) * 5 + tuple(k for k in DROPINS if k != "ok")
 SOCKET_BODY = b"[Socket]\nListenStream=%t/s.sock\n"
 TIMER_BODY = b"[Timer]\nOnActiveSec=1h\n"
 
@@ -170,7 +180,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             layer = draw(st.sampled_from(LAYERS))
             dropin_no += 1
             conf = f"{src}.d/{dropin_no}-dep.conf"
-            files[(layer, conf)] = Node(layer, conf, "file", f"[Unit]\n{kind}={dst}\n".encode())
+            text = DROPINS[draw(st.sampled_from(DROPIN_KINDS))].replace(b"DEP", f"{kind}={dst}".encode())
+            files[(layer, conf)] = Node(layer, conf, "file", text)
             if draw(st.integers(0, 4)) == 0:  # a same-named mask: wins only from a higher layer (§2.4)
                 mlayer = draw(st.sampled_from(LAYERS))
                 if mlayer != layer:
@@ -335,7 +346,8 @@ def run_scenario(layout: Layout, scenario: Scenario, units: tuple[str, ...]) -> 
 
 # -- generated scenarios -----------------------------------------------------------------------------------------------
 
-_SETTINGS = settings(max_examples=30, deadline=None, derandomize=False,
+#: ``UNITDOCTOR_LIVE_EXAMPLES=N`` runs N examples per generated test instead of 30 (for bug hunts).
+_SETTINGS = settings(max_examples=int(os.environ.get("UNITDOCTOR_LIVE_EXAMPLES", "30")), deadline=None, derandomize=False,
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -387,7 +399,8 @@ def test_masked_alias_is_merged_and_message_names_real_unit(live_manager: LiveMa
     p = predict_start(mgr, "b.service")
     assert (p.ok, p.blocker.unit, p.blocker.reason) == (False, "a.service", "masked")  # type: ignore[union-attr]
     assert p.blocker.message == "Unit a.service is masked."  # type: ignore[union-attr]
-    assert live_manager.start_unit("b.service") == StartResult(1, "Failed to start b.service: Unit a.service is masked.\n")
+    assert live_manager.start_unit("b.service") == StartResult(
+        1, "Failed to start b.service: Unit a.service is masked.\n")
 
 
 def test_template_mask_covers_instance(live_manager: LiveManager) -> None:
@@ -425,7 +438,8 @@ def test_requires_link_to_masked_unit_fails(live_manager: LiveManager) -> None:
     p = predict_start(mgr, "a.service")
     assert (p.ok, p.blocker.unit, p.blocker.reason) == (False, "m.service", "masked")  # type: ignore[union-attr]
     assert p.blocker.chain[0].origin.path.endswith("a.service.requires/m.service")  # type: ignore[union-attr]
-    assert live_manager.start_unit("a.service") == StartResult(1, "Failed to start a.service: Unit m.service is masked.\n")
+    assert live_manager.start_unit("a.service") == StartResult(
+        1, "Failed to start a.service: Unit m.service is masked.\n")
 
 
 def test_masked_requires_link_is_ignored(live_manager: LiveManager) -> None:
@@ -449,7 +463,8 @@ def test_requires_missing_unit_fails_not_found(live_manager: LiveManager) -> Non
     layout, mgr = _tree(live_manager, _file("config", "a.service", "[Unit]\nRequires=x.service\n" + ONESHOT))
     p = predict_start(mgr, "a.service")
     assert (p.ok, p.blocker.message) == (False, "Unit x.service not found.")  # type: ignore[union-attr]
-    assert live_manager.start_unit("a.service") == StartResult(5, "Failed to start a.service: Unit x.service not found.\n")
+    assert live_manager.start_unit("a.service") == StartResult(
+        5, "Failed to start a.service: Unit x.service not found.\n")
 
 
 def test_socket_whose_service_is_masked_fails(live_manager: LiveManager) -> None:
