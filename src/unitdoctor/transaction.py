@@ -1,7 +1,8 @@
 """Would ``systemctl start UNIT`` succeed? A model of the job transaction (transaction.c, v252).
 
 Fact sheet §4.3. A start job pulls in start jobs for Requires=/BindsTo= (their failure fails the
-anchor), verify jobs for Requisite= (must be loaded, and active when the job runs), and start jobs
+anchor), verify jobs for Requisite= (must be loaded, and active when the job runs unless a start
+job for the same unit joins the transaction and absorbs the verify job), and start jobs
 for Wants=/Upholds= whose failure is only logged. Conflicts= adds stop jobs, which never check the
 load state but contradict a start job for the same unit. Ordering cycles that contain only jobs
 that matter to the anchor cannot be broken. When several dependencies are broken, which one a real
@@ -75,6 +76,7 @@ class _Walk:
         self.blockers: list[Blocker] = []
         self.ignored: list[Blocker] = []
         self.failed: dict[str, Blocker] = {}
+        self.requisites: list[Blocker] = []  # verify jobs on inactive units, decided after the walk
 
     def start(self, name: str, chain: tuple[Edge, ...], matters: bool) -> Optional[Blocker]:
         """Add a start job for ``name``; return the blocker that fails it, if any."""
@@ -95,7 +97,7 @@ class _Walk:
                     self.blockers.append(sub) if matters else self.ignored.append(sub)
                     first = first or sub
             elif d.kind in PULL_IN_VERIFY:
-                sub = self.verify(d.target, chain + (edge,))
+                sub = self.verify(d.target, chain + (edge,), matters)
                 if sub is not None:
                     self.blockers.append(sub) if matters else self.ignored.append(sub)
                     first = first or sub
@@ -110,17 +112,28 @@ class _Walk:
             self.failed[u.id] = first
         return first
 
-    def verify(self, name: str, chain: tuple[Edge, ...]) -> Optional[Blocker]:
+    def verify(self, name: str, chain: tuple[Edge, ...], matters: bool) -> Optional[Blocker]:
+        """Add a verify-active job for ``name``; return the blocker that fails the transaction, if any.
+
+        A unit that is not loaded fails the transaction at once (``bus_unit_validate_load_state``). A
+        verify job on an inactive unit fails only when it runs, and only if no start job for the same
+        unit joins the transaction: ``transaction_merge_jobs`` merges verify-active into start
+        (``job_type_lookup_merge``, job.c). That is decided after the walk (``unmet_requisites``).
+        """
         u = self.mgr.load(name)
         b = self._validate(u, chain)
         if b is not None:
             return b
-        if u.id not in self.active:
+        if u.id not in self.active and matters:
             anchor = chain[0].source if chain else name
-            return Blocker(u.id, "dependency",
-                           f"A dependency job for {anchor} failed. See 'journalctl -xe' for details.",
-                           chain, certain=False)
+            self.requisites.append(Blocker(
+                u.id, "dependency", f"A dependency job for {anchor} failed. See 'journalctl -xe' for details.",
+                chain, certain=False))
         return None
+
+    def unmet_requisites(self) -> list[Blocker]:
+        """Verify jobs on inactive units that no start job in the transaction absorbs."""
+        return _unique([b for b in self.requisites if b.unit not in self.jobs])
 
     def _validate(self, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:
         if u.load_state in (LoadState.LOADED, LoadState.MERGED):
@@ -153,6 +166,11 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
         trig = _trigger_check(mgr, name)
         if trig is not None:
             top, blockers = trig, (trig,)
+    if top is None:
+        # Only a transaction that was accepted runs its jobs; then a verify job fails.
+        unmet = walk.unmet_requisites()
+        if unmet:
+            top, blockers = unmet[0], tuple(unmet)
     if top is not None:
         certain = [b for b in blockers if b.certain]
         top = certain[0] if certain else blockers[0]
