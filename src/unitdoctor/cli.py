@@ -129,7 +129,11 @@ def _states(args: argparse.Namespace) -> int:
 
     cat = _catalog(args)
     if args.units:
-        results = [install.lookup_state(cat, u) for u in _mangle(args.units)]
+        results = []
+        for u in _mangle(args.units):
+            results.append(install.lookup_state(cat, u))
+            if results[-1].error is not None and not args.json:
+                break  # is-enabled stops at the first name it cannot look up
     else:
         results = install.list_unit_files(cat)
     presets_db = Presets.load(cat.root, cat.lookup.scope)

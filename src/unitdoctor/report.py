@@ -28,15 +28,20 @@ class Report:
         return self.start.ok and not any(f.severity.value == "error" for f in self.findings)
 
 
-def enable_problem(state: install.StateResult, name: str) -> Optional[str]:
-    """What ``systemctl enable`` would refuse with (fact sheet §2.7, §8), if anything."""
+def enable_problem(cat: Catalog, state: install.StateResult, name: str) -> Optional[str]:
+    """What ``systemctl enable`` would refuse with (install_changes_dump wording, fact sheet §2.7, §8)."""
     s = state.state
+    path = cat.root.display(state.path) if state.path else name
     if s in (install.UnitFileState.MASKED, install.UnitFileState.MASKED_RUNTIME):
-        return f"Failed to enable unit, unit {state.path} is masked."
+        return f"Failed to enable unit, unit {path} is masked."
     if s in (install.UnitFileState.GENERATED, install.UnitFileState.TRANSIENT):
-        return f"Failed to enable unit, unit {state.path} is transient or generated."
+        return f"Failed to enable unit, unit {path} is transient or generated."
     if s is install.UnitFileState.NOT_FOUND:
         return f"Failed to enable unit, unit {name} does not exist."
+    if s is install.UnitFileState.BAD and state.error is not None:
+        if state.error.errno == "ELOOP":
+            return f"Failed to enable unit, refusing to operate on linked unit file {name}."
+        return f'Failed to enable unit, file "{name}": {state.error.message}'
     if s is install.UnitFileState.STATIC:
         return "The unit files have no installation config (WantedBy=, RequiredBy=, Also=, Alias= settings in " \
                "the [Install] section, and DefaultInstance= for template units)."
@@ -49,4 +54,4 @@ def why(cat: Catalog, name: str, *, manager: Optional[Manager] = None) -> Report
     state = install.lookup_state(cat, name)
     start = predict_start(mgr, name)
     findings = diagnose(Context(mgr, unit, state, start))
-    return Report(name, cat.lookup.scope.value, unit, state, start, findings, enable_problem(state, name))
+    return Report(name, cat.lookup.scope.value, unit, state, start, findings, enable_problem(cat, state, name))

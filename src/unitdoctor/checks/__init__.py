@@ -36,6 +36,17 @@ class Context:
         flags = "" if cat.root.is_host else f"--root={cat.root.given} "
         return flags + ("" if s == "system" else f"--{s} ")
 
+    @property
+    def live(self) -> bool:
+        """Whether the unit files are the running system's (verbs like daemon-reload and --now apply)."""
+        return self.manager.cat.root.is_host
+
+    def after_edit(self, what: str) -> str:
+        """"fix WHAT", plus the daemon-reload the running manager needs (systemctl refuses it with --root)."""
+        if self.live:
+            return f"fix {what}, then: systemctl {self.scope_flag}daemon-reload"
+        return f"fix {what}"
+
 
 CHECKS = (mask.check, unitfile.check, dependency.check, activation.check)
 

@@ -54,7 +54,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield Finding("activated-by", Severity.INFO, u.name,
                           f"{u.name} is meant to be started by {unit}: enable and start the {unit.rsplit('.', 1)[1]} "
                           "instead of the service", (Evidence("trigger", unit, how),),
-                          (f"systemctl {flag}enable --now {unit}",))
+                          (f"systemctl {flag}enable {'--now ' if ctx.live else ''}{unit}",))
         if ctx.state.state is UnitFileState.STATIC and not trig:
             yield Finding("static", Severity.INFO, u.name,
                           f"{u.name} is static: it has no [Install] section, so it cannot be enabled; it is "

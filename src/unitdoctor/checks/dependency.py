@@ -39,10 +39,16 @@ def check(ctx: Context) -> Iterator[Finding]:
                 yield Finding("dependency-masked", Severity.ERROR, ctx.unit.name,
                               f"{ctx.unit.name} cannot start: it needs {b.unit}, which is masked", ev)
         elif b.reason == "not-found":
+            last = b.chain[-1]
+            if last.origin.path.startswith("/"):
+                fix = f"install the package that ships {b.unit}, or remove the dependency at {ev[-1].source}"
+            else:
+                # Implicit or default dependency (DefaultDependencies=, Slice=): nothing to remove.
+                fix = (f"install the package that ships {b.unit}; {last.source} gets this dependency from "
+                       f"systemd itself {last.origin.path}")
             yield Finding("dependency-missing", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, which does not exist", ev,
-                          (f"install the package that ships {b.unit}, or remove the dependency at "
-                           f"{ev[-1].source}",), None, (("chain", via),))
+                          (fix,), None, (("chain", via),))
         elif b.reason in ("bad-setting", "load-error"):
             dep = ctx.manager.load(b.unit)
             extra = tuple(Evidence("syntax", f"{ctx.catalog.root.display(d.origin.path)}"
@@ -50,7 +56,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                           for d in dep.diagnostics if d.severity == "error")
             yield Finding(f"dependency-{b.reason}", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, which fails to load ({b.message})",
-                          ev + extra, (f"fix {b.unit}'s unit file, then: systemctl {ctx.scope_flag}daemon-reload",),
+                          ev + extra, (ctx.after_edit(f"{b.unit}'s unit file"),),
                           None, (("chain", via),))
         elif b.reason == "dependency":
             yield Finding("requisite-inactive", Severity.WARNING, ctx.unit.name,

@@ -21,15 +21,28 @@ def _where(ctx: Context, origin) -> str:
     return f"{p}:{origin.line}" if origin.line else p
 
 
+def _fatal(d) -> bool:
+    """Diagnostics that fail the whole parse: bad headers (errors) and invalid UTF-8 (logged as a warning)."""
+    return d.severity == "error" or d.message.startswith("String is not UTF-8 clean")
+
+
 def suggestions(ctx: Context, name: str) -> list[str]:
-    """Close names: typos, the template that exists, the same name in the other scope."""
+    """Close names: typos of the same type, the template to instantiate, the same name with another type."""
     cat = ctx.catalog
-    known = [n for n in cat.names() if names.is_valid(n)]
-    out = []
-    if names.kind_of(name) is names.NameKind.INSTANCE and cat.entries(names.template_of(name)):
-        out.append(names.template_of(name))
-    out.extend(difflib.get_close_matches(name, known, n=3, cutoff=0.75))
-    return [s for i, s in enumerate(out) if s not in out[:i] and s != name]
+    stem, _, suffix = name.rpartition(".")
+    by_stem: dict[str, list[str]] = {}
+    for n in cat.names():
+        if names.is_valid(n):
+            st, _, sx = n.rpartition(".")
+            by_stem.setdefault(st, []).append(n)
+    out: list[str] = []
+    if names.kind_of(name) is names.NameKind.PLAIN and f"{stem}@.{suffix}" in by_stem.get(f"{stem}@", []):
+        out.append(f"{stem}@INSTANCE.{suffix} (an instance of {stem}@.{suffix})")
+    out.extend(sorted(n for n in by_stem.get(stem, []) if n != name))
+    same_type = [st for st, ns in by_stem.items() if any(n.endswith("." + suffix) for n in ns) and st != stem]
+    for st in difflib.get_close_matches(stem, same_type, n=3, cutoff=0.8):
+        out.append(f"{st}.{suffix}")
+    return [x for i, x in enumerate(out) if x not in out[:i]]
 
 
 def other_scope(ctx: Context, name: str) -> list[str]:
@@ -67,15 +80,15 @@ def check(ctx: Context) -> Iterator[Finding]:
         ev = tuple(Evidence("setting", _where(ctx, d.origin), d.message) for d in u.diagnostics
                    if d.severity == "error")
         yield Finding("bad-setting", Severity.ERROR, u.name, f"Unit {u.id} has a bad unit file setting.", ev,
-                      (f"fix the setting, then: systemctl {ctx.scope_flag}daemon-reload",))
+                      (ctx.after_edit("the setting"),))
     elif u.load_state is LoadState.ERROR:
         ev = tuple(Evidence("syntax", _where(ctx, d.origin), d.message) for d in u.diagnostics
-                   if d.severity == "error")
+                   if _fatal(d))
         if not ev and u.load_error and u.load_error.origin:
             ev = (Evidence("file", _where(ctx, u.load_error.origin), u.load_error.message),)
         yield Finding("load-error", Severity.ERROR, u.name, u.load_error.message if u.load_error else "load error",
-                      ev, (f"fix the file, then: systemctl {ctx.scope_flag}daemon-reload",))
+                      ev, (ctx.after_edit("the file"),))
     for d in u.diagnostics:
-        if d.severity == "warning":
+        if d.severity == "warning" and not (u.load_state is LoadState.ERROR and _fatal(d)):
             yield Finding("syntax-warning", Severity.WARNING, u.name, f"{d.message} (systemd ignores it)",
                           (Evidence("syntax", _where(ctx, d.origin), d.message),))
