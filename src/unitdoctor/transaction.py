@@ -76,7 +76,7 @@ class _Walk:
         self.blockers: list[Blocker] = []
         self.ignored: list[Blocker] = []
         self.failed: dict[str, Blocker] = {}
-        self.requisites: list[Blocker] = []  # verify jobs on inactive units, decided after the walk
+        self.requisites: list[tuple[Blocker, bool]] = []  # verify jobs on inactive units, and if they matter
 
     def start(self, name: str, chain: tuple[Edge, ...], matters: bool) -> Optional[Blocker]:
         """Add a start job for ``name``; return the blocker that fails it, if any."""
@@ -124,16 +124,18 @@ class _Walk:
         b = self._validate(u, chain)
         if b is not None:
             return b
-        if u.id not in self.active and matters:
+        if u.id not in self.active:
             anchor = chain[0].source if chain else name
-            self.requisites.append(Blocker(
+            self.requisites.append((Blocker(
                 u.id, "dependency", f"A dependency job for {anchor} failed. See 'journalctl -xe' for details.",
-                chain, certain=False))
+                chain, certain=False), matters))
         return None
 
     def unmet_requisites(self) -> list[Blocker]:
-        """Verify jobs on inactive units that no start job in the transaction absorbs."""
-        return _unique([b for b in self.requisites if b.unit not in self.jobs])
+        """Verify jobs on inactive units that no start job in the transaction absorbs, those that matter
+        to the anchor first."""
+        unmet = [(b, m) for b, m in self.requisites if b.unit not in self.jobs]
+        return _unique([b for b, m in unmet if m] + [b for b, m in unmet if not m])
 
     def _validate(self, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:
         if u.load_state in (LoadState.LOADED, LoadState.MERGED):
@@ -167,9 +169,9 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
         if trig is not None:
             top, blockers = trig, (trig,)
     if top is None:
-        # Only a transaction that was accepted runs its jobs; then a verify job fails.
+        # Only a transaction that was accepted runs its jobs; then a verify job may fail the anchor.
         unmet = walk.unmet_requisites()
-        if unmet:
+        if unmet and _anchor_fails_at_runtime(walk, mgr.load(name).id, unmet):
             top, blockers = unmet[0], tuple(unmet)
     if top is not None:
         certain = [b for b in blockers if b.certain]
@@ -269,6 +271,77 @@ def _sccs(graph: dict[str, set[str]]) -> list[set[str]]:
         if v not in index:
             strong(v)
     return out
+
+
+#: ``UnitType`` in enum order (unit-def.h): the run queue runs higher values first.
+_TYPE_ENUM = ("service", "mount", "swap", "socket", "target", "device", "automount", "timer", "path", "slice",
+              "scope")
+#: Dependencies whose failure fails the depending job (UNIT_ATOM_PROPAGATE_START_FAILURE on the
+#: inverse RequiredBy=, BoundBy=, RequisiteOf=; a slice is required too).
+_PROPAGATE_FAILURE = (Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE, Dep.SLICE)
+
+
+def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker]) -> bool:
+    """Whether the anchor's job fails once the transaction's jobs run, given verify jobs on inactive units.
+
+    Replays the installed jobs as job.c runs them, assuming every start job succeeds:
+    ``transaction_drop_redundant`` keeps no start job for an active unit except the anchor's; the
+    run queue pops by ``compare_job_priority`` (cgroup.c: higher unit type first, then unit id, as
+    CPU weight and nice are the defaults); ``job_is_runnable`` holds a job back while a unit it is
+    ordered after (After=, or the other's Before=) has a job; a start job on an active unit finishes
+    at once (``unit_start`` gives -EALREADY), on an inactive one it runs until its process exits,
+    after everything runnable now; a verify job on an inactive unit fails, and
+    ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of
+    it, recursively. So an active anchor that nothing orders after is done before a failing verify
+    job runs if its id sorts first, and an inactive one is still running when the failure arrives.
+    """
+    mgr = walk.mgr
+    kinds: dict[str, str] = {u: "start" for u in walk.jobs if u == anchor or u not in walk.active}
+    for b in unmet:
+        kinds.setdefault(b.unit, "verify")
+    after: dict[str, set[str]] = {u: set() for u in kinds}
+    requirers: dict[str, set[str]] = {u: set() for u in kinds}
+    for u in kinds:
+        for d in mgr.load(u).dependencies:
+            t = mgr.load(d.target).id
+            if t not in kinds or t == u:
+                continue
+            if d.kind is Dep.AFTER:
+                after[u].add(t)
+            elif d.kind is Dep.BEFORE:
+                after[t].add(u)
+            if d.kind in _PROPAGATE_FAILURE:
+                requirers[t].add(u)
+    order = sorted(kinds, key=lambda u: (-_TYPE_ENUM.index(u.rsplit(".", 1)[-1])
+                                        if u.rsplit(".", 1)[-1] in _TYPE_ENUM else 0, u))
+    state = {u: "waiting" for u in kinds}
+
+    def fail(u: str) -> None:
+        if state[u] in ("waiting", "running"):
+            state[u] = "failed"
+            for w in sorted(requirers[u]):
+                fail(w)
+
+    def dispatch() -> None:
+        while True:
+            ready = [u for u in order if state[u] == "waiting"
+                     and not any(state[v] in ("waiting", "running") for v in after[u])]
+            if not ready:
+                return
+            u = ready[0]
+            if kinds[u] == "verify":
+                fail(u)
+            else:
+                state[u] = "done" if u in walk.active else "running"
+
+    dispatch()
+    while state[anchor] in ("waiting", "running"):
+        running = [u for u in order if state[u] == "running"]
+        if not running:
+            break
+        state[running[0]] = "done"
+        dispatch()
+    return state[anchor] == "failed"
 
 
 def _trigger_check(mgr: Manager, name: str) -> Optional[Blocker]:

@@ -89,7 +89,8 @@ TIMER_BODY = b"[Timer]\nOnActiveSec=1h\n"
 #: Body kinds, weighted towards units that load.
 BODY_KINDS = ("regular",) * 6 + ("absent",) * 2 + tuple(k for k in BODIES if k != "regular")
 DEP_KINDS = ("Requires",) * 3 + ("Wants",) * 2 + ("BindsTo", "Requisite")
-EXTRA_KINDS = DEP_KINDS + ("OnFailure", "Conflicts", "After", "Before")
+#: Extra edges: no Requisite= without its After= (see ``dep_lines``).
+EXTRA_KINDS = tuple(k for k in DEP_KINDS if k != "Requisite") + ("OnFailure", "Conflicts", "After", "Before")
 VIAS = ("fragment", "dropin", "link")
 LINK_DIR = {"Requires": ".requires", "Wants": ".wants"}
 
@@ -175,12 +176,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         if via == "fragment" and src not in bodies:
             via = "dropin"
         if via == "fragment":
-            unit_lines.setdefault(src, []).append(f"{kind}={dst}")
+            unit_lines.setdefault(src, []).extend(dep_lines(kind, dst))
         elif via == "dropin":
             layer = draw(st.sampled_from(LAYERS))
             dropin_no += 1
             conf = f"{src}.d/{dropin_no}-dep.conf"
-            text = DROPINS[draw(st.sampled_from(DROPIN_KINDS))].replace(b"DEP", f"{kind}={dst}".encode())
+            text = DROPINS[draw(st.sampled_from(DROPIN_KINDS))].replace(b"DEP", "\n".join(dep_lines(kind, dst)).encode())
             files[(layer, conf)] = Node(layer, conf, "file", text)
             if draw(st.integers(0, 4)) == 0:  # a same-named mask: wins only from a higher layer (§2.4)
                 mlayer = draw(st.sampled_from(LAYERS))
@@ -222,6 +223,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         files[(layer, name)] = _mask_node(layer, name, draw(st.booleans()))
     # A masked drop-in dir entry of a type dir is too broad for this pool; masked drop-ins are drawn above.
     return Scenario(tuple(files.values()), tuple(heads))
+
+
+def dep_lines(kind: str, dst: str) -> list[str]:
+    """``Requisite=`` comes with ``After=``, as systemd.unit(5) advises.
+
+    Without it the verify job and the start job run in parallel: a failed transaction can leave the unit active
+    (its process was spawned before the verify job failed), and a later start of an active unit finishes at once
+    before the verify job runs.  Both are runtime races the offline model cannot see.
+    """
+    return [f"{kind}={dst}", f"After={dst}"] if kind == "Requisite" else [f"{kind}={dst}"]
 
 
 def _mask_node(layer: str, path: str, empty_file: bool) -> Node:
