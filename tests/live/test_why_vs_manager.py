@@ -88,8 +88,8 @@ TIMER_BODY = b"[Timer]\nOnActiveSec=1h\n"
 
 #: Body kinds, weighted towards units that load.
 BODY_KINDS = ("regular",) * 6 + ("absent",) * 2 + tuple(k for k in BODIES if k != "regular")
-DEP_KINDS = ("Requires",) * 3 + ("Wants",) * 2 + ("BindsTo", "Requisite")
-#: Extra edges: no Requisite= without its After= (see ``dep_lines``).
+DEP_KINDS = ("Requires",) * 3 + ("Wants",) * 2 + ("BindsTo", "Requisite", "Requisite-bare")
+#: Extra edges: the bare Requisite= only (see ``dep_lines``).
 EXTRA_KINDS = tuple(k for k in DEP_KINDS if k != "Requisite") + ("OnFailure", "Conflicts", "After", "Before")
 VIAS = ("fragment", "dropin", "link")
 LINK_DIR = {"Requires": ".requires", "Wants": ".wants"}
@@ -181,7 +181,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             layer = draw(st.sampled_from(LAYERS))
             dropin_no += 1
             conf = f"{src}.d/{dropin_no}-dep.conf"
-            text = DROPINS[draw(st.sampled_from(DROPIN_KINDS))].replace(b"DEP", "\n".join(dep_lines(kind, dst)).encode())
+            lines = "\n".join(dep_lines(kind, dst)).encode()
+            text = DROPINS[draw(st.sampled_from(DROPIN_KINDS))].replace(b"DEP", lines)
             files[(layer, conf)] = Node(layer, conf, "file", text)
             if draw(st.integers(0, 4)) == 0:  # a same-named mask: wins only from a higher layer (§2.4)
                 mlayer = draw(st.sampled_from(LAYERS))
@@ -226,13 +227,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 def dep_lines(kind: str, dst: str) -> list[str]:
-    """``Requisite=`` comes with ``After=``, as systemd.unit(5) advises.
+    """``Requisite=`` comes with ``After=``, as systemd.unit(5) advises; ``Requisite-bare`` is one without.
 
     Without it the verify job and the start job run in parallel: a failed transaction can leave the unit active
-    (its process was spawned before the verify job failed), and a later start of an active unit finishes at once
-    before the verify job runs.  Both are runtime races the offline model cannot see.
+    (its process was spawned before the verify job failed), and a later start of an active unit may finish at once,
+    before the verify job runs (the run queue's order decides; ``transaction._anchor_fails_at_runtime``).
     """
-    return [f"{kind}={dst}", f"After={dst}"] if kind == "Requisite" else [f"{kind}={dst}"]
+    if kind == "Requisite":
+        return [f"Requisite={dst}", f"After={dst}"]
+    return ["Requisite=" + dst] if kind == "Requisite-bare" else [f"{kind}={dst}"]
 
 
 def _mask_node(layer: str, path: str, empty_file: bool) -> Node:
