@@ -496,3 +496,50 @@ def test_socket_whose_service_is_masked_fails(live_manager: LiveManager) -> None
     res = live_manager.start_unit(SOCKET)
     assert res.rc != 0
     assert live_message(SOCKET, res) == p.blocker.message  # type: ignore[union-attr]
+
+
+# -- engine rules found by the generated scenarios ---------------------------------------------------------------------
+
+
+def test_alias_to_unit_that_fails_to_parse_is_not_merged(live_manager: LiveManager) -> None:
+    """load-fragment.c ``unit_load_fragment``: config_parse() fails before ``merge_by_names``, so the alias keeps
+    its own name; a post-parse failure (``service_verify``) names the real unit."""
+    layout, mgr = _tree(live_manager,
+                        Node("data", "c.service", "file", BODIES["rel-exec"]),
+                        _link("data", "d.service", ("data", "c.service")),
+                        Node("data", "e.service", "file", BODIES["no-exec"]),
+                        _link("data", "f.service", ("data", "e.service")))
+    for alias, named in (("d.service", "d.service"), ("f.service", "e.service")):
+        p = predict_start(mgr, alias)
+        assert p.blocker is not None
+        assert p.blocker.message == f"Unit {named} has a bad unit file setting."
+        assert live_message(alias, live_manager.start_unit(alias)) == p.blocker.message
+
+
+def test_failing_dropin_is_skipped_from_the_failing_line(live_manager: LiveManager) -> None:
+    """load-dropin.c ``unit_load_dropin`` ignores config_parse()'s result: lines before the failure apply."""
+    layout, mgr = _tree(live_manager, _file("data", "a.service"), _link("config", "m.service", ("/dev/null",)),
+                        Node("data", "a.service.d/10-x.conf", "file", DROPINS["dep-then-bad-header"].replace(
+                            b"DEP", b"Requires=m.service")),
+                        _file("data", "b.service"),
+                        Node("data", "b.service.d/10-x.conf", "file", DROPINS["bad-exec-then-dep"].replace(
+                            b"DEP", b"Requires=m.service")))
+    p = predict_start(mgr, "a.service")
+    assert (p.ok, p.blocker.message) == (False, "Unit m.service is masked.")  # type: ignore[union-attr]
+    assert live_manager.start_unit("a.service").rc == 1
+    assert predict_start(mgr, "b.service").ok
+    # 252 also warns that b.service "changed on disk": the failed drop-in's mtime is never recorded (§4.5 d).
+    assert live_manager.start_unit("b.service").rc == 0
+
+
+def test_requisite_verify_job_merges_into_start_job(live_manager: LiveManager) -> None:
+    """transaction.c ``transaction_merge_jobs``: verify-active + start on one unit is a start job."""
+    layout, mgr = _tree(live_manager, _file("config", "a.service", "[Unit]\nRequires=b.service\nRequisite=b.service\n"
+                                            + ONESHOT), _file("config", "b.service"),
+                        _file("config", "c.service", "[Unit]\nRequisite=b.service\nAfter=b.service\n" + ONESHOT))
+    p = predict_start(mgr, "c.service")
+    assert (p.ok, p.blocker.reason) == (False, "dependency")  # type: ignore[union-attr]
+    assert live_manager.start_unit("c.service") == StartResult(
+        1, "A dependency job for c.service failed. See 'journalctl -xe' for details.\n")
+    assert predict_start(mgr, "a.service").ok
+    assert live_manager.start_unit("a.service") == StartResult(0, "")
