@@ -173,6 +173,8 @@ class LiveManager:
         self._journal_socket = base_dir / "journal.socket"
         self._proc: subprocess.Popen[bytes] | None = None
         self._mnt_ns: str | None = None
+        self._mnt_ns_fd = -1
+        """An open ``/proc/PID/ns/mnt`` that pins ``_mnt_ns``: see :meth:`_pin_namespace`."""
         self.cgroup_dirs: list[pathlib.Path] = []
         """Host paths of this manager's cgroup in every hierarchy (removed by :meth:`stop`)."""
         self._log: _JournalLog | None = None
@@ -263,6 +265,7 @@ class LiveManager:
                 ns = own_ns
             # Before unshare(2) the pid still sees the host's /run, which may hold a real /run/user/0.
             if ns != own_ns and (self.runtime_dir_host / "systemd" / "private").exists():
+                self._pin_namespace(ns)
                 return ns
             time.sleep(0.002)
         raise LiveManagerError(
@@ -287,6 +290,8 @@ class LiveManager:
             if proc is not None and proc.poll() is None:
                 if self._mnt_ns is None:  # start() failed half-way; find the namespace before the pid goes
                     self._mnt_ns = _mount_ns_of(proc.pid, unless=os.readlink("/proc/self/ns/mnt"))
+                    if self._mnt_ns is not None:
+                        self._pin_namespace(self._mnt_ns)
                 # SIGTERM makes a user manager start exit.target: units are stopped, then it exits.
                 proc.send_signal(signal.SIGTERM)
                 try:
@@ -300,12 +305,29 @@ class LiveManager:
                 problems.append(f"processes left in the namespace after SIGKILL: {survivors}")
         finally:
             self._mnt_ns = None
+            if self._mnt_ns_fd >= 0:
+                os.close(self._mnt_ns_fd)
+                self._mnt_ns_fd = -1
             if self._log is not None:
                 self._log.close()
                 self._log = None
             problems.extend(self._remove_cgroups())
         if problems:
             raise LiveManagerError("; ".join(problems))
+
+    def _pin_namespace(self, ns: str) -> None:
+        """Hold the manager's mount namespace open until :meth:`stop` is done with it.
+
+        The kernel gives a freed namespace's inode number to the next new namespace at once, so without a
+        reference ``_kill_namespace`` could SIGKILL a manager that another test run (or a parallel session)
+        started meanwhile: the symptom was "systemd --user exited with status -9 before it was ready".
+        """
+        with contextlib.suppress(OSError):
+            fd = os.open(f"/proc/{self.pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+            if os.readlink(f"/proc/self/fd/{fd}") == ns and self._mnt_ns_fd < 0:
+                self._mnt_ns_fd = fd
+            else:
+                os.close(fd)
 
     def _kill_namespace(self) -> list[int]:
         """SIGKILL every process still in the manager's mount namespace; return those that would not go."""
