@@ -1,0 +1,773 @@
+"""Fix plans: typed actions, each with its risk and its exact effect. Decides; never does.
+
+``plan_fix(reports, catalog=…)`` turns ``why`` reports into a ``Plan``. ``--dry-run`` prints that plan and
+``fix.apply`` executes the same objects (style §4.4), so nothing here touches the filesystem except to read
+the root through the catalog, as ``why`` does.
+
+The rules, in the order they are applied:
+
+1. **Masks, every layer.** For each unit to fix, and for each unit its start job needs that is masked
+   (``Requires=``/``BindsTo=``/``Requisite=`` at any depth, or the unit a socket/timer/path triggers), the
+   mask is looked up by name, then by template (an instance masked through ``t@.service``), then by the
+   alias target the manager merges into. Every mask from the top of the search path down to the first
+   real file is removed, because the next one would win once the first is gone (fact sheet §2.3): an
+   ``/etc`` mask over a ``/run`` mask needs both removed, which ``systemctl unmask`` never does. Masks
+   below a real file have no effect and are left alone.
+2. **What we never remove** (``Advice`` instead, fact sheet §2.6, §2.8): anything under ``/usr`` or split-usr
+   ``/lib`` (vendor masks: the package masked it on purpose; we offer an ``/etc`` override), generator
+   output (``systemd.mask=`` on the kernel command line, or another generator: it is written again at every
+   reload), portable, transient and ``SYSTEMD_UNIT_PATH`` dirs (someone else owns them), character devices,
+   and, with ``--runtime-only``, persistent masks.
+3. **Hidden masks.** Removing a mask can reveal the next problem (the real file of a masked dependency has
+   its own masked dependency). The plan is therefore computed to a fixed point: after each round the
+   catalog is re-read *as if* the planned masks were gone (``simulate``) and ``why`` runs again.
+4. **Drop-in masks** (``NAME.d/X.conf`` → ``/dev/null`` or empty, §2.4) are removed only where they block:
+   the mask hides a same-named drop-in in a lower directory, and without the mask the unit (or the
+   dependency that fails it) loads and starts where it did not. A drop-in mask that hides nothing, or whose
+   removal changes no verdict, is an admin's choice we keep.
+5. **Activation.** A service that a .socket/.timer/.path triggers is started through that unit
+   (fact sheet §7): the trigger is fixed like any other unit, enabled if it is ``disabled`` (the links its
+   ``[Install]`` names, as ``systemctl enable`` would create them), and started instead of the service.
+6. **The manager.** Live only: one ``daemon-reload`` after the file changes, then ``start`` of each unit
+   (or its trigger) that the simulation says can start. Offline (``--root``) there is no manager; the
+   change takes effect when that system boots.
+7. **Whatever is left** (a missing unit, a syntax error, a mask we do not remove) becomes ``Advice`` with
+   the finding's own text; the plan's ``outlook`` says which units will still not start.
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+import stat
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence, Union
+
+from . import install, names
+from .catalog import Catalog, DirListing, Entry, SubDir
+from .checks import Context
+from .checks.activation import triggered_by
+from .checks.mask import Layer, layers
+from .lookup import Role
+from .manager import LoadState, Manager
+from .report import Report, why
+
+#: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
+MAX_ROUNDS = 16
+
+#: Roles whose masks are someone else's: a generator, a package, portablectl, the manager, SYSTEMD_UNIT_PATH.
+_NOT_OURS = {
+    Role.GENERATOR_EARLY: "kernel command line",
+    Role.GENERATOR: "generator",
+    Role.GENERATOR_LATE: "generator",
+    Role.VENDOR: "vendor",
+    Role.LOCAL: "vendor",
+    Role.XDG_DATA: "vendor",
+    Role.PERSISTENT_ATTACHED: "portable",
+    Role.RUNTIME_ATTACHED: "portable",
+    Role.TRANSIENT: "transient",
+    Role.CUSTOM: "SYSTEMD_UNIT_PATH",
+}
+
+
+class Risk(str, enum.Enum):
+    """How much an action can change: ``none`` (advice, never run) to ``high`` (runs the unit's code)."""
+
+    NONE = "none"
+    LOW = "low"  # gone at the next reboot, or only re-reads configuration
+    MEDIUM = "medium"  # a persistent configuration change (undoable from the journal)
+    HIGH = "high"  # starts processes now
+
+
+def is_vendor_path(path: str) -> bool:
+    """Whether ``path`` (root-relative) is in vendor territory we never write: ``/usr`` or split-usr ``/lib``."""
+    return path == "/usr" or path.startswith("/usr/") or path == "/lib" or path.startswith("/lib/")
+
+
+# -- actions ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoveMask:
+    """Remove the mask at ``path``: a symlink whose text is ``link_target``, or an empty regular file.
+
+    ``then`` is what the name resolves to once this and the masks above it are gone (a path, or None
+    when nothing carries the name).
+    """
+
+    unit: str
+    path: str
+    layer: str
+    runtime: bool
+    kind: str  # "symlink" | "empty-file"
+    link_target: Optional[str]
+    reason: str
+    then: Optional[str] = None
+
+    action = "remove-mask"
+
+    @property
+    def risk(self) -> Risk:
+        return Risk.LOW if self.runtime else Risk.MEDIUM
+
+    @property
+    def effect(self) -> str:
+        what = f"symlink to {self.link_target}" if self.kind == "symlink" else "empty file"
+        scope = "until reboot (runtime layer)" if self.runtime else "persistently"
+        after = f"{self.then} takes effect" if self.then else "no other file carries the name"
+        every = ""
+        if names.kind_of(self.unit) is names.NameKind.TEMPLATE:
+            every = f"; this unmasks every instance of {self.unit} without its own mask"
+        return f"delete {self.path} ({what}, {self.layer}): {self.unit} is unmasked {scope}; {after}{every}"
+
+
+@dataclass(frozen=True)
+class DropMaskedDropIn:
+    """Remove the drop-in mask at ``path`` so the drop-in it hides (``hides``) applies again."""
+
+    unit: str
+    path: str
+    layer: str
+    runtime: bool
+    kind: str  # "symlink" | "empty-file"
+    link_target: Optional[str]
+    hides: str
+    reason: str
+
+    action = "drop-masked-drop-in"
+
+    @property
+    def risk(self) -> Risk:
+        return Risk.LOW if self.runtime else Risk.MEDIUM
+
+    @property
+    def effect(self) -> str:
+        what = f"symlink to {self.link_target}" if self.kind == "symlink" else "empty file"
+        return f"delete {self.path} ({what}, {self.layer}): {self.hides} applies to {self.unit} again"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A symlink ``path`` → ``target`` that enabling creates (both root-relative)."""
+
+    path: str
+    target: str
+
+
+@dataclass(frozen=True)
+class EnableUnit:
+    """Enable ``name`` as ``systemctl enable [--runtime]`` would: create ``links`` (and ``dirs`` first).
+
+    Offline the links are created by ``fix`` itself; live, the manager creates them (EnableUnitFiles)
+    and the journal records what it reports.
+    """
+
+    name: str
+    runtime: bool
+    links: tuple[Link, ...]
+    dirs: tuple[str, ...]
+    reason: str
+
+    action = "enable"
+
+    @property
+    def risk(self) -> Risk:
+        return Risk.LOW if self.runtime else Risk.MEDIUM
+
+    @property
+    def effect(self) -> str:
+        made = "; ".join(f"{lk.path} → {lk.target}" for lk in self.links)
+        when = "until reboot" if self.runtime else "at every boot"
+        return f"create {made}: {self.name} is pulled in {when}"
+
+
+@dataclass(frozen=True)
+class DaemonReload:
+    """Make the manager re-read every unit file (``systemctl daemon-reload``)."""
+
+    reason: str
+    action = "daemon-reload"
+
+    @property
+    def risk(self) -> Risk:
+        return Risk.LOW
+
+    @property
+    def effect(self) -> str:
+        return "the manager re-reads all unit files, including other pending edits"
+
+
+@dataclass(frozen=True)
+class StartUnit:
+    """Start ``name`` and wait for its job (``systemctl start``)."""
+
+    name: str
+    reason: str
+    action = "start"
+
+    @property
+    def risk(self) -> Risk:
+        return Risk.HIGH
+
+    @property
+    def effect(self) -> str:
+        return f"start {self.name} now (and the units it pulls in)"
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Something only a person should do; never executed."""
+
+    unit: str
+    text: str
+    action = "advice"
+
+    @property
+    def risk(self) -> Risk:
+        return Risk.NONE
+
+    @property
+    def effect(self) -> str:
+        return "none: unitdoctor does not do this"
+
+
+FileAction = Union[RemoveMask, DropMaskedDropIn, EnableUnit]
+Action = Union[RemoveMask, DropMaskedDropIn, EnableUnit, DaemonReload, StartUnit, Advice]
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What ``why`` will say of a unit the plan is for, once the plan has run (predicted offline)."""
+
+    unit: str
+    ok: bool
+    summary: str
+    started_via: Optional[str] = None  # the trigger that starts it instead, if any
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The actions for ``units``, in execution order, and what they should achieve."""
+
+    units: tuple[str, ...]
+    scope: str
+    root: Optional[str]  # the --root as given, None for the host
+    live: bool
+    runtime_only: bool
+    actions: tuple[Action, ...]
+    outlook: tuple[Outlook, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changes(self) -> tuple[Action, ...]:
+        """The actions that change something (everything but advice)."""
+        return tuple(a for a in self.actions if not isinstance(a, Advice))
+
+    @property
+    def advice(self) -> tuple[Advice, ...]:
+        return tuple(a for a in self.actions if isinstance(a, Advice))
+
+    @property
+    def ok(self) -> bool:
+        """Whether every unit is predicted to be fine afterwards."""
+        return all(o.ok for o in self.outlook)
+
+
+# -- planning -----------------------------------------------------------------------------------------
+
+
+class _Planner:
+    def __init__(self, cat: Catalog, runtime_only: bool) -> None:
+        self.base = cat
+        self.cat = cat
+        self.runtime_only = runtime_only
+        self.removals: dict[str, Union[RemoveMask, DropMaskedDropIn]] = {}
+        self.triggers: dict[str, list[str]] = {}  # service -> triggers that start it
+        self.mgr = Manager(cat)
+
+    def resimulate(self) -> None:
+        self.cat = simulate(self.base, self.removals)
+        self.mgr = Manager(self.cat)
+
+    def report(self, name: str) -> Report:
+        return why(self.cat, name, manager=self.mgr)
+
+    # rule 1 and 2
+    def masks_of(self, name: str, reason: str) -> bool:
+        """Plan removing the masks that make ``name`` masked; return whether anything new was planned."""
+        new = False
+        for cand in mask_candidates(self.mgr, name):
+            ls = layers(self.cat, cand)
+            if not ls or not ls[0].is_mask:
+                continue
+            stack = _mask_stack(ls)
+            then = _then(ls, len(stack))
+            for lay in stack:
+                if self._refusal(lay) is not None:
+                    continue
+                p = lay.entry.path
+                if p not in self.removals:
+                    self.removals[p] = _remove_mask(self.cat, lay.entry, cand, reason, then)
+                    new = True
+            break
+        return new
+
+    def _refusal(self, lay: Layer) -> Optional[str]:
+        return refusal(self.cat, lay.entry, runtime_only=self.runtime_only)
+
+    # rule 4
+    def dropin_masks_of(self, target: str, rep: Report) -> bool:
+        suspects = [rep.loaded] + [self.mgr.load(b.unit) for b in rep.start.blockers
+                                   if b.reason in ("bad-setting", "load-error") and b.unit != rep.loaded.id]
+        new = False
+        for unit in suspects:
+            for d in unit.dropins:
+                if not d.masked or d.path in self.removals:
+                    continue
+                e = _entry_at(self.cat, d.path)
+                if e is None or refusal(self.cat, e, runtime_only=self.runtime_only) is not None:
+                    continue
+                hidden = _hidden_twin(self.cat, self.mgr, unit.id, unit.names, e)
+                if hidden is None:
+                    continue  # hides nothing: an admin's no-op, not a blocker
+                trial = dict(self.removals)
+                trial[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, "")
+                after = why(simulate(self.base, trial), target)
+                if _better(rep, after):
+                    reason = (f"it hides {hidden}; without it {target} "
+                              + ("can start" if after.start.ok else f"loads ({after.loaded.load_state.value})"))
+                    self.removals[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, reason)
+                    new = True
+        return new
+
+    # rule 5
+    def triggers_of(self, rep: Report) -> list[str]:
+        u = rep.loaded
+        if u.type != "service" or u.load_state is not LoadState.LOADED:
+            return []
+        ctx = Context(self.mgr, u, rep.state, rep.start)
+        found = []
+        for unit, _how in triggered_by(ctx, u.name):
+            if unit not in found:
+                found.append(unit)
+        return found
+
+
+def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True, runtime_only: bool = False,
+             live: bool = False) -> Plan:
+    """Return the plan that fixes the units of ``reports`` (``why`` results on ``catalog``).
+
+    ``start``: live, start each unit (or its trigger) afterwards. ``runtime_only``: touch only runtime
+    layers (masks in /run, ``enable --runtime``). ``live``: a manager runs these unit files, so the plan
+    reloads and starts; offline it only changes files. See the module docstring for the rules.
+    """
+    p = _Planner(catalog, runtime_only)
+    targets = _unique(r.unit for r in reports)
+    given = {r.unit: r for r in reports}
+    for _round in range(MAX_ROUNDS):
+        new = False
+        for t in list(targets):
+            rep = given.pop(t, None) or p.report(t)
+            if rep.loaded.load_state is LoadState.MASKED or rep.state.state.value.startswith("masked"):
+                new |= p.masks_of(t, f"{t} is masked")
+            for b in rep.start.blockers:
+                if b.reason in ("masked", "trigger-masked"):
+                    via = " → ".join([t] + [f"{e.target} ({e.dependency}=)" for e in b.chain]) or t
+                    new |= p.masks_of(b.unit, f"{t} needs {b.unit}: {via}")
+            new |= p.dropin_masks_of(t, rep)
+            for trig in p.triggers_of(rep):
+                p.triggers.setdefault(t, [])
+                if trig not in p.triggers[t]:
+                    p.triggers[t].append(trig)
+                if trig not in targets:
+                    targets.append(trig)
+                    new = True
+        if not new:
+            break
+        p.resimulate()
+        given = {}
+    return _assemble(p, targets, tuple(r.unit for r in reports), start=start, live=live)
+
+
+def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, start: bool, live: bool) -> Plan:
+    cat = p.cat
+    finals = {t: p.report(t) for t in targets}
+    actions: list[Action] = list(p.removals.values())
+    advice: list[Advice] = []
+    enabled: list[str] = []
+    for svc, trigs in p.triggers.items():
+        for trig in trigs:
+            act, why_not = enable_action(cat, trig, runtime=p.runtime_only,
+                                         reason=f"{trig} starts {svc}: enable the {trig.rsplit('.', 1)[1]} "
+                                                "instead of the service")
+            if act is not None and act.name not in enabled:
+                enabled.append(act.name)
+                actions.append(act)
+            elif why_not:
+                advice.append(Advice(trig, why_not))
+    for t in targets:
+        advice.extend(_leftover_advice(cat, p.mgr, finals[t], runtime_only=p.runtime_only))
+    changed = bool(actions)
+    if live and changed:
+        actions.append(DaemonReload("the manager still holds the old unit files"))
+    outlook = []
+    for u in requested:
+        via = p.triggers.get(u, [])
+        rep = finals[u]
+        ok = rep.ok and all(finals[v].ok for v in via)
+        if ok:
+            summary = f"{u} can start" + (f" (through {', '.join(via)})" if via else "")
+        else:
+            b = rep.start.blocker
+            summary = f"{u} will still not start: {b.message}" if b else f"{u} will still have problems"
+        outlook.append(Outlook(u, ok, summary, ", ".join(via) or None))
+        if not (live and start and ok):
+            continue
+        for s in via or [u]:
+            if names.kind_of(s) is names.NameKind.TEMPLATE:
+                continue  # a template cannot be started; its instances can
+            if not any(isinstance(a, StartUnit) and a.name == s for a in actions):
+                actions.append(StartUnit(s, f"start {u}" + (f" through {s}" if s != u else "")))
+    seen: set[tuple[str, str]] = set()
+    for a in advice:
+        if (a.unit, a.text) not in seen:
+            seen.add((a.unit, a.text))
+            actions.append(a)
+    notes = []
+    if not live:
+        notes.append("offline: no manager runs these unit files, so nothing is reloaded or started; "
+                     "the change takes effect when that system boots")
+    return Plan(requested, cat.lookup.scope.value, None if cat.root.is_host else cat.root.given, live,
+                p.runtime_only, tuple(actions), tuple(outlook), tuple(notes))
+
+
+# -- masks --------------------------------------------------------------------------------------------
+
+
+def mask_candidates(mgr: Manager, name: str) -> list[str]:
+    """The names whose mask makes ``name`` masked: itself, its template, the unit it is merged into."""
+    out = [name]
+    if names.kind_of(name) is names.NameKind.INSTANCE:
+        out.append(names.template_of(name))
+    try:
+        uid = mgr.load(name).id
+    except ValueError:
+        uid = name
+    if uid not in out:
+        out.insert(0, uid)
+    return out
+
+
+def _mask_stack(ls: list[Layer]) -> list[Layer]:
+    """The masks from the top of the search path down to the first entry that is not one."""
+    out = []
+    for lay in ls:
+        if not lay.is_mask:
+            break
+        out.append(lay)
+    return out
+
+
+def _then(ls: list[Layer], skip: int) -> Optional[str]:
+    return ls[skip].entry.path if len(ls) > skip else None
+
+
+def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[str]:
+    """Why ``fix`` will not remove the mask ``e`` (a short reason), or None if it may.
+
+    We remove only a provable mask (a symlink that resolves to /dev/null or an empty file, or an empty
+    regular file) in an admin's configuration layer; never under /usr, never generator output.
+    """
+    role = e.dir.role
+    if is_vendor_path(e.path) or is_vendor_path(e.dir.path):
+        return "vendor"
+    if role in _NOT_OURS:
+        return _NOT_OURS[role]
+    if not (e.is_symlink or (e.is_reg and e.size == 0)):
+        return "special file"
+    if runtime_only and not cat.lookup.is_runtime(e.dir.path):
+        return "persistent"
+    return None
+
+
+def _kind(e: Entry) -> tuple[str, Optional[str]]:
+    return ("symlink", e.target) if e.is_symlink else ("empty-file", None)
+
+
+def _remove_mask(cat: Catalog, e: Entry, unit: str, reason: str, then: Optional[str]) -> RemoveMask:
+    kind, target = _kind(e)
+    return RemoveMask(unit, e.path, e.dir.layer, cat.lookup.is_runtime(e.dir.path), kind, target, reason, then)
+
+
+def _drop_dropin(cat: Catalog, e: Entry, unit: str, hides: str, reason: str) -> DropMaskedDropIn:
+    kind, target = _kind(e)
+    return DropMaskedDropIn(unit, e.path, e.dir.layer, cat.lookup.is_runtime(e.dir.path), kind, target, hides,
+                            reason)
+
+
+def _entry_at(cat: Catalog, path: str) -> Optional[Entry]:
+    """The scanned entry at ``path``, directly in a search dir or in one of its subdirectories."""
+    e = cat.entry_at(path)
+    if e is not None:
+        return e
+    parent, name = posixpath.split(path)
+    top, sub = posixpath.split(parent)
+    li = cat.listing_for(top)
+    if li is None or sub not in li.subdirs:
+        return None
+    return li.subdirs[sub].entries.get(name)
+
+
+def _hidden_twin(cat: Catalog, mgr: Manager, unit_id: str, unit_names: tuple[str, ...], mask: Entry,
+                 ) -> Optional[str]:
+    """The drop-in with the mask's basename that the mask hides (in a lower dir), if any (§2.4, §5.5)."""
+    dir_names = mgr.dropin_dir_names(unit_id, unit_names, ".d") + [unit_id.rsplit(".", 1)[-1] + ".d"]
+    seen_mask = False
+    for dn in dir_names:
+        for li in cat.listings:
+            sub = li.subdirs.get(dn)
+            if sub is None:
+                continue
+            e = sub.entries.get(mask.name)
+            if e is None:
+                continue
+            if e.path == mask.path:
+                seen_mask = True
+                continue
+            if seen_mask and not (e.is_symlink and _is_null_link(e)) and not (e.is_reg and e.size == 0):
+                return e.path
+    return None
+
+
+def _is_null_link(e: Entry) -> bool:
+    return posixpath.normpath(posixpath.join(e.parent, e.target or "")) == "/dev/null"
+
+
+def _better(before: Report, after: Report) -> bool:
+    """Whether ``after`` is a strictly better verdict: it starts where it did not, or it now loads."""
+    if after.start.ok and not before.start.ok:
+        return True
+    return before.loaded.load_state is not LoadState.LOADED and after.loaded.load_state is LoadState.LOADED
+
+
+# -- enabling -----------------------------------------------------------------------------------------
+
+
+def enable_action(cat: Catalog, name: str, *, runtime: bool, reason: str,
+                  ) -> tuple[Optional[EnableUnit], Optional[str]]:
+    """The links ``systemctl enable [--runtime] name`` creates, or why we cannot (advice text).
+
+    Implements the link part of ``install_info_apply`` (install.c, v252): ``Alias=`` → CONFIG/ALIAS,
+    ``WantedBy=T`` → CONFIG/T.wants/NAME, ``RequiredBy=T`` → CONFIG/T.requires/NAME, every link pointing
+    at the unit file found (``info->path``); ``Also=`` units are enabled too; a template uses its
+    ``DefaultInstance=``. Returns (None, None) when the unit is not ``disabled`` (nothing to do).
+    """
+    res = install.lookup_state(cat, name)
+    if res.state is not install.UnitFileState.DISABLED or res.info is None:
+        return None, None
+    lp = cat.lookup
+    config = lp.runtime_config if runtime else lp.persistent_config
+    if config is None:
+        return None, f"{name} cannot be enabled: this scope has no {'runtime' if runtime else 'persistent'} " \
+                     "config directory"
+    links: list[Link] = []
+    problems: list[str] = []
+    todo = [res.info]
+    done: set[str] = set()
+    while todo:
+        info = todo.pop(0)
+        if info.name in done:
+            continue
+        done.add(info.name)
+        _links_of(cat, info, config, links, problems)
+        for also in info.also:
+            r = install.lookup_state(cat, also)
+            if r.state is install.UnitFileState.DISABLED and r.info is not None:
+                todo.append(r.info)
+    if problems:
+        return None, f"{name} is not enabled by unitdoctor: " + "; ".join(problems) + \
+            f" (systemctl {'--runtime ' if runtime else ''}enable {name} decides)"
+    taken = [lk.path for lk in links if _link_state(cat, lk) == "other"]
+    if taken:
+        return None, (f"{name} cannot be enabled: {', '.join(taken)} already exists (systemctl enable fails "
+                      "with EEXIST); look at what it is before replacing it")
+    links = [lk for lk in links if _link_state(cat, lk) == "absent"]
+    if not links:
+        return None, None
+    dirs = _missing_dirs(cat, [posixpath.dirname(lk.path) for lk in links])
+    return EnableUnit(name, runtime, tuple(links), tuple(dirs), reason), None
+
+
+def _links_of(cat: Catalog, info: install.InstallInfo, config: str, links: list[Link], problems: list[str]) -> None:
+    unit = info.name
+    if names.kind_of(unit) is names.NameKind.TEMPLATE:
+        if not info.default_instance:
+            problems.append(f"{unit} is a template without DefaultInstance=")
+            return
+        unit = names.with_instance(unit, info.default_instance)
+    if info.path is None:
+        problems.append(f"{unit} has no unit file")
+        return
+    target = info.path
+    for words, suffix in ((info.wanted_by, ".wants"), (info.required_by, ".requires")):
+        for t in words:
+            if "%" in t or not names.is_valid(t):
+                problems.append(f"[Install] names {t!r}")
+                continue
+            links.append(Link(posixpath.join(config, t + suffix, unit), target))
+    for a in info.aliases:
+        bad, rewritten = (("EINVAL", None) if "%" in a or "/" in a
+                          else names.verify_install_alias(a, unit, info.default_instance))
+        if bad:
+            problems.append(f"Alias={a} ({bad})")
+            continue
+        links.append(Link(posixpath.join(config, rewritten or a), target))
+
+
+def _link_state(cat: Catalog, lk: Link) -> str:
+    """``absent``, ``same`` (the link is already there) or ``other`` (another file holds the path: EEXIST)."""
+    try:
+        st = cat.root.lstat(lk.path)
+    except OSError:
+        return "absent"
+    if stat.S_ISLNK(st.st_mode) and cat.root.readlink(lk.path) == lk.target:
+        return "same"
+    return "other"
+
+
+def _missing_dirs(cat: Catalog, parents: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for parent in parents:
+        chain = []
+        d = parent
+        while d not in ("/", ""):
+            try:
+                cat.root.lstat(d)
+                break
+            except OSError:
+                chain.append(d)
+                d = posixpath.dirname(d)
+        for c in reversed(chain):
+            if c not in out:
+                out.append(c)
+    return out
+
+
+# -- what is left -------------------------------------------------------------------------------------
+
+
+def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: bool) -> list[Advice]:
+    """Advice for what the plan cannot fix in ``rep`` (computed on the simulated catalog)."""
+    out: list[Advice] = []
+    masked = []
+    if rep.loaded.load_state is LoadState.MASKED or rep.state.state.value.startswith("masked"):
+        masked.append(rep.unit)
+    masked += [b.unit for b in rep.start.blockers if b.reason in ("masked", "trigger-masked")]
+    for name in _unique(masked):
+        for cand in mask_candidates(mgr, name):
+            ls = layers(cat, cand)
+            if ls and ls[0].is_mask:
+                out.append(Advice(rep.unit, mask_advice(cat, ls, cand, runtime_only=runtime_only)))
+                break
+    for f in rep.findings:
+        if f.severity.value != "error" or "masked" in f.id:
+            continue
+        text = f.summary + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
+        out.append(Advice(rep.unit, text))
+    return out
+
+
+def mask_advice(cat: Catalog, ls: list[Layer], name: str, *, runtime_only: bool) -> str:
+    """What a person can do about the mask on top of ``ls``, which ``fix`` does not remove."""
+    e = ls[0].entry
+    why_not = refusal(cat, e, runtime_only=runtime_only)
+    role = e.dir.role
+    if why_not == "kernel command line":
+        where = kernel_cmdline_sources(cat, name)
+        src = f" (found in {', '.join(where)})" if where else \
+            " (see /etc/kernel/cmdline, GRUB_CMDLINE_LINUX in /etc/default/grub, or the boot entry)"
+        return (f"remove systemd.mask={name} from the kernel command line{src}, then reboot: "
+                f"systemd-debug-generator writes {e.path} → /dev/null at every boot and daemon-reload, so "
+                "deleting that link would not last, and systemctl unmask refuses it")
+    if why_not == "generator":
+        return (f"{e.path} is written by a generator at every boot and daemon-reload; find it in "
+                "/run/systemd/system-generators, /etc/systemd/system-generators, "
+                "/usr/local/lib/systemd/system-generators or /lib/systemd/system-generators and change its input")
+    if why_not == "vendor":
+        real = next((lay.entry.path for lay in ls[1:] if not lay.is_mask), None)
+        override = posixpath.join(cat.lookup.persistent_config or "/etc/systemd/system", name)
+        copy = (f"copy the real unit file there (cp {real} {override}; a symlink to it would be a self-alias)"
+                if real else "write the unit file you want there")
+        return (f"{name} is masked by its vendor ({e.path}): the package masks it on purpose and systemctl unmask "
+                f"skips it. unitdoctor never changes /usr. A unit file at {override} overrides the vendor mask: "
+                f"{copy}, and reinstalling the package will not undo that override")
+    if why_not == "persistent":
+        return (f"{e.path} masks {name} persistently ({e.dir.layer}); --runtime-only keeps it, and a runtime layer "
+                "cannot override it: run fix without --runtime-only")
+    if why_not == "special file":
+        return f"{e.path} masks {name} but is a special file, not a link or empty file: inspect and remove it by hand"
+    return (f"{e.path} masks {name} in {e.dir.layer}, which {why_not or 'someone else'} manages "
+            f"({role.value}); unitdoctor does not remove it")
+
+
+def kernel_cmdline_sources(cat: Catalog, name: str) -> list[str]:
+    """Files inside the root whose kernel command line masks ``name`` (systemd.mask=, any spelling)."""
+    out = []
+    short = name[:-len(".service")] if name.endswith(".service") else None
+    words = {f"systemd.mask={name}", f"rd.systemd.mask={name}"}
+    if short:
+        words |= {f"systemd.mask={short}", f"rd.systemd.mask={short}"}
+    for path in ("/etc/kernel/cmdline", "/etc/default/grub", "/proc/cmdline" if cat.root.is_host else ""):
+        if not path:
+            continue
+        try:
+            text = cat.root.read(path, limit=1 << 20).decode("utf-8", "replace")
+        except OSError:
+            continue
+        if any(w in text.replace('"', " ").replace("'", " ").split() for w in words):
+            out.append(cat.root.display(path))
+    return out
+
+
+# -- simulation ---------------------------------------------------------------------------------------
+
+
+def simulate(cat: Catalog, removed: Iterable[str]) -> Catalog:
+    """A catalog like ``cat`` without the entries at the ``removed`` paths (no I/O beyond chasing dirs).
+
+    A path is matched by its real directory, so a directory seen under two search paths (``/lib`` →
+    ``usr/lib``) loses the entry under both.
+    """
+    real: dict[str, str] = {}
+
+    def real_dir(p: str) -> str:
+        if p not in real:
+            try:
+                real[p] = cat.root.chase(p)
+            except OSError:
+                real[p] = p
+        return real[p]
+
+    gone = {(real_dir(posixpath.dirname(p)), posixpath.basename(p)) for p in removed}
+    if not gone:
+        return cat
+    listings = []
+    for li in cat.listings:
+        rd = real_dir(li.dir.path)
+        entries = {n: e for n, e in li.entries.items() if (rd, n) not in gone}
+        subdirs = {}
+        for sn, sub in li.subdirs.items():
+            rs = real_dir(sub.path)
+            kept = {n: e for n, e in sub.entries.items() if (rs, n) not in gone}
+            subdirs[sn] = sub if len(kept) == len(sub.entries) else SubDir(
+                sub.name, sub.dir, sub.path, kept, sub.via_symlink, sub.error)
+        listings.append(DirListing(li.dir, entries, subdirs, li.error))
+    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings))
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for i in items:
+        if i not in out:
+            out.append(i)
+    return out
