@@ -1,0 +1,698 @@
+"""The only writer: carries out a ``Plan``, journaled first, re-checking every path right before acting.
+
+``apply(plan, root=…, journal=…, ops=…)``:
+
+1. **Validate** every unit name and path in the plan before anything else (``InvalidPlan``): paths are
+   absolute and normalised, never under ``/usr`` or split-usr ``/lib``, and only unit names, drop-ins and
+   enablement links.
+2. **Lock** the journal (``flock``), so concurrent fixes run one after the other. An interrupted fix found
+   there must be completed (``recover``) or rolled back (``undo``) first.
+3. **Check** the current state of every path through a directory descriptor confined to the root
+   (``journal.open_dir``). A path that no longer holds what the plan saw refuses the whole fix, before any
+   change; a mask that is already gone is skipped.
+4. **Journal**: the entry, with the exact prior state of every path, is written and fsync'd.
+5. **Act**, file steps first: each re-checks with ``lstat`` through its parent's descriptor that the object
+   is the very one recorded (same kind, link text, emptiness, inode) and only then ``unlinkat``/``symlinkat``/
+   ``mkdirat``. A regular file with content is never removed. A step that fails or finds a swap stops the
+   fix, and the steps already done are reversed from the journal: files are all-or-nothing.
+6. **Manager** steps (live only): enable through the manager, ``daemon-reload``, ``start``. Their failures
+   are reported; they do not roll back the files, which are right.
+
+``undo(entry)`` runs the journaled file steps backwards the same way (as a journaled entry of its own), and
+``recover()`` completes interrupted entries (or rolls them back). Manager operations go through ``ops``
+(``ManagerOps``): ``bus.py`` implements it over D-Bus, ``OfflineOps`` for a ``--root``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Protocol
+
+from . import names
+from .catalog import Catalog
+from .journal import (
+    ABSENT,
+    CONFLICT,
+    DONE,
+    IN_PROGRESS,
+    ROLLED_BACK,
+    ROLLING_BACK,
+    UNDONE,
+    Entry,
+    FileState,
+    Journal,
+    Step,
+    dir_fd,
+    state_at,
+)
+from .plan import Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit, is_vendor_path
+from .report import Report, why
+from .rootfs import Root
+
+#: How long ``apply`` waits for another fix to release the journal lock.
+LOCK_TIMEOUT = 60.0
+#: What ``OfflineOps.start`` reports: there is no manager to ask.
+NOT_APPLICABLE = "not-applicable"
+#: Outcome states beyond the journal's.
+REFUSED, NOTHING = "refused", "nothing-to-do"
+
+
+class InvalidPlan(ValueError):
+    """A plan names an invalid unit or a path ``fix`` must never touch."""
+
+
+class ManagerError(Exception):
+    """A manager operation failed; the message is the manager's (``ManagerOps`` implementations raise it)."""
+
+
+class Conflict(Exception):
+    """A path does not hold what the journal says it should: left alone."""
+
+
+class ManagerOps(Protocol):
+    """What ``fix`` asks of the service manager. Failures raise ``ManagerError`` (or OSError, TimeoutError)."""
+
+    def daemon_reload(self) -> None: ...
+
+    def start(self, unit: str) -> str:
+        """Start ``unit``, wait for the job, and return the unit's ActiveState afterwards."""
+        ...
+
+    def enable(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
+        """Enable ``units``; return the (symlink path, target) pairs created."""
+        ...
+
+    def unmask(self, units: list[str], runtime: bool) -> list[str]:
+        """Unmask ``units`` through the manager (not used by ``apply``); return the paths removed."""
+        ...
+
+
+class OfflineOps:
+    """``ManagerOps`` for a root no manager runs: nothing is reloaded or started, and that is recorded."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def daemon_reload(self) -> None:
+        self.notes.append("daemon-reload: not applicable offline")
+
+    def start(self, unit: str) -> str:
+        self.notes.append(f"start {unit}: not applicable offline")
+        return NOT_APPLICABLE
+
+    def enable(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
+        self.notes.append(f"enable {' '.join(units)} through a manager: not applicable offline")
+        return []
+
+    def unmask(self, units: list[str], runtime: bool) -> list[str]:
+        self.notes.append(f"unmask {' '.join(units)} through a manager: not applicable offline")
+        return []
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a fix, undo or recovery did: its journal entry, each step's result, and ``why`` afterwards."""
+
+    command: str  # "fix" | "undo" | "recover"
+    status: str  # journal status (done, rolled-back, conflict) or refused / nothing-to-do
+    entry: Optional[str]
+    steps: tuple[Step, ...] = ()
+    messages: tuple[str, ...] = ()
+    after: tuple[Report, ...] = ()
+    undoes: Optional[str] = None
+    interrupted: tuple[str, ...] = ()  # entries that stopped a fix from starting
+
+    @property
+    def failed(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.state == "failed")
+
+    @property
+    def started(self) -> tuple[tuple[str, str], ...]:
+        return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind == "start" and s.result)
+
+    @property
+    def ok(self) -> bool:
+        """Everything planned was done, nothing failed, and ``why`` is clean for every unit afterwards."""
+        return (self.status in (DONE, NOTHING) and not self.failed
+                and all(r.ok for r in self.after))
+
+
+@dataclass
+class Hooks:
+    """Test-only observation points: ``before_act(step)`` right before a file step's re-check, and
+    ``checkpoint(name)`` after each durable point (``journal-written``, ``step-N-acted``,
+    ``step-N-recorded``, ``done``). Production callers pass neither."""
+
+    before_act: Optional[Callable[[Step], None]] = None
+    checkpoint: Optional[Callable[[str], None]] = None
+
+    def act(self, step: Step) -> None:
+        if self.before_act is not None:
+            self.before_act(step)
+
+    def point(self, name: str) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint(name)
+
+
+# -- validation ---------------------------------------------------------------------------------------
+
+
+def _bad_path(path: Optional[str]) -> Optional[str]:
+    """Why ``path`` may not be written (root-relative), or None."""
+    if not path or not path.startswith("/") or path == "/":
+        return "not an absolute path below /"
+    if posixpath.normpath(path) != path or "/../" in path + "/" or "/./" in path + "/":
+        return "not a normalised path"
+    if is_vendor_path(path):
+        return "under /usr (vendor files are never changed)"
+    return None
+
+
+def validate(plan: Plan) -> None:
+    """Raise ``InvalidPlan`` unless every unit name and path in ``plan`` is one ``fix`` may act on."""
+
+    def unit(n: str) -> None:
+        if not names.is_valid(n):
+            raise InvalidPlan(f'"{n}" is not a valid unit name.')
+
+    def path(p: Optional[str]) -> None:
+        bad = _bad_path(p)
+        if bad:
+            raise InvalidPlan(f"refusing to touch {p!r}: {bad}")
+
+    for a in plan.actions:
+        if isinstance(a, (RemoveMask, DropMaskedDropIn)):
+            unit(a.unit)
+            path(a.path)
+            if a.kind not in ("symlink", "empty-file") or (a.kind == "symlink") != (a.link_target is not None):
+                raise InvalidPlan(f"{a.path}: a mask is a symlink with its text or an empty file")
+            base = posixpath.basename(a.path)
+            if isinstance(a, RemoveMask):
+                unit(base)
+            elif not (base.endswith(".conf") and posixpath.basename(posixpath.dirname(a.path)).endswith(".d")):
+                raise InvalidPlan(f"{a.path} is not a drop-in")
+        elif isinstance(a, EnableUnit):
+            unit(a.name)
+            for d in a.dirs:
+                path(d)
+            for lk in a.links:
+                path(lk.path)
+                unit(posixpath.basename(lk.path))
+                if not lk.target.startswith("/"):
+                    raise InvalidPlan(f"{lk.path}: link target {lk.target!r} is not absolute")
+        elif isinstance(a, StartUnit):
+            unit(a.name)
+        elif isinstance(a, (Advice, DaemonReload)):
+            continue
+        else:  # pragma: no cover - a new action type without a validator
+            raise InvalidPlan(f"unknown action {a!r}")
+
+
+# -- file transitions ---------------------------------------------------------------------------------
+
+
+def _current(root: Root, path: str) -> FileState:
+    """The state at ``path``; ``absent`` when it or its parent is missing. Raises OSError otherwise."""
+    parent, name = posixpath.split(path)
+    try:
+        with dir_fd(root, parent) as dfd:
+            return state_at(dfd, name)
+    except FileNotFoundError:
+        return ABSENT
+
+
+def _transition(root: Root, path: str, before: FileState, after: FileState, *, strict: bool) -> str:
+    """Move ``path`` from ``before`` to ``after``; return ``done``, ``already`` (it is ``after``) or ``kept``.
+
+    The current object is looked at with ``lstat`` through a descriptor of its parent directory (opened
+    confined to the root, no symlink followed), and acted on relative to that descriptor. ``strict``: it
+    must also be the very inode recorded (same run). Raises ``Conflict`` when it is neither ``before``
+    nor ``after``, OSError when the filesystem refuses.
+    """
+    bad = _bad_path(path)
+    if bad:
+        raise Conflict(f"{root.display(path)}: {bad}")
+    parent, name = posixpath.split(path)
+    try:
+        real_parent = root.chase(parent)
+    except FileNotFoundError:
+        if after.type == "absent" and before.type != "absent":
+            return "already"
+        raise
+    if is_vendor_path(real_parent):
+        raise Conflict(f"{root.display(path)}: its directory resolves to {real_parent}, under /usr; left alone")
+    with dir_fd(root, parent) as dfd:
+        cur = state_at(dfd, name)
+        if not cur.matches(before):
+            if cur.matches(after):
+                return "already"
+            raise Conflict(f"{root.display(path)}: expected {before.describe()}, found {cur.describe()}; left alone")
+        if strict and not cur.same_object(before):
+            raise Conflict(f"{root.display(path)} was replaced by another {cur.describe()[2:]} since it was "
+                           "checked; left alone")
+        if after.type == "absent":
+            if cur.type == "dir":
+                try:
+                    os.rmdir(name, dir_fd=dfd)
+                except OSError as e:
+                    if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                        return "kept"
+                    raise
+            elif cur.type == "symlink" or (cur.type == "file" and cur.size == 0):
+                os.unlink(name, dir_fd=dfd)
+            else:  # a regular file with content, a device: never
+                raise Conflict(f"{root.display(path)} is {cur.describe()}; never removed")
+        elif after.type == "symlink":
+            assert after.target is not None
+            os.symlink(after.target, name, dir_fd=dfd)
+            _restore_meta(dfd, name, after)
+        elif after.type == "file" and after.size == 0:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=dfd)
+            try:
+                os.fchmod(fd, after.mode if after.mode is not None else 0o644)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            _restore_meta(dfd, name, after)
+        elif after.type == "dir":
+            os.mkdir(name, 0o700, dir_fd=dfd)
+            sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+            try:
+                os.fchmod(sub, after.mode if after.mode is not None else 0o755)
+            finally:
+                os.close(sub)
+        else:
+            raise Conflict(f"{root.display(path)}: cannot create {after.describe()}")
+        os.fsync(dfd)
+    return "done"
+
+
+def _restore_meta(dfd: int, name: str, st: FileState) -> None:
+    """Give a recreated link or file its recorded owner and times (best effort for an unprivileged user)."""
+    if st.uid is not None and st.gid is not None and (os.geteuid() == 0 or st.uid == os.geteuid()):
+        with contextlib.suppress(PermissionError):
+            os.chown(name, st.uid, st.gid, dir_fd=dfd, follow_symlinks=False)
+    if st.mtime_ns is not None:
+        atime = st.atime_ns if st.atime_ns is not None else st.mtime_ns
+        os.utime(name, ns=(atime, st.mtime_ns), dir_fd=dfd, follow_symlinks=False)
+
+
+def _message(root: Root, s: Step, how: str) -> str:
+    """systemctl's words for a file step (install_changes_dump): ``Removed "P".``, ``Created symlink P → T.``"""
+    p = root.display(s.path or "")
+    if how == "kept":
+        return f"Kept directory {p}: it is not empty."
+    a = s.after or ABSENT
+    if how == "already":
+        return f"{p} is already {a.describe()}."
+    if a.type == "absent":
+        return f'Removed "{p}".'
+    if a.type == "symlink":
+        return f"Created symlink {p} → {a.target}."
+    if a.type == "dir":
+        return f"Created directory {p}."
+    return f"Created empty file {p}."
+
+
+# -- planning the steps -------------------------------------------------------------------------------
+
+
+def _steps(plan: Plan, root: Root) -> tuple[list[Step], list[str]]:
+    """The journal steps for ``plan`` with the current state of every path, and any reason to refuse."""
+    steps: list[Step] = []
+    problems: list[str] = []
+
+    def file_step(i: int, path: str, expected: FileState, after: FileState) -> None:
+        try:
+            cur = _current(root, path)
+        except OSError as e:
+            problems.append(f"{root.display(path)}: {e.strerror}")
+            return
+        if cur.matches(expected):
+            steps.append(Step("file", i, path, cur, after))
+        elif cur.matches(after):
+            steps.append(Step("file", i, path, after, after, state="skipped",
+                              message=f"{root.display(path)} is already {after.describe()}."))
+        else:
+            problems.append(f"{root.display(path)}: the plan expected {expected.describe()}, found "
+                            f"{cur.describe()}; nothing was changed")
+
+    for i, a in enumerate(plan.actions):
+        if isinstance(a, (RemoveMask, DropMaskedDropIn)):
+            expected = (FileState("symlink", target=a.link_target) if a.kind == "symlink"
+                        else FileState("file", size=0))
+            file_step(i, a.path, expected, ABSENT)
+        elif isinstance(a, EnableUnit) and plan.live:
+            # The manager creates the links; the ones predicted are recorded first, so an interrupted
+            # enable can still be rolled back, and replaced by what the manager reports.
+            steps.append(Step("enable", i, unit=a.name, runtime=a.runtime,
+                              created=[(lk.path, FileState("symlink", target=lk.target)) for lk in a.links]))
+        elif isinstance(a, EnableUnit):
+            for d in a.dirs:
+                file_step(i, d, ABSENT, FileState("dir", mode=0o755))
+            for lk in a.links:
+                file_step(i, lk.path, ABSENT, FileState("symlink", target=lk.target))
+        elif isinstance(a, DaemonReload):
+            steps.append(Step("daemon-reload", i))
+        elif isinstance(a, StartUnit):
+            steps.append(Step("start", i, unit=a.name))
+    return steps, problems
+
+
+def _plan_record(plan: Plan) -> list[dict[str, Any]]:
+    return [{"action": a.action, "risk": a.risk.value, "effect": a.text if isinstance(a, Advice) else a.effect}
+            for a in plan.actions]
+
+
+# -- running ------------------------------------------------------------------------------------------
+
+
+def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *, strict: bool) -> None:
+    """Carry out ``entry``'s planned steps in order, saving progress after each; roll back on a file failure."""
+    for idx, s in enumerate(entry.steps):
+        if s.state != "planned":
+            continue
+        if s.kind == "file":
+            assert s.path is not None and s.before is not None and s.after is not None
+            hooks.act(s)
+            try:
+                how = _transition(root, s.path, s.before, s.after, strict=strict)
+            except (Conflict, OSError) as e:
+                s.state = "failed"
+                s.message = str(e) if isinstance(e, Conflict) else f"{root.display(s.path)}: {e.strerror}"
+                entry.status = ROLLING_BACK
+                j.save(entry)
+                _rollback(entry, j, root, ops)
+                return
+            hooks.point(f"step-{idx}-acted")
+            s.state = "kept" if how == "kept" else "done"
+            s.message = _message(root, s, how)
+            j.save(entry)
+            hooks.point(f"step-{idx}-recorded")
+        elif s.kind == "enable":
+            try:
+                created = ops.enable([s.unit or ""], s.runtime)
+            except (ManagerError, OSError) as e:
+                s.state, s.message = "failed", f"enable {s.unit}: {e}"
+                entry.status = ROLLING_BACK
+                j.save(entry)
+                _rollback(entry, j, root, ops)
+                return
+            if created:
+                s.created = [(p, FileState("symlink", target=t)) for p, t in created]
+            else:  # already enabled (a completed recovery): keep the predicted links that are there
+                s.created = [(p, st) for p, st in s.created if _current(root, p).matches(st)]
+            s.state = "done"
+            s.message = " ".join(f"Created symlink {p} → {t}." for p, t in created) or f"{s.unit}: nothing to enable."
+            j.save(entry)
+            hooks.point(f"step-{idx}-recorded")
+        elif s.kind == "daemon-reload":
+            try:
+                ops.daemon_reload()
+                s.state, s.message = "done", "Reloaded the manager."
+            except (ManagerError, OSError) as e:
+                s.state, s.message = "failed", f"daemon-reload failed: {e}"
+            j.save(entry)
+            hooks.point(f"step-{idx}-recorded")
+        elif s.kind == "start":
+            try:
+                s.result = ops.start(s.unit or "")
+                if s.result == NOT_APPLICABLE:
+                    s.state, s.message = "skipped", f"start {s.unit}: not applicable offline"
+                elif s.result == "active":
+                    s.state, s.message = "done", f"Started {s.unit}: active."
+                else:
+                    s.state, s.message = "failed", f"{s.unit} is {s.result} after its start job"
+            except (ManagerError, OSError) as e:
+                s.state, s.message = "failed", f"Failed to start {s.unit}: {e}"
+            j.save(entry)
+            hooks.point(f"step-{idx}-recorded")
+    entry.status = DONE
+    j.save(entry)
+    hooks.point("done")
+
+
+def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
+    """Reverse every file step of ``entry`` that took effect, newest first; mark it rolled back (or conflict).
+
+    Steps run in order and each is saved once done, so only the first step not recorded as done (the
+    frontier) is in doubt after a crash: it took effect if its path holds its ``after`` state. Steps after
+    it never ran. A step that failed was not done, unless its path shows otherwise.
+    """
+    frontier = next((i for i, s in enumerate(entry.steps) if s.state in ("planned", "failed")), len(entry.steps))
+    conflict = False
+    reversed_any = False
+    for i in range(len(entry.steps) - 1, -1, -1):
+        s = entry.steps[i]
+        if s.state == "planned" and i > frontier:
+            s.state, s.message = "skipped", "not started before the interruption"
+            continue
+        if s.state not in ("done", "planned", "failed"):
+            continue
+        pairs: list[tuple[str, FileState, FileState]] = []
+        if s.kind == "file" and s.path and s.before and s.after:
+            pairs = [(s.path, s.after, s.before)]
+        elif s.kind == "enable":
+            pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
+        undone = []
+        for path, now, back in pairs:
+            try:
+                how = _transition(root, path, now, back, strict=False)
+            except (Conflict, OSError) as e:
+                if s.state == "failed":
+                    continue  # we never got to change it; its failure message says why
+                conflict = True
+                s.message = (str(e) if isinstance(e, Conflict) else f"{root.display(path)}: {e.strerror}") + \
+                    " (could not be restored)"
+                continue
+            if how == "done":
+                undone.append(path)
+            elif how == "kept":
+                s.message = f"Kept directory {root.display(path)}: it is not empty."
+        if undone:
+            reversed_any = True
+            s.state = "rolled-back"
+            s.message = "Restored " + ", ".join(root.display(p) for p in undone) + "."
+        elif s.state == "planned":
+            s.state = "skipped"
+            s.message = s.message or "not done before the interruption"
+    if entry.live and reversed_any:
+        reload = Step("daemon-reload", -1)
+        try:
+            ops.daemon_reload()
+            reload.state, reload.message = "done", "Reloaded the manager after the rollback."
+        except (ManagerError, OSError) as e:
+            reload.state, reload.message = "failed", f"daemon-reload after the rollback failed: {e}"
+        entry.steps.append(reload)
+    entry.status = CONFLICT if conflict else ROLLED_BACK
+    j.save(entry)
+
+
+def _outcome(command: str, entry: Entry, recheck: Optional[Callable[[], Catalog]],
+             messages: tuple[str, ...] = ()) -> Outcome:
+    after: tuple[Report, ...] = ()
+    if recheck is not None and entry.status == DONE:
+        cat = recheck()
+        after = tuple(why(cat, u) for u in entry.units)
+    msgs = messages + tuple(s.message for s in entry.steps if s.message)
+    return Outcome(command, entry.status, entry.id, tuple(entry.steps), msgs, after, entry.undoes)
+
+
+def _interrupted_refusal(command: str, stuck: list[Entry]) -> Outcome:
+    ids = tuple(e.id for e in stuck)
+    return Outcome(command, REFUSED, None, (), (f"interrupted {'fix' if len(ids) == 1 else 'fixes'} in the journal: "
+                                                f"{', '.join(ids)}",), interrupted=ids)
+
+
+# -- entry points -------------------------------------------------------------------------------------
+
+
+def apply(plan: Plan, *, root: Root, journal: Journal, ops: ManagerOps,
+          recheck: Optional[Callable[[], Catalog]] = None,
+          before_act: Optional[Callable[[Step], None]] = None,
+          checkpoint: Optional[Callable[[str], None]] = None,
+          lock_timeout: float = LOCK_TIMEOUT) -> Outcome:
+    """Carry out ``plan`` on ``root`` (see the module docstring); return what happened.
+
+    ``recheck`` returns a fresh catalog for ``why`` afterwards. ``before_act`` and ``checkpoint`` are
+    test-only hooks (``Hooks``). Raises ``InvalidPlan`` before touching anything, ``JournalError`` (and
+    ``LockBusy``) when the journal cannot be used, in which case nothing was changed either.
+    """
+    validate(plan)
+    if not plan.changes:
+        return Outcome("fix", NOTHING, None, (), ("Nothing to change.",))
+    hooks = Hooks(before_act, checkpoint)
+    with journal.locked(lock_timeout) as j:
+        stuck = j.interrupted()
+        if stuck:
+            return _interrupted_refusal("fix", stuck)
+        steps, problems = _steps(plan, root)
+        if problems:
+            return Outcome("fix", REFUSED, None, tuple(steps), tuple(problems))
+        if all(s.state == "skipped" for s in steps):
+            return Outcome("fix", NOTHING, None, tuple(steps), tuple(s.message for s in steps))
+        entry = j.create(command="fix", scope=plan.scope, live=plan.live, units=list(plan.units), steps=steps,
+                         plan=_plan_record(plan))
+        hooks.point("journal-written")
+        _run(entry, j, root, ops, hooks, strict=True)
+    return _outcome("fix", entry, recheck)
+
+
+def recover(*, root: Root, journal: Journal, ops: ManagerOps, rollback: bool = False,
+            recheck: Optional[Callable[[], Catalog]] = None, lock_timeout: float = LOCK_TIMEOUT,
+            ) -> list[Outcome]:
+    """Finish every interrupted entry: complete it (default) or roll it back; return one outcome each.
+
+    Completing runs the steps still ``planned``: a path already in its ``after`` state was done before the
+    interruption; one in its ``before`` state is done now; anything else is a conflict, and the whole
+    entry is rolled back instead. An entry interrupted while rolling back is always rolled back.
+    """
+    out = []
+    with journal.locked(lock_timeout) as j:
+        for e in j.interrupted():
+            if rollback or e.status == ROLLING_BACK:
+                e.status = ROLLING_BACK
+                j.save(e)
+                _rollback(e, j, root, ops)
+            else:
+                _run(e, j, root, ops, Hooks(), strict=False)
+            _mark_undone(j, e)
+            out.append(e)
+    return [_outcome("recover", e, recheck) for e in out]
+
+
+def _mark_undone(j: Journal, e: Entry) -> None:
+    if e.command == "undo" and e.status == DONE and e.undoes:
+        orig = j.load(e.undoes)
+        if orig is not None:
+            orig.status, orig.undone_by = UNDONE, e.id
+            j.save(orig)
+
+
+def pick(entries: list[Entry], entry_id: Optional[str]) -> Optional[Entry]:
+    """The entry ``entry_id`` (a unique prefix will do), or by default the latest fix not yet undone."""
+    if entry_id is None:
+        for e in reversed(entries):
+            if e.command == "fix" and e.status in (DONE, IN_PROGRESS, ROLLING_BACK):
+                return e
+        return None
+    exact = [e for e in entries if e.id == entry_id]
+    if exact:
+        return exact[0]
+    pref = [e for e in entries if e.id.startswith(entry_id)]
+    return pref[0] if len(pref) == 1 else None
+
+
+def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerOps,
+         recheck: Optional[Callable[[], Catalog]] = None,
+         before_act: Optional[Callable[[Step], None]] = None,
+         checkpoint: Optional[Callable[[str], None]] = None,
+         lock_timeout: float = LOCK_TIMEOUT) -> Outcome:
+    """Restore the state before entry ``entry_id`` (default: the latest fix); return what happened.
+
+    Every path the fix changed must still be as the fix left it, or the undo is refused before any change
+    (someone edited it since). An interrupted fix is rolled back. Started units are not stopped.
+    Raises ``LookupError`` for an unknown entry.
+    """
+    hooks = Hooks(before_act, checkpoint)
+    with journal.locked(lock_timeout) as j:
+        entries = j.entries()
+        target = pick(entries, entry_id)
+        if target is None:
+            raise LookupError(entry_id or "no fix to undo in the journal")
+        if target.interrupted:
+            target.status = ROLLING_BACK
+            j.save(target)
+            _rollback(target, j, root, ops)
+            return _outcome("undo", target, None, (f"Rolled back the interrupted fix {target.id}.",))
+        stuck = [e for e in entries if e.interrupted]
+        if stuck:
+            return _interrupted_refusal("undo", stuck)
+        if target.status != DONE:
+            return Outcome("undo", REFUSED, target.id, (),
+                           (f"{target.id} is {target.status}: nothing to undo"
+                            + (f" (undone by {target.undone_by})" if target.undone_by else "") + ".",))
+        steps, problems = _reverse_steps(target, root)
+        if problems:
+            return Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
+        if target.live and any(s.state == "planned" for s in steps):
+            steps.append(Step("daemon-reload", -1))
+        if not any(s.state == "planned" for s in steps):
+            return Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
+        entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
+                         steps=steps, plan=[{"action": "undo", "risk": "medium", "effect": f"undo {target.id}"}],
+                         undoes=target.id)
+        hooks.point("journal-written")
+        _run(entry, j, root, ops, hooks, strict=True)
+        _mark_undone(j, entry)
+    notes = tuple(f"{u} was started by {target.id} and is not stopped by undo."
+                  for u, r in _started(target) if r == "active")
+    return _outcome("undo", entry, recheck, notes)
+
+
+def _started(e: Entry) -> list[tuple[str, str]]:
+    return [(s.unit or "", s.result or "") for s in e.steps if s.kind == "start" and s.state == "done"]
+
+
+def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
+    """File steps that put back what ``target`` changed, newest first, checked against the current tree."""
+    steps: list[Step] = []
+    problems: list[str] = []
+    for s in reversed(target.steps):
+        pairs: list[tuple[str, FileState, FileState]] = []
+        if s.kind == "file" and s.state == "done" and s.path and s.before and s.after:
+            pairs = [(s.path, s.after, s.before)]
+        elif s.kind == "enable" and s.state == "done":
+            pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
+        for path, now, back in pairs:
+            try:
+                cur = _current(root, path)
+            except OSError as e:
+                problems.append(f"{root.display(path)}: {e.strerror}")
+                continue
+            if cur.matches(now):
+                steps.append(Step("file", s.action, path, cur, back))
+            elif cur.matches(back):
+                steps.append(Step("file", s.action, path, back, back, state="skipped",
+                                  message=f"{root.display(path)} is already {back.describe()}."))
+            else:
+                problems.append(f"{root.display(path)} changed since {target.id}: expected {now.describe()}, "
+                                f"found {cur.describe()}; nothing was changed")
+    return steps, problems
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One journal entry as ``unitdoctor history`` lists it."""
+
+    entry: Entry
+    interrupted: bool
+    changes: tuple[str, ...] = field(default=())
+
+
+def history(journal: Journal) -> list[HistoryItem]:
+    """Every journal entry, oldest first; ``interrupted`` when it stopped half-way and no fix is running."""
+    busy = journal.busy()
+    out = []
+    for e in journal.entries():
+        changes = tuple(s.message for s in e.steps if s.message and s.state in ("done", "rolled-back", "failed"))
+        out.append(HistoryItem(e, e.interrupted and not busy, changes))
+    return out
+
+
+def journal_for(scope: str, root: Root, environ: dict[str, str]) -> Journal:
+    """The journal of fixes to ``scope``'s unit files under ``root`` (see ``journal``)."""
+    return Journal.for_scope(scope, root, environ)
+
+
+__all__ = [
+    "IN_PROGRESS", "LOCK_TIMEOUT", "NOT_APPLICABLE", "NOTHING", "REFUSED", "Conflict", "HistoryItem", "Hooks",
+    "InvalidPlan", "ManagerError", "ManagerOps", "OfflineOps", "Outcome", "apply", "history", "journal_for", "pick",
+    "recover", "undo", "validate",
+]

@@ -1,0 +1,476 @@
+"""The fix journal: what a fix will change and the exact prior state of every path, durable before the change.
+
+Format: docs/journal.md (versioned JSON, one file per entry). Where it lives:
+
+- ``--root=DIR``: ``DIR/var/lib/unitdoctor/`` (inside the root, reached without following links out of it);
+- the live system (``--system``, ``--global``): ``/var/lib/unitdoctor/``;
+- ``--user``: ``$XDG_STATE_HOME/unitdoctor/`` (default ``~/.local/state/unitdoctor/``).
+
+Every write replaces an entry atomically (temporary file, ``fsync``, ``rename``, ``fsync`` of the directory),
+so after a crash an entry is either the old version or the new one. ``Journal.locked()`` holds ``flock`` on
+``lock`` in the journal directory; only the holder writes, so an entry still ``in-progress`` or
+``rolling-back`` that the holder finds was interrupted.
+
+This module also holds the confined directory access ``fix`` uses (``open_dir``): a path is resolved inside
+the root, then walked component by component with ``O_NOFOLLOW`` from a descriptor of the root, so a link
+swapped in later cannot lead outside it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import fcntl
+import json
+import os
+import posixpath
+import secrets
+import stat
+import time
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Optional
+
+from .rootfs import Root
+
+FORMAT = "unitdoctor-journal"
+VERSION = 1
+LOCK_NAME = "lock"
+#: Entry states. ``in-progress`` and ``rolling-back`` found under the lock mean: interrupted.
+IN_PROGRESS, ROLLING_BACK, DONE, ROLLED_BACK, UNDONE, CONFLICT = (
+    "in-progress", "rolling-back", "done", "rolled-back", "undone", "conflict")
+INTERRUPTED = (IN_PROGRESS, ROLLING_BACK)
+
+_O_PATH = getattr(os, "O_PATH", 0)
+_DIR_FLAGS = os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class JournalError(Exception):
+    """The journal cannot be read or written (message names the path and the reason)."""
+
+
+class LockBusy(JournalError):
+    """Another fix holds the journal lock."""
+
+
+# -- confined directory access ------------------------------------------------------------------------
+
+
+def open_dir(root: Root, path: str, *, create: bool = False, mode: int = 0o755,
+             made: Optional[list[str]] = None) -> int:
+    """Return an ``O_RDONLY`` descriptor of the directory ``path`` (root-relative), confined to ``root``.
+
+    ``path`` is first resolved inside the root (``Root.chase``: links re-rooted, ``..`` clamped), then
+    opened one component at a time with ``O_NOFOLLOW|O_DIRECTORY`` relative to a descriptor of the root,
+    so a component that became a symlink since (a swap) fails with ENOTDIR or ELOOP instead of being
+    followed. With ``create`` missing components are made with ``mode`` and listed in ``made``.
+    Raises OSError.
+    """
+    real = root.chase(path, missing_ok=create)
+    comps = [c for c in real.split("/") if c]
+    fd = os.open(root.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for i, c in enumerate(comps):
+            try:
+                nfd = os.open(c, _O_PATH | _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                os.mkdir(c, mode, dir_fd=fd)
+                _fsync_dir(fd)
+                if made is not None:
+                    made.append("/" + "/".join(comps[: i + 1]))
+                nfd = os.open(c, _O_PATH | _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        out = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+    finally:
+        os.close(fd)
+    return out
+
+
+def _fsync_dir(fd: int) -> None:
+    """fsync a directory given by any descriptor (an ``O_PATH`` one cannot be fsync'd itself)."""
+    rfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+    try:
+        os.fsync(rfd)
+    finally:
+        os.close(rfd)
+
+
+@contextmanager
+def dir_fd(root: Root, path: str, *, create: bool = False) -> Iterator[int]:
+    fd = open_dir(root, path, create=create)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+# -- file states --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What is at a path: ``absent``, a ``symlink`` (its text), an empty ``file``, a ``dir``, or ``other``.
+
+    ``mode`` (permission bits), ``uid``, ``gid``, ``mtime_ns`` and ``atime_ns`` are what undo restores;
+    ``ino``/``dev`` identify the object within one run (a swap between check and act changes them).
+    ``size`` is recorded for regular files: only an empty one (a mask) is ever removed or recreated.
+    """
+
+    type: str
+    target: Optional[str] = None
+    size: Optional[int] = None
+    mode: Optional[int] = None
+    uid: Optional[int] = None
+    gid: Optional[int] = None
+    mtime_ns: Optional[int] = None
+    atime_ns: Optional[int] = None
+    ino: Optional[int] = field(default=None, compare=False)
+    dev: Optional[int] = field(default=None, compare=False)
+
+    def matches(self, other: FileState) -> bool:
+        """Same kind of object: type, link text, and (for files) size. Metadata is not compared."""
+        if self.type != other.type:
+            return False
+        if self.type == "symlink":
+            return self.target == other.target
+        if self.type == "file":
+            return self.size == other.size
+        return self.type != "other"
+
+    def same_object(self, other: FileState) -> bool:
+        """Whether both were recorded from the same inode (unknown → True)."""
+        if self.ino is None or other.ino is None:
+            return True
+        return (self.ino, self.dev) == (other.ino, other.dev)
+
+    def describe(self) -> str:
+        if self.type == "absent":
+            return "nothing"
+        if self.type == "symlink":
+            return f"a symlink to {self.target}"
+        if self.type == "file":
+            return "an empty file" if self.size == 0 else f"a regular file with content ({self.size} bytes)"
+        if self.type == "dir":
+            return "a directory"
+        return "a special file"
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type}
+        for k in ("target", "size", "mode", "uid", "gid", "mtime_ns", "atime_ns"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = v
+        return d
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> FileState:
+        return cls(d["type"], d.get("target"), d.get("size"), d.get("mode"), d.get("uid"), d.get("gid"),
+                   d.get("mtime_ns"), d.get("atime_ns"))
+
+
+ABSENT = FileState("absent")
+
+
+def state_at(dfd: int, name: str) -> FileState:
+    """The ``FileState`` of ``name`` in the directory ``dfd`` (lstat; the link text for a symlink)."""
+    try:
+        st = os.lstat(name, dir_fd=dfd)
+    except FileNotFoundError:
+        return ABSENT
+    m = st.st_mode
+    meta = dict(mode=stat.S_IMODE(m), uid=st.st_uid, gid=st.st_gid, mtime_ns=st.st_mtime_ns,
+                atime_ns=st.st_atime_ns, ino=st.st_ino, dev=st.st_dev)
+    if stat.S_ISLNK(m):
+        meta.pop("mode")
+        return FileState("symlink", target=os.readlink(name, dir_fd=dfd), **meta)
+    if stat.S_ISREG(m):
+        return FileState("file", size=st.st_size, **meta)
+    if stat.S_ISDIR(m):
+        return FileState("dir", **meta)
+    return FileState("other", **meta)
+
+
+# -- entries ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One change and its progress. Mutable: the journal records it moving ``planned`` → ``done``.
+
+    ``kind`` ``file``: the object at ``path`` goes from ``before`` to ``after`` (undo swaps them).
+    ``kind`` ``daemon-reload``, ``start`` (``unit``; ``result`` is its ActiveState) and ``enable``
+    (live: the manager creates the links and ``created`` records them, as file states) are manager steps.
+    ``state``: ``planned``, ``done``, ``skipped`` (nothing to do), ``failed``, ``rolled-back``, ``kept``.
+    """
+
+    kind: str
+    action: int  # index of the plan action this step carries out (-1: none)
+    path: Optional[str] = None
+    before: Optional[FileState] = None
+    after: Optional[FileState] = None
+    unit: Optional[str] = None
+    runtime: bool = False
+    state: str = "planned"
+    message: str = ""
+    result: Optional[str] = None
+    created: list[tuple[str, FileState]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind, "action": self.action, "state": self.state}
+        if self.path is not None:
+            d["path"] = self.path
+        if self.before is not None:
+            d["before"] = self.before.to_json()
+        if self.after is not None:
+            d["after"] = self.after.to_json()
+        if self.unit is not None:
+            d["unit"] = self.unit
+        if self.kind == "enable":
+            d["runtime"] = self.runtime
+            d["created"] = [{"path": p, "state": s.to_json()} for p, s in self.created]
+        if self.message:
+            d["message"] = self.message
+        if self.result is not None:
+            d["result"] = self.result
+        return d
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Step:
+        return cls(
+            d["kind"], d.get("action", -1), d.get("path"),
+            FileState.from_json(d["before"]) if "before" in d else None,
+            FileState.from_json(d["after"]) if "after" in d else None,
+            d.get("unit"), bool(d.get("runtime", False)), d.get("state", "planned"), d.get("message", ""),
+            d.get("result"), [(c["path"], FileState.from_json(c["state"])) for c in d.get("created", ())],
+        )
+
+
+@dataclass
+class Entry:
+    """One fix (or undo): written before its first change, then updated after each step."""
+
+    id: str
+    seq: int
+    created: str
+    command: str  # "fix" | "undo"
+    scope: str
+    root: Optional[str]
+    live: bool
+    units: list[str]
+    status: str
+    steps: list[Step]
+    plan: list[dict[str, Any]] = field(default_factory=list)
+    undoes: Optional[str] = None
+    undone_by: Optional[str] = None
+    updated: str = ""
+
+    @property
+    def interrupted(self) -> bool:
+        return self.status in INTERRUPTED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT, "version": VERSION, "id": self.id, "seq": self.seq, "created": self.created,
+            "updated": self.updated or self.created, "command": self.command, "scope": self.scope,
+            "root": self.root, "live": self.live, "units": list(self.units), "status": self.status,
+            "undoes": self.undoes, "undone_by": self.undone_by, "plan": self.plan,
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], where: str) -> Entry:
+        if d.get("format") != FORMAT:
+            raise JournalError(f"{where}: not a unitdoctor journal entry")
+        if not isinstance(d.get("version"), int) or d["version"] > VERSION:
+            raise JournalError(f"{where}: journal format version {d.get('version')!r} is newer than this "
+                               f"unitdoctor reads ({VERSION}); use a newer unitdoctor")
+        return cls(d["id"], int(d.get("seq", 0)), d["created"], d["command"], d["scope"], d.get("root"),
+                   bool(d.get("live")), list(d.get("units", ())), d["status"],
+                   [Step.from_json(s) for s in d.get("steps", ())], list(d.get("plan", ())),
+                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""))
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
+
+
+# -- the journal --------------------------------------------------------------------------------------
+
+
+class Journal:
+    """The journal directory ``directory`` (root-relative) inside ``root``."""
+
+    def __init__(self, root: Root, directory: str) -> None:
+        self.root = root
+        self.directory = directory
+        self._fd: Optional[int] = None
+
+    @classmethod
+    def for_scope(cls, scope: str, root: Root, environ: Mapping[str, str]) -> Journal:
+        """Where fixes of ``scope`` under ``root`` are journaled (module docstring)."""
+        if scope == "user" and root.is_host:
+            state = environ.get("XDG_STATE_HOME") or ""
+            if not state.startswith("/"):
+                home = environ.get("HOME") or os.path.expanduser("~")
+                state = posixpath.join(home, ".local/state")
+            return cls(root, posixpath.join(state, "unitdoctor"))
+        return cls(root, "/var/lib/unitdoctor")
+
+    @property
+    def display(self) -> str:
+        return self.root.display(self.directory)
+
+    def exists(self) -> bool:
+        try:
+            st = self.root.stat(self.directory)
+        except OSError:
+            return False
+        return stat.S_ISDIR(st.st_mode)
+
+    # -- locking ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self, timeout: float = 30.0) -> Iterator[Journal]:
+        """Hold the journal lock (creating the directory), waiting up to ``timeout`` seconds.
+
+        Raises ``LockBusy`` when another fix keeps it, ``JournalError`` when the directory cannot be made
+        or opened (read-only root, permissions).
+        """
+        made: list[str] = []
+        try:
+            dfd = open_dir(self.root, self.directory, create=True, mode=0o755, made=made)
+        except OSError as e:
+            raise JournalError(f"cannot use the journal directory {self.display}: {e.strerror}") from None
+        try:
+            if made and posixpath.basename(made[-1]) == posixpath.basename(self.directory):
+                os.chmod(dfd, 0o700)  # new: only its owner reads what was fixed
+            lfd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+        except OSError as e:
+            os.close(dfd)
+            raise JournalError(f"cannot open the journal lock {self.display}/{LOCK_NAME}: {e.strerror}") from None
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(lfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockBusy(f"another unitdoctor fix holds {self.display}/{LOCK_NAME}; "
+                                       "try again when it has finished") from None
+                    time.sleep(0.05)
+            self._fd = dfd
+            self._sweep()
+            yield self
+        finally:
+            self._fd = None
+            os.close(lfd)  # closing the descriptor releases the flock
+            os.close(dfd)
+
+    def busy(self) -> bool:
+        """Whether a fix holds the lock right now (without creating anything)."""
+        if not self.exists():
+            return False
+        try:
+            with dir_fd(self.root, self.directory) as dfd:
+                lfd = os.open(LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(lfd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(lfd)
+
+    def _sweep(self) -> None:
+        """Remove temporary files a crash left behind (the entries themselves are intact)."""
+        assert self._fd is not None
+        for name in os.listdir(self._fd):
+            if name.startswith(".") and name.endswith(".tmp"):
+                with suppress(OSError):
+                    os.unlink(name, dir_fd=self._fd)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """Every entry, oldest first. Reads only; an absent journal has none."""
+        if self._fd is not None:
+            return self._read_all(self._fd)
+        if not self.exists():
+            return []
+        try:
+            with dir_fd(self.root, self.directory) as dfd:
+                return self._read_all(dfd)
+        except OSError as e:
+            raise JournalError(f"cannot read the journal {self.display}: {e.strerror}") from None
+
+    def _read_all(self, dfd: int) -> list[Entry]:
+        out = []
+        for name in os.listdir(dfd):
+            if name.endswith(".json") and not name.startswith("."):
+                out.append(self._read(dfd, name))
+        out.sort(key=lambda e: (e.seq, e.created, e.id))
+        return out
+
+    def _read(self, dfd: int, name: str) -> Entry:
+        where = f"{self.display}/{name}"
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+            with os.fdopen(fd, "rb") as f:
+                data = json.loads(f.read(16 << 20).decode("utf-8"))
+        except (OSError, ValueError) as e:
+            raise JournalError(f"{where}: cannot read: {e}") from None
+        return Entry.from_json(data, where)
+
+    def load(self, entry_id: str) -> Optional[Entry]:
+        for e in self.entries():
+            if e.id == entry_id:
+                return e
+        return None
+
+    def interrupted(self) -> list[Entry]:
+        """Entries left ``in-progress``/``rolling-back``: interrupted if no fix holds the lock."""
+        return [e for e in self.entries() if e.interrupted]
+
+    # -- writing (under the lock) -----------------------------------------------------------------
+
+    def create(self, *, command: str, scope: str, live: bool, units: list[str], steps: list[Step],
+               plan: list[dict[str, Any]], undoes: Optional[str] = None) -> Entry:
+        """Write a new ``in-progress`` entry, durably, and return it."""
+        existing = self.entries()
+        seq = max((e.seq for e in existing), default=0) + 1
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        entry = Entry(f"{stamp}-{seq:04d}-{secrets.token_hex(2)}", seq, _now(), command, scope,
+                      None if self.root.is_host else self.root.path, live, units, IN_PROGRESS, steps, plan, undoes)
+        self.save(entry)
+        return entry
+
+    def save(self, entry: Entry) -> None:
+        """Replace ``entry``'s file atomically and durably (tmp, fsync, rename, fsync of the directory)."""
+        if self._fd is None:
+            raise RuntimeError("Journal.save outside Journal.locked()")
+        entry.updated = _now()
+        data = (json.dumps(entry.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        name = f"{entry.id}.json"
+        tmp = f".{name}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=self._fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    n = os.write(fd, view)
+                    view = view[n:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
+            os.fsync(self._fd)
+        except OSError as e:
+            raise JournalError(f"cannot write the journal entry {self.display}/{name}: "
+                               f"{e.strerror or errno.errorcode.get(e.errno or 0, e)}") from None
