@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     why = sub.add_parser("why", help="why a unit cannot start or be enabled (the default command)")
     _common(why, suppress=True)
     why.add_argument("units", nargs="+", metavar="UNIT")
+    why.add_argument("--verbose", "-v", action="store_true",
+                     help="also list the evidence sources read, missing or skipped (package database, logs…)")
     return parser
 
 
@@ -161,22 +163,24 @@ def _states(args: argparse.Namespace) -> int:
 def _why(args: argparse.Namespace) -> int:
     from .manager import Manager
     from .report import why
+    from .sources import EvidenceSources
 
     cat = _catalog(args)
     units = _mangle(args.units)
     mgr = Manager(cat)
-    reports = [why(cat, u, manager=mgr) for u in units]
+    src = EvidenceSources.for_root(cat.root)
+    reports = [why(cat, u, manager=mgr, sources=src) for u in units]
     if args.json:
         import json
 
         from .render import json as render_json
 
-        json.dump([render_json.report(cat, r) for r in reports], sys.stdout, indent=2)
+        json.dump([render_json.report(cat, r, verbose=args.verbose) for r in reports], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         from .render import text
 
-        text.render(cat, reports, sys.stdout)
+        text.render(cat, reports, sys.stdout, verbose=args.verbose)
     return EXIT_OK if all(r.ok for r in reports) else EXIT_PROBLEM
 
 

@@ -10,6 +10,7 @@ from .catalog import Catalog
 from .checks import Context, diagnose
 from .findings import Finding
 from .manager import Manager, Unit
+from .sources import EvidenceSources, SourceNote
 from .transaction import StartPrediction, predict_start
 
 
@@ -22,6 +23,8 @@ class Report:
     start: StartPrediction
     findings: tuple[Finding, ...]
     enable_error: Optional[str] = None
+    #: The evidence sources (package database, logs, boot configuration) consulted so far, for --verbose.
+    sources: tuple[SourceNote, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -48,10 +51,15 @@ def enable_problem(cat: Catalog, state: install.StateResult, name: str) -> Optio
     return None
 
 
-def why(cat: Catalog, name: str, *, manager: Optional[Manager] = None) -> Report:
+def why(cat: Catalog, name: str, *, manager: Optional[Manager] = None,
+        sources: Optional[EvidenceSources] = None) -> Report:
+    """The verdict on ``name``; ``sources`` (package database, logs, boot configuration: read lazily) may be
+    shared by several calls."""
     mgr = manager or Manager(cat)
+    src = sources or EvidenceSources.for_root(cat.root)
     unit = mgr.load(name)
     state = install.lookup_state(cat, name)
     start = predict_start(mgr, name)
-    findings = diagnose(Context(mgr, unit, state, start))
-    return Report(name, cat.lookup.scope.value, unit, state, start, findings, enable_problem(cat, state, name))
+    findings = diagnose(Context(mgr, unit, state, start, evidence_sources=src))
+    return Report(name, cat.lookup.scope.value, unit, state, start, findings, enable_problem(cat, state, name),
+                  sources=src.notes())

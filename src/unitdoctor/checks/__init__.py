@@ -6,13 +6,15 @@ dependency chain, then how the unit is meant to be started.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Optional
 
 from ..findings import Finding, Severity
 from ..install import StateResult
 from ..manager import Manager, Unit
+from ..sources import EvidenceSources
 from ..transaction import StartPrediction
-from . import activation, dependency, mask, unitfile
+from . import activation, dependency, mask, package, unitfile
 
 
 @dataclass(frozen=True)
@@ -23,10 +25,20 @@ class Context:
     unit: Unit
     state: StateResult
     start: StartPrediction
+    #: Package database, logs, boot configuration: opened only when a check asks; shared by a run.
+    evidence_sources: Optional[EvidenceSources] = field(default=None, compare=False)
 
     @property
     def catalog(self):
         return self.manager.cat
+
+    @property
+    def sources(self) -> EvidenceSources:
+        """The evidence sources of the catalog's root (made on first use when the caller gave none)."""
+        if self.evidence_sources is None:
+            object.__setattr__(self, "evidence_sources", EvidenceSources.for_root(self.manager.cat.root))
+        assert self.evidence_sources is not None
+        return self.evidence_sources
 
     @property
     def scope_flag(self) -> str:
@@ -48,7 +60,7 @@ class Context:
         return f"fix {what}"
 
 
-CHECKS = (mask.check, unitfile.check, dependency.check, activation.check)
+CHECKS = (mask.check, unitfile.check, package.check, dependency.check, activation.check)
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:

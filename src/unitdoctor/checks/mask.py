@@ -3,6 +3,7 @@
 Fact sheet §2: the first search directory that has the name wins; a mask is a link to /dev/null or
 an empty file (or anything resolving to one); ``unmask`` only looks at the persistent (or, with
 ``--runtime``, the runtime) config dir; a generator.early mask comes from ``systemd.mask=``.
+Every mask finding carries an ``origin`` and its evidence, decided by ``provenance``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..findings import Evidence, Finding, Severity
 from ..lookup import Role
 from ..manager import LoadState
 from ..rootfs import normalize_link
+from . import provenance
 
 if TYPE_CHECKING:
     from . import Context
@@ -124,6 +126,18 @@ def mask_finding(ctx: Context, name: str, *, as_dependency: bool = False) -> Ite
         else:
             fid, origin = "masked", None
             summary = f"{subject} ({top.how} in {e.dir.path})"
+        prov = provenance.mask_provenance(ctx, e, cand)
+        origin = prov.origin
+        summary += prov.note
+        ev.extend(prov.evidence)
+        if prov.finding_id == "masked-generator" and fid == "masked-kernel-command-line":
+            fid = prov.finding_id
+            fixes = [f"find what wrote {e.path}: systemd.mask= is not on the kernel command line (check "
+                     "/etc/systemd/system-generators and /usr/lib/systemd/system-generators)"]
+        else:
+            fixes = [f for f in fixes if f not in prov.fixes]
+            fixes = (fixes[:1] + list(prov.fixes) + fixes[1:] if origin == "kernel-command-line"
+                     else list(prov.fixes) + fixes)
         if as_dependency:
             fid = "dependency-" + fid
         if cand != name and not as_dependency:

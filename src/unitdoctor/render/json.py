@@ -15,7 +15,8 @@ def _source(cat: Catalog, origin) -> str:
     return f"{p}:{origin.line}" if origin.line else p
 
 
-def report(cat: Catalog, r: Report) -> dict[str, Any]:
+def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
+    """One ``why`` report; with ``verbose`` also the evidence sources consulted (``sources``)."""
     b = r.start.blocker
     start: dict[str, Any] = {"ok": r.start.ok}
     if b is not None:
@@ -32,7 +33,7 @@ def report(cat: Catalog, r: Report) -> dict[str, Any]:
                                      "source": _source(cat, e.origin)} for e in x.chain]}
                          for x in r.start.blockers]
     u = r.loaded
-    return {
+    out = {
         "unit": r.unit,
         "id": u.id,
         "scope": r.scope,
@@ -59,3 +60,6 @@ def report(cat: Catalog, r: Report) -> dict[str, Any]:
             for f in r.findings
         ],
     }
+    if verbose:
+        out["sources"] = [{"source": n.source, "status": n.status, "text": n.text} for n in r.sources]
+    return out

@@ -22,7 +22,7 @@ def use_colour(out: TextIO) -> bool:
         return False
 
 
-def lines(cat: Catalog, r: Report) -> list[tuple[str, str]]:
+def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str]]:
     """(style, text) lines; style is '', 'ok', 'bad', 'warn', 'dim' or 'head'."""
     out: list[tuple[str, str]] = []
     s = r.start
@@ -68,16 +68,21 @@ def lines(cat: Catalog, r: Report) -> list[tuple[str, str]]:
                 out.append(("dim", f"      {e.kind}: {e.source}  {e.text}"))
             for fx in f.fix:
                 out.append(("", f"      fix: {fx}"))
+    if verbose and r.sources:
+        out.append(("", ""))
+        out.append(("head", "Sources:"))
+        for n in r.sources:
+            out.append(("dim", f"  {n.status}: {n.source}" + (f"  ({n.text})" if n.text else "")))
     return out
 
 
-def render(cat: Catalog, reports: list[Report], out: TextIO) -> None:
+def render(cat: Catalog, reports: list[Report], out: TextIO, verbose: bool = False) -> None:
     colour = use_colour(out)
     all_lines: list[tuple[str, str]] = []
     for i, r in enumerate(reports):
         if i:
             all_lines.append(("", ""))
-        all_lines.extend(lines(cat, r))
+        all_lines.extend(lines(cat, r, verbose))
     if not colour:
         for _style, text in all_lines:
             out.write(text + "\n")

@@ -1,0 +1,408 @@
+"""What the package system says about a file: its owner, the owner's state, and whether the file is intact.
+
+Debian: the dpkg database under ``/var/lib/dpkg`` read directly — ``status`` (deb-control stanzas;
+``Status: want flag state``, ``Conffiles:``), ``info/PKG.list`` (every path a package installed,
+kept for conffiles and directories after ``remove``), ``info/PKG.md5sums`` (``hex  path`` without the
+leading slash; conffiles are not in it), ``info/PKG.conffiles`` and the maintainer scripts dpkg keeps
+until purge (``info/PKG.postrm``). Formats: deb-status(5), deb-md5sums(5), deb-conffiles(5), dpkg(1).
+
+RPM: through the real ``rpm`` command (``rpm --root ROOT --dbpath DB -q --path``, ``-V``), only when
+the root has an rpm database and ``rpm`` is installed. rpm chroots into ``--root`` for ``-V``, and the
+database path is resolved inside the root first, so it reads nothing outside it.
+
+Every read is bounded and every parse tolerates junk: a problem becomes a warning ``(path, text)``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+import posixpath
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .rootfs import Root
+
+DPKG_DIR = "/var/lib/dpkg"
+STATUS = DPKG_DIR + "/status"
+INFO = DPKG_DIR + "/info"
+#: A status file of a large system is a few MiB.
+STATUS_MAX = 64 * 1024 * 1024
+#: One info file (list, md5sums, script) read at most.
+INFO_MAX = 16 * 1024 * 1024
+#: Unit files are hashed only up to this size.
+HASH_MAX = 16 * 1024 * 1024
+RPM_DBPATHS = ("/usr/lib/sysimage/rpm", "/var/lib/rpm")
+RPM_TIMEOUT = 30
+
+
+class PackageState(str, enum.Enum):
+    """The third word of ``Status:`` (deb-status(5), dpkg(1) "package states")."""
+
+    NOT_INSTALLED = "not-installed"
+    CONFIG_FILES = "config-files"
+    HALF_INSTALLED = "half-installed"
+    UNPACKED = "unpacked"
+    HALF_CONFIGURED = "half-configured"
+    TRIGGERS_AWAITED = "triggers-awaited"
+    TRIGGERS_PENDING = "triggers-pending"
+    INSTALLED = "installed"
+
+    @property
+    def mid_operation(self) -> bool:
+        """Whether dpkg left the package between states (an interrupted or unfinished run)."""
+        return self in (PackageState.HALF_INSTALLED, PackageState.UNPACKED, PackageState.HALF_CONFIGURED,
+                        PackageState.TRIGGERS_AWAITED, PackageState.TRIGGERS_PENDING)
+
+
+@dataclass(frozen=True)
+class Conffile:
+    path: str
+    md5: str
+    obsolete: bool = False
+
+
+@dataclass(frozen=True)
+class DpkgPackage:
+    """One stanza of the status file."""
+
+    name: str
+    arch: str
+    version: str
+    want: str
+    flag: str
+    state: PackageState
+    line: int  # 1-based line of ``Package:`` in the status file
+    status_line: int
+    conffiles: tuple[Conffile, ...] = ()
+    multi_arch_same: bool = False
+
+    @property
+    def info_stem(self) -> str:
+        """The name of its files in ``info/``: ``PKG`` or, for ``Multi-Arch: same``, ``PKG:ARCH``."""
+        return f"{self.name}:{self.arch}" if self.multi_arch_same else self.name
+
+    @property
+    def status(self) -> str:
+        return f"{self.want} {self.flag} {self.state.value}"
+
+    @property
+    def reinstall_required(self) -> bool:
+        return self.flag == "reinstreq"
+
+
+def usr_aliases(path: str) -> tuple[str, ...]:
+    """``path`` and its merged-/usr twin: dpkg lists ``/lib/systemd/system/x`` for ``/usr/lib/systemd/system/x``."""
+    for a, b in (("/usr/lib/", "/lib/"), ("/usr/bin/", "/bin/"), ("/usr/sbin/", "/sbin/")):
+        if path.startswith(a):
+            return (path, b + path[len(a):])
+        if path.startswith(b):
+            return (path, a + path[len(b):])
+    return (path,)
+
+
+def parse_status(text: str) -> tuple[list[DpkgPackage], list[tuple[int, str]]]:
+    """Packages and (line, problem) pairs of a dpkg status file.
+
+    The grammar (deb-control(5)): stanzas separated by blank lines; ``Field: value``; lines that start
+    with a space or tab continue the previous field. A stanza without ``Package:`` or with a ``Status:``
+    that is not three known words is reported and skipped; a truncated last stanza is kept if it has
+    both. Junk lines are reported once per stanza.
+    """
+    pkgs: list[DpkgPackage] = []
+    problems: list[tuple[int, str]] = []
+    fields: dict[str, tuple[int, list[str]]] = {}
+    last: Optional[str] = None
+    junk_reported = False
+
+    def flush() -> None:
+        nonlocal junk_reported
+        if not fields:
+            return
+        pkg = _stanza(fields, problems)
+        if pkg is not None:
+            pkgs.append(pkg)
+        fields.clear()
+        junk_reported = False
+
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            flush()
+            last = None
+            continue
+        if line[0] in " \t":
+            if last is not None:
+                fields[last][1].append(line.strip())
+            continue
+        key, colon, value = line.partition(":")
+        if not colon or not key or " " in key:
+            if not junk_reported:
+                problems.append((n, f"not a 'Field: value' line: {line[:60]!r}"))
+                junk_reported = True
+            last = None
+            continue
+        last = key.lower()
+        fields[last] = (n, [value.strip()])
+    flush()
+    return pkgs, problems
+
+
+def _stanza(fields: dict[str, tuple[int, list[str]]], problems: list[tuple[int, str]]) -> Optional[DpkgPackage]:
+    first = min(n for n, _ in fields.values())
+    if "package" not in fields:
+        problems.append((first, "stanza without Package:, skipped"))
+        return None
+    line, (name, *_rest) = fields["package"]
+    if "status" not in fields:
+        problems.append((line, f"{name}: no Status: field (truncated?), skipped"))
+        return None
+    sline, svals = fields["status"]
+    words = svals[0].split()
+    try:
+        state = PackageState(words[2]) if len(words) == 3 else None
+    except ValueError:
+        state = None
+    if state is None:
+        problems.append((sline, f"{name}: Status: {svals[0]!r} is not 'want flag state', skipped"))
+        return None
+    conffiles = []
+    for entry in fields.get("conffiles", (0, []))[1]:
+        parts = entry.split()
+        if len(parts) >= 2 and parts[0].startswith("/"):
+            conffiles.append(Conffile(parts[0], parts[1], "obsolete" in parts[2:]))
+    arch = fields.get("architecture", (0, [""]))[1][0]
+    version = fields.get("version", (0, [""]))[1][0]
+    ma = fields.get("multi-arch", (0, [""]))[1][0] == "same"
+    return DpkgPackage(name.strip(), arch, version, words[0], words[1], state, line, sline, tuple(conffiles), ma)
+
+
+@dataclass
+class DpkgDb:
+    """The dpkg database of a root, read lazily: status once, the ownership index once, other files on demand."""
+
+    root: Root
+    packages: dict[str, DpkgPackage] = field(default_factory=dict)  # by name and by name:arch
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path[:line], text)
+    _owners: Optional[dict[str, list[str]]] = None
+    _info: Optional[dict[str, str]] = None  # file name in info/ -> itself, for existence checks
+    _md5: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, root: Root) -> Optional[DpkgDb]:
+        """The database, or None when the root has no ``var/lib/dpkg/status``. Raises nothing."""
+        try:
+            data = root.read(STATUS, limit=STATUS_MAX)
+        except OSError as e:
+            if e.errno in (2, 20):
+                return None
+            db = cls(root)
+            db.warnings.append((STATUS, f"cannot be read ({e.strerror}); package state unknown"))
+            return db
+        db = cls(root)
+        if b"\0" in data:
+            db.warnings.append((STATUS, "contains NUL bytes (corrupt?); parsed what is readable"))
+            data = data.replace(b"\0", b"")
+        pkgs, problems = parse_status(data.decode("utf-8", errors="replace"))
+        for line, text in problems[:20]:
+            db.warnings.append((f"{STATUS}:{line}", text))
+        if len(problems) > 20:
+            db.warnings.append((STATUS, f"{len(problems) - 20} more problems not shown"))
+        for p in pkgs:
+            db.packages.setdefault(p.name, p)
+            db.packages[f"{p.name}:{p.arch}"] = p
+        return db
+
+    def package(self, stem: str) -> Optional[DpkgPackage]:
+        return self.packages.get(stem)
+
+    # -- info/ ----------------------------------------------------------------------------------
+
+    def info_files(self) -> dict[str, str]:
+        if self._info is None:
+            try:
+                self._info = {e.name: e.name for e in self.root.scandir(INFO) if e.is_reg}
+            except OSError as e:
+                self._info = {}
+                if e.errno not in (2, 20):
+                    self.warnings.append((INFO, f"cannot be listed ({e.strerror})"))
+        return self._info
+
+    def read_info(self, name: str) -> Optional[str]:
+        if name not in self.info_files():
+            return None
+        path = f"{INFO}/{name}"
+        try:
+            data = self.root.read(path, limit=INFO_MAX)
+        except OSError as e:
+            self.warnings.append((path, f"cannot be read ({e.strerror}), skipped"))
+            return None
+        return data.decode("utf-8", errors="replace")
+
+    def owners(self, path: str) -> list[DpkgPackage]:
+        """Packages whose ``info/*.list`` names ``path`` (or its merged-/usr twin), in name order.
+
+        The index of every list is built on the first call and kept: one pass over ``info/``.
+        """
+        if self._owners is None:
+            idx: dict[str, list[str]] = {}
+            for name in sorted(self.info_files()):
+                if not name.endswith(".list"):
+                    continue
+                text = self.read_info(name)
+                if text is None:
+                    continue
+                stem = name[:-len(".list")]
+                for line in text.split("\n"):
+                    if line.startswith("/"):
+                        idx.setdefault(line, []).append(stem)
+            self._owners = idx
+        out: list[DpkgPackage] = []
+        for p in usr_aliases(path):
+            for stem in self._owners.get(p, ()):
+                pkg = self.packages.get(stem)
+                if pkg is not None and pkg not in out:
+                    out.append(pkg)
+        return out
+
+    def md5sums(self, pkg: DpkgPackage) -> dict[str, str]:
+        """``/path`` → md5 from ``info/PKG.md5sums`` (empty when the package has none)."""
+        if pkg.info_stem not in self._md5:
+            text = self.read_info(f"{pkg.info_stem}.md5sums") or ""
+            sums = {}
+            for line in text.split("\n"):
+                digest, _, p = line.partition("  ")
+                if len(digest) == 32 and p:
+                    sums["/" + p.lstrip("/")] = digest.lower()
+            self._md5[pkg.info_stem] = sums
+        return self._md5[pkg.info_stem]
+
+    def expected_md5(self, pkg: DpkgPackage, path: str) -> Optional[tuple[str, bool]]:
+        """(md5, is_conffile) the package recorded for ``path``, if any."""
+        for p in usr_aliases(path):
+            for c in pkg.conffiles:
+                if c.path == p and not c.obsolete and c.md5 != "newconffile":
+                    return c.md5, True
+            digest = self.md5sums(pkg).get(p)
+            if digest:
+                return digest, False
+        return None
+
+    def script_lines(self, pkg: DpkgPackage, script: str, needle: str) -> list[tuple[int, str]]:
+        """Lines of maintainer script ``info/PKG.SCRIPT`` that mention ``needle``."""
+        text = self.read_info(f"{pkg.info_stem}.{script}")
+        if not text:
+            return []
+        return [(n, line.strip()) for n, line in enumerate(text.split("\n"), 1) if needle in line][:5]
+
+    def removed_shipping(self, unit: str) -> list[tuple[DpkgPackage, str, Optional[int], str]]:
+        """Removed-but-not-purged packages that name ``unit``: (package, path, line, what).
+
+        Evidence is a list entry or conffile whose basename is the unit, or a line of the postrm
+        (kept until purge) that mentions it, as dh_installsystemd's ``deb-systemd-helper`` calls do.
+        """
+        out = []
+        for key, pkg in sorted(self.packages.items()):
+            if ":" in key or pkg.state is not PackageState.CONFIG_FILES:
+                continue
+            for c in pkg.conffiles:
+                if posixpath.basename(c.path) == unit:
+                    out.append((pkg, STATUS, pkg.line, f"conffile {c.path}"))
+            text = self.read_info(f"{pkg.info_stem}.list") or ""
+            for n, line in enumerate(text.split("\n"), 1):
+                if line.startswith("/") and posixpath.basename(line) == unit and "/systemd/" in line:
+                    out.append((pkg, f"{INFO}/{pkg.info_stem}.list", n, f"lists {line}"))
+            for n, line in self.script_lines(pkg, "postrm", unit):
+                out.append((pkg, f"{INFO}/{pkg.info_stem}.postrm", n, line))
+        return out
+
+
+def file_md5(root: Root, path: str) -> Optional[str]:
+    """md5 of a regular file in the root (followed inside it), or None if it cannot be read."""
+    try:
+        data = root.read(path, limit=HASH_MAX)
+    except OSError:
+        return None
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+# -- rpm -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RpmOwner:
+    name: str
+    evr: str
+
+
+@dataclass(frozen=True)
+class RpmProblem:
+    """One line of ``rpm -V``: the flags (``S.5....T.`` or ``missing``), the file type letter, the path."""
+
+    flags: str
+    attr: str
+    path: str
+
+
+@dataclass
+class RpmDb:
+    """An rpm database queried through the ``rpm`` command."""
+
+    root: Root
+    rpm: str
+    dbpath: str  # root-relative, resolved inside the root
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    _verify: dict[str, list[RpmProblem]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, root: Root) -> tuple[Optional[RpmDb], Optional[str]]:
+        """(db, None), or (None, why not): no rpm database in the root, or no ``rpm`` command."""
+        for candidate in RPM_DBPATHS:
+            try:
+                real = root.chase(candidate)
+                entries = {e.name for e in root.scandir(real)}
+            except OSError:
+                continue
+            if entries & {"rpmdb.sqlite", "Packages", "Packages.db"}:
+                rpm = shutil.which("rpm")
+                if rpm is None:
+                    return None, f"{candidate} exists but the rpm command is not installed"
+                return cls(root, rpm, real), None
+        return None, "no rpm database"
+
+    def _run(self, *args: str) -> Optional[subprocess.CompletedProcess]:
+        argv = [self.rpm, "--root", self.root.path, "--dbpath", self.dbpath, *args]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, errors="replace", env=env,
+                                  timeout=RPM_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            self.warnings.append((self.dbpath, f"rpm {' '.join(args[:2])} failed: {e}"))
+            return None
+
+    def owner(self, path: str) -> Optional[RpmOwner]:
+        """The package that owns ``path`` (which need not exist): ``rpm -q --path``."""
+        p = self._run("-q", "--qf", "%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\n", "--path", path)
+        if p is None or p.returncode != 0:
+            return None
+        for line in p.stdout.splitlines():
+            name, _, evr = line.partition("\t")
+            if name and evr:
+                return RpmOwner(name, evr[2:] if evr.startswith("0:") else evr)
+        return None
+
+    def verify(self, pkg: str) -> list[RpmProblem]:
+        """``rpm -V PKG`` (without dependency and script checks): the files that differ."""
+        if pkg not in self._verify:
+            out: list[RpmProblem] = []
+            p = self._run("-V", "--nodeps", "--noscripts", pkg)
+            if p is not None:
+                for line in p.stdout.splitlines():
+                    parts = line.split()
+                    if len(parts) < 2 or not parts[-1].startswith("/"):
+                        continue
+                    attr = parts[1] if len(parts) == 3 else ""
+                    out.append(RpmProblem(parts[0], attr, parts[-1]))
+            self._verify[pkg] = out
+        return self._verify[pkg]
