@@ -635,3 +635,17 @@ class LiveOps:
     def unmask(self, units: list[str], runtime: bool) -> list[str]:
         """The mask paths removed."""
         return [c.path for c in self.bus.unmask_unit_files(units, runtime) if c.type == "unlink"]
+
+
+def fetch_units(scope: str, environ: Mapping[str, str], names: Sequence[str], *,
+                timeout: float = DEFAULT_TIMEOUT) -> dict[str, LiveUnit]:
+    """``unit(name)`` for each name from the ``scope`` manager, for ``why``; ManagerError if it cannot be asked.
+
+    Without jeepney this is ManagerUnavailable too: live facts are an extra, the file analysis stands alone.
+    """
+    try:
+        import jeepney  # noqa: F401
+    except ImportError:
+        raise ManagerUnavailable("live facts need jeepney (pip install 'unitdoctor[live]')") from None
+    with connect(scope, environ, timeout=timeout) as b:
+        return {n: b.unit(n) for n in names}

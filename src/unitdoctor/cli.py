@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("units", nargs="+", metavar="UNIT")
     why.add_argument("--verbose", "-v", action="store_true",
                      help="also list the evidence sources read, missing or skipped (package database, logs…)")
+    why.add_argument("--offline", action="store_true",
+                     help="do not ask the running manager (live facts are skipped); implied by --root")
     return parser
 
 
@@ -169,7 +171,15 @@ def _why(args: argparse.Namespace) -> int:
     units = _mangle(args.units)
     mgr = Manager(cat)
     src = EvidenceSources.for_root(cat.root)
-    reports = [why(cat, u, manager=mgr, sources=src) for u in units]
+    live = {}
+    if args.root is None and not args.offline and cat.lookup.scope.value != "global":
+        from . import bus
+
+        try:
+            live = bus.fetch_units(cat.lookup.scope.value, os.environ, units)
+        except bus.ManagerError as e:
+            print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
+    reports = [why(cat, u, manager=mgr, live=live.get(u), sources=src) for u in units]
     if args.json:
         import json
 

@@ -9,6 +9,7 @@ from . import install
 from .catalog import Catalog
 from .checks import Context, diagnose
 from .findings import Finding
+from .live import LiveUnit
 from .manager import Manager, Unit
 from .sources import EvidenceSources, SourceNote
 from .transaction import StartPrediction, predict_start
@@ -23,6 +24,7 @@ class Report:
     start: StartPrediction
     findings: tuple[Finding, ...]
     enable_error: Optional[str] = None
+    live: Optional[LiveUnit] = None  # the running manager's view, when it was asked
     #: The evidence sources (package database, logs, boot configuration) consulted so far, for --verbose.
     sources: tuple[SourceNote, ...] = ()
 
@@ -51,15 +53,17 @@ def enable_problem(cat: Catalog, state: install.StateResult, name: str) -> Optio
     return None
 
 
-def why(cat: Catalog, name: str, *, manager: Optional[Manager] = None,
+def why(cat: Catalog, name: str, *, manager: Optional[Manager] = None, live: Optional[LiveUnit] = None,
         sources: Optional[EvidenceSources] = None) -> Report:
-    """The verdict on ``name``; ``sources`` (package database, logs, boot configuration: read lazily) may be
-    shared by several calls."""
+    """The verdict on ``name`` from the files; ``live`` (from ``bus``) adds where the running manager disagrees.
+
+    ``sources`` (package database, logs, boot configuration: read lazily) may be shared by several calls.
+    """
     mgr = manager or Manager(cat)
     src = sources or EvidenceSources.for_root(cat.root)
     unit = mgr.load(name)
     state = install.lookup_state(cat, name)
     start = predict_start(mgr, name)
-    findings = diagnose(Context(mgr, unit, state, start, evidence_sources=src))
+    findings = diagnose(Context(mgr, unit, state, start, live_unit=live, evidence_sources=src))
     return Report(name, cat.lookup.scope.value, unit, state, start, findings, enable_problem(cat, state, name),
-                  sources=src.notes())
+                  live=live, sources=src.notes())

@@ -11,10 +11,11 @@ from typing import Optional
 
 from ..findings import Finding, Severity
 from ..install import StateResult
+from ..live import LiveUnit
 from ..manager import Manager, Unit
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
-from . import activation, dependency, mask, package, unitfile
+from . import activation, dependency, live, mask, package, unitfile
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Context:
     unit: Unit
     state: StateResult
     start: StartPrediction
+    live_unit: Optional[LiveUnit] = None  # what the running manager says, when the caller asked it
     #: Package database, logs, boot configuration: opened only when a check asks; shared by a run.
     evidence_sources: Optional[EvidenceSources] = field(default=None, compare=False)
 
@@ -60,7 +62,7 @@ class Context:
         return f"fix {what}"
 
 
-CHECKS = (mask.check, unitfile.check, package.check, dependency.check, activation.check)
+CHECKS = (mask.check, unitfile.check, package.check, dependency.check, activation.check, live.check)
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Catalog
+from ..live import LiveUnit
 from ..report import Report
 
 
@@ -13,6 +14,25 @@ def _source(cat: Catalog, origin) -> str:
     if p.startswith("/"):
         p = cat.root.display(p)
     return f"{p}:{origin.line}" if origin.line else p
+
+
+def live(v: LiveUnit) -> dict[str, Any]:
+    """The running manager's view; paths as the manager sees them (not under --root: live facts need none)."""
+    return {
+        "via": v.via,
+        "id": v.id,
+        "load_state": v.load_state.value,
+        "load_error": None if v.load_error is None else {"name": v.load_error.name, "message": v.load_error.message},
+        "active_state": v.active_state,
+        "sub_state": v.sub_state,
+        "result": v.result,
+        "need_daemon_reload": v.need_daemon_reload,
+        "triggered_by": list(v.triggered_by),
+        "triggers": list(v.triggers),
+        "fragment_path": v.fragment_path or None,
+        "dropin_paths": list(v.drop_in_paths),
+        "unit_file_state": v.unit_file_state or None,
+    }
 
 
 def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
@@ -60,6 +80,8 @@ def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
             for f in r.findings
         ],
     }
+    if r.live is not None:
+        out["live"] = live(r.live)
     if verbose:
         out["sources"] = [{"source": n.source, "status": n.status, "text": n.text} for n in r.sources]
     return out

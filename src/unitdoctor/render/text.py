@@ -40,6 +40,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
                        + (f" ({u.load_error.message})" if u.load_error else "")
                        + f"; unit file state: {r.state.state.value}"
                        + (f" ({r.state.error.message})" if r.state.error else "")))
+    if r.live is not None:
+        out.extend(live_lines(r))
     if u.fragment:
         out.append(("dim", f"  fragment: {cat.root.display(u.fragment)}"))
     for d in u.dropins:
@@ -73,6 +75,20 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         out.append(("head", "Sources:"))
         for n in r.sources:
             out.append(("dim", f"  {n.status}: {n.source}" + (f"  ({n.text})" if n.text else "")))
+    return out
+
+
+def live_lines(r: Report) -> list[tuple[str, str]]:
+    """The running manager's view of the unit, under the file analysis's load-state line."""
+    v = r.live
+    assert v is not None
+    state = v.load_state.value + (f" ({v.load_error.message})" if v.load_error else "")
+    active = f"{v.active_state} ({v.sub_state})" + (f", result: {v.result}" if v.result else "")
+    out = [("dim", f"  live: load state {state}; active: {active}")]
+    if v.need_daemon_reload:
+        out.append(("warn", "  live: needs daemon-reload"))
+    if v.triggered_by:
+        out.append(("dim", f"  live: triggered by {', '.join(v.triggered_by)}"))
     return out
 
 
