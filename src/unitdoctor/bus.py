@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
-from .live import LiveLoadError, LiveUnit
+from .live import LiveLoadError, LiveUnit, ManagerError
 from .manager import LoadState
 
 if TYPE_CHECKING:
@@ -84,10 +84,6 @@ _MAX_PENDING_JOBS = 4096
 
 
 # -- errors -------------------------------------------------------------------------------------------------------
-
-
-class ManagerError(Exception):
-    """Base of every error talking to the manager."""
 
 
 class ManagerUnavailable(ManagerError):

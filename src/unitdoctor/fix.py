@@ -49,6 +49,7 @@ from .journal import (
     dir_fd,
     state_at,
 )
+from .live import ManagerError  # bus.py's errors derive from it; re-exported
 from .plan import Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit, is_vendor_path
 from .report import Report, why
 from .rootfs import Root
@@ -63,10 +64,6 @@ REFUSED, NOTHING = "refused", "nothing-to-do"
 
 class InvalidPlan(ValueError):
     """A plan names an invalid unit or a path ``fix`` must never touch."""
-
-
-class ManagerError(Exception):
-    """A manager operation failed; the message is the manager's (``ManagerOps`` implementations raise it)."""
 
 
 class Conflict(Exception):

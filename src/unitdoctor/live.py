@@ -13,6 +13,14 @@ from typing import Optional
 from .manager import LoadState
 
 
+class ManagerError(Exception):
+    """Base of every failure talking to the running manager.
+
+    ``bus.py`` raises its subclasses (unavailable, permission denied, timeout, a D-Bus error reply); ``fix.py``
+    catches this class around ``ManagerOps`` calls. It lives here, above both, so neither imports the other.
+    """
+
+
 @dataclass(frozen=True)
 class LiveLoadError:
     """The unit's ``LoadError`` property: a D-Bus error name and its message (e.g. ``…systemd1.UnitMasked``)."""
