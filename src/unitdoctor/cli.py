@@ -10,10 +10,10 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from . import __version__
+from . import __version__, cli_fix
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("states", "why")
+COMMANDS = ("states", "why", *cli_fix.COMMANDS)
 
 
 class UsageError(Exception):
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also list the evidence sources read, missing or skipped (package database, logs…)")
     why.add_argument("--offline", action="store_true",
                      help="do not ask the running manager (live facts are skipped); implied by --root")
+    cli_fix.add_parsers(sub, _common)
     return parser
 
 
@@ -71,6 +72,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _states(args)
         if args.command == "why":
             return _why(args)
+        if args.command in cli_fix.COMMANDS:
+            return cli_fix.run(args)
     except UsageError as e:
         print(f"unitdoctor: {e}", file=sys.stderr)
         return EXIT_USAGE

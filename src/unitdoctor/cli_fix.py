@@ -1,0 +1,298 @@
+"""Command line for ``fix``, ``history`` and ``undo``: argparse → plan/fix/journal → render/fix → exit status.
+
+Exit status: 0 done and every unit fine (``undo``: restored); 1 something is still wrong, an action was
+refused, or a fix was interrupted earlier and must be recovered first; 2 bad input (an invalid unit name,
+an unknown journal entry, or asked to act on a non-terminal without ``--yes``).
+
+Interrupted fixes (a crash, kill -9, power loss) are found on the next run: ``fix`` refuses to start another
+one and names the two ways out, ``unitdoctor fix --recover`` (complete it) or ``unitdoctor undo ID`` (roll it
+back). ``history`` shows them as ``interrupted``.
+
+Only argparse is imported at module level; the engine, the journal and the bus are imported when a command
+runs, so ``unitdoctor --version`` loads none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Callable, Optional
+
+COMMANDS = ("fix", "history", "undo")
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+def add_parsers(sub: Any, common: Callable[..., None]) -> None:
+    """Register ``fix``, ``history`` and ``undo`` on the subparsers ``sub`` (``common`` adds --root etc.)."""
+    fx = sub.add_parser("fix", help="repair what why found: print the plan, ask, act (journaled, undoable)")
+    common(fx, suppress=True)
+    fx.add_argument("units", nargs="*", metavar="UNIT")
+    fx.add_argument("--dry-run", action="store_true", help="print the plan and change nothing at all")
+    fx.add_argument("--yes", "-y", action="store_true",
+                    help="act without asking (required when stdin is not a terminal)")
+    fx.add_argument("--no-start", action="store_true", help="live: do not start the units afterwards")
+    fx.add_argument("--runtime-only", action="store_true",
+                    help="change only runtime layers (/run): masks there, enable --runtime; gone at reboot")
+    fx.add_argument("--recover", action="store_true",
+                    help="complete fixes that were interrupted (crash, kill); `undo ID` rolls one back instead")
+    hi = sub.add_parser("history", help="the fixes recorded in the journal")
+    common(hi, suppress=True)
+    un = sub.add_parser("undo", help="restore exactly what a fix changed (default: the latest fix)")
+    common(un, suppress=True)
+    un.add_argument("entry", nargs="?", metavar="ID", help="journal entry (see history); a unique prefix will do")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .fix import InvalidPlan
+    from .journal import JournalError
+
+    try:
+        if args.command == "fix":
+            return _recover(args) if args.recover else _fix(args)
+        if args.command == "history":
+            return _history(args)
+        if args.command == "undo":
+            return _undo(args)
+    except InvalidPlan as e:
+        print(f"unitdoctor: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except JournalError as e:
+        print(f"unitdoctor: {e}", file=sys.stderr)
+        return EXIT_PROBLEM
+    raise AssertionError(args.command)
+
+
+# -- shared -------------------------------------------------------------------------------------------
+
+
+def _cmd(args: argparse.Namespace, verb: str) -> str:
+    """The unitdoctor command line that addresses the same journal: ``unitdoctor --root=R VERB``."""
+    flags = []
+    if getattr(args, "root", None):
+        flags.append(f"--root={args.root}")
+    if getattr(args, "scope", None) in ("user", "global"):
+        flags.append(f"--{args.scope}")
+    return " ".join(["unitdoctor", *flags, verb])
+
+
+def _root(args: argparse.Namespace):
+    from .cli import UsageError
+    from .rootfs import Root
+
+    try:
+        return Root(args.root or "/")
+    except OSError as e:
+        raise UsageError(f"Failed to initialize unit search paths for root directory {args.root}: "
+                         f"{e.strerror}") from None
+
+
+def _journal(args: argparse.Namespace, root):
+    from .journal import Journal
+
+    return Journal.for_scope(args.scope or "system", root, dict(os.environ))
+
+
+def _manager_ops(args: argparse.Namespace, root) -> tuple[Any, bool, Optional[str], Callable[[], None]]:
+    """(ops, live, note, close): the running manager for the host, else ``OfflineOps`` and why."""
+    from .fix import OfflineOps
+
+    def nothing() -> None:
+        return None
+
+    scope = args.scope or "system"
+    if not root.is_host:
+        return OfflineOps(), False, None, nothing
+    if scope == "global":
+        return OfflineOps(), False, "--global: no single manager runs these unit files; files only", nothing
+    try:
+        import jeepney  # noqa: F401
+
+        from . import bus
+    except ImportError:
+        return (OfflineOps(), False, "no D-Bus support (pip install 'unitdoctor[live]'): files only, nothing is "
+                "reloaded or started", nothing)
+    try:
+        mb = bus.connect(scope, os.environ)
+    except bus.PermissionDenied as e:
+        hint = f"; as root: {e.command}" if e.command else ""
+        return OfflineOps(), False, f"{e}{hint}: files only, nothing is reloaded or started", nothing
+    except bus.ManagerError as e:
+        return OfflineOps(), False, f"{e}: files only, nothing is reloaded or started", nothing
+    return bus.LiveOps(mb), True, None, mb.close  # bus errors are fix.ManagerError (live.py)
+
+
+def _stuck_note(args: argparse.Namespace, journal) -> tuple[list, Optional[str]]:
+    """Interrupted entries (read only; nothing is created) and the note that names the ways out."""
+    if not journal.exists() or journal.busy():
+        return [], None
+    stuck = journal.interrupted()
+    if not stuck:
+        return [], None
+    ids = ", ".join(e.id for e in stuck)
+    return stuck, (f"an interrupted fix is in the journal ({ids}): run `{_cmd(args, 'fix --recover')}` to "
+                   f"complete it, or `{_cmd(args, 'undo ' + stuck[-1].id)}` to roll it back")
+
+
+def _emit_json(doc: dict) -> None:
+    import json
+
+    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
+
+
+def _confirm() -> bool:
+    sys.stderr.write("Apply this plan? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- fix ----------------------------------------------------------------------------------------------
+
+
+def _fix(args: argparse.Namespace) -> int:
+    from .cli import UsageError, _catalog, _mangle
+
+    if not args.units:
+        raise UsageError("fix needs at least one UNIT (or --recover)")
+    units = _mangle(args.units)
+    cat = _catalog(args)
+
+    from . import fix
+    from .manager import Manager
+    from .plan import plan_fix
+    from .render import fix as render
+    from .report import why
+
+    ops, live, note, close = _manager_ops(args, cat.root)
+    try:
+        journal = _journal(args, cat.root)
+        stuck, stuck_note = _stuck_note(args, journal)
+        mgr = Manager(cat)
+        plan = plan_fix([why(cat, u, manager=mgr) for u in units], catalog=cat, start=not args.no_start,
+                        runtime_only=args.runtime_only, live=live)
+        notes = [n for n in (note, stuck_note) if n]
+        if not args.json:
+            _print(render.plan_lines(plan, cat.root))
+            for n in notes:
+                print(f"Note: {n}", file=sys.stderr)
+
+        def done(code: int, outcomes: tuple = ()) -> int:
+            if args.json:
+                _emit_json(render.document("fix", cat.root, plan=plan, dry_run=args.dry_run, outcomes=outcomes,
+                                           ok=code == EXIT_OK, notes=notes))
+            return code
+
+        if args.dry_run:
+            return done(EXIT_OK if plan.ok else EXIT_PROBLEM)
+        if stuck:
+            return done(EXIT_PROBLEM)
+        if not plan.changes:
+            if not args.json:
+                print("Nothing to change." if plan.ok else "Nothing unitdoctor can change; see the advice above.")
+            return done(EXIT_OK if plan.ok else EXIT_PROBLEM)
+        if not args.yes:
+            if not _interactive():
+                print("unitdoctor: not acting without confirmation: stdin is not a terminal. Pass --yes to apply "
+                      "the plan above, or --dry-run to only print it.", file=sys.stderr)
+                return done(EXIT_USAGE)
+            if not _confirm():
+                if not args.json:
+                    print("Nothing was changed.")
+                return done(EXIT_PROBLEM)
+        outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: _catalog(args))
+        if not args.json:
+            hint = f"undo with `{_cmd(args, 'undo ' + outcome.entry)}`" if outcome.entry else ""
+            _print(render.outcome_lines(outcome, hint=hint))
+            if outcome.interrupted:
+                print(f"Note: {_stuck_note(args, journal)[1]}", file=sys.stderr)
+        return done(EXIT_OK if outcome.ok else EXIT_PROBLEM, (outcome,))
+    finally:
+        close()
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from .cli import UsageError, _catalog
+
+    if args.units:
+        raise UsageError("fix --recover takes no UNIT: it completes the interrupted fixes in the journal")
+    from . import fix
+    from .render import fix as render
+
+    root = _root(args)
+    journal = _journal(args, root)
+    if not journal.exists() or not journal.interrupted():
+        if args.json:
+            _emit_json(render.document("recover", root, outcomes=(), ok=True))
+        else:
+            print("No interrupted fix in the journal.")
+        return EXIT_OK
+    ops, _live, note, close = _manager_ops(args, root)
+    try:
+        outcomes = fix.recover(root=root, journal=journal, ops=ops, recheck=lambda: _catalog(args))
+    finally:
+        close()
+    ok = all(o.ok for o in outcomes)
+    if args.json:
+        _emit_json(render.document("recover", root, outcomes=outcomes, ok=ok, notes=[note] if note else []))
+    else:
+        for o in outcomes:
+            _print(render.outcome_lines(o, hint=f"undo with `{_cmd(args, 'undo ' + (o.entry or ''))}`"))
+    return EXIT_OK if ok else EXIT_PROBLEM
+
+
+# -- history, undo ------------------------------------------------------------------------------------
+
+
+def _history(args: argparse.Namespace) -> int:
+    from . import fix
+    from .render import fix as render
+
+    root = _root(args)
+    journal = _journal(args, root)
+    items = fix.history(journal)
+    if args.json:
+        _emit_json(render.history_json(items, journal.display))
+    else:
+        _print(render.history_lines(items, journal.display))
+        if any(h.interrupted for h in items):
+            print(f"Note: {_stuck_note(args, journal)[1]}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _undo(args: argparse.Namespace) -> int:
+    from . import fix
+    from .cli import UsageError, _catalog
+    from .render import fix as render
+
+    root = _root(args)
+    journal = _journal(args, root)
+    if not journal.exists():
+        raise UsageError(f"no journal at {journal.display}: nothing to undo")
+    ops, _live, note, close = _manager_ops(args, root)
+    try:
+        outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: _catalog(args))
+    except LookupError:
+        raise UsageError(f"no fix {args.entry!r} in {journal.display} (see `{_cmd(args, 'history')}`)"
+                         if args.entry else f"no fix to undo in {journal.display}") from None
+    finally:
+        close()
+    ok = outcome.status in ("done", "rolled-back", "nothing-to-do") and not outcome.failed
+    if args.json:
+        _emit_json(render.document("undo", root, outcomes=(outcome,), ok=ok, notes=[note] if note else []))
+    else:
+        _print(render.outcome_lines(outcome))
+    return EXIT_OK if ok else EXIT_PROBLEM

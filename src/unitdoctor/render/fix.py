@@ -1,0 +1,224 @@
+"""Text and JSON for ``fix``, ``undo`` and ``history`` (schema: schema/fix.schema.json, schema/history.schema.json).
+
+Records in, lines or plain dicts out; nothing is computed here. Paths are shown as the user gave the root
+(``ROOT/etc/…``), like ``why``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from ..fix import HistoryItem, Outcome
+from ..journal import Step
+from ..plan import Action, Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit
+from ..report import Report
+from ..rootfs import Root
+
+# -- text ---------------------------------------------------------------------------------------------
+
+
+def _title(a: Action, root: Root) -> str:
+    if isinstance(a, RemoveMask):
+        return f"remove the mask {root.display(a.path)} ({_what(a.kind, a.link_target)}, {a.layer})"
+    if isinstance(a, DropMaskedDropIn):
+        return f"remove the drop-in mask {root.display(a.path)} ({_what(a.kind, a.link_target)}, {a.layer})"
+    if isinstance(a, EnableUnit):
+        return f"enable {a.name}" + (" --runtime" if a.runtime else "")
+    if isinstance(a, DaemonReload):
+        return "daemon-reload"
+    if isinstance(a, StartUnit):
+        return f"start {a.name}"
+    assert isinstance(a, Advice)
+    return a.unit
+
+
+def _what(kind: str, target: Optional[str]) -> str:
+    return f"symlink to {target}" if kind == "symlink" else "empty file"
+
+
+def plan_lines(plan: Plan, root: Root) -> list[str]:
+    """The plan as ``fix`` prints it before asking: numbered actions with risk, reason and effect."""
+    where = f" in {plan.root}" if plan.root else ""
+    mode = "live: the manager is reloaded and units started" if plan.live else "offline: files only"
+    out = [f"Plan for {', '.join(plan.units)}{where} ({plan.scope} scope; {mode}):"]
+    changes = plan.changes
+    if not changes:
+        out.append("  nothing to change")
+    for n, a in enumerate(changes, 1):
+        out.append(f"  {n}. [{a.risk.value}] {_title(a, root)}")
+        reason = getattr(a, "reason", "")
+        if reason:
+            out.append(f"       why: {reason}")
+        if isinstance(a, EnableUnit) and a.dirs:
+            out.append(f"       creates: {', '.join(root.display(d) for d in a.dirs)}")
+        out.append(f"       effect: {a.effect}")
+    if plan.advice:
+        out.append("Not done by unitdoctor (advice):")
+        for a in plan.advice:
+            out.append(f"  - {a.unit}: {a.text}")
+    out.append("Expected afterwards:")
+    for o in plan.outlook:
+        out.append(f"  {'✓' if o.ok else '✗'} {o.summary}")
+    for note in plan.notes:
+        out.append(f"Note: {note}")
+    return out
+
+
+def outcome_lines(o: Outcome, *, hint: str = "") -> list[str]:
+    """What happened: systemctl-like lines per step, the journal entry, and ``why`` afterwards."""
+    out = list(o.messages)
+    if o.status == "refused":
+        out.append("Refused: nothing was changed.")
+    elif o.status == "rolled-back":
+        out.append("A step failed, so every change of this fix was rolled back: nothing is left half-done.")
+    elif o.status == "conflict":
+        out.append("Could not restore everything (see above): those paths were changed by someone else.")
+    if o.entry and o.status not in ("refused", "nothing-to-do"):
+        out.append(f"Journal entry: {o.entry} ({o.status})" + (f"; {hint}" if hint else ""))
+    if o.after and o.command == "undo":
+        out.append("After undo (the state before the fix):")
+    for r in o.after:
+        out.extend(after_lines(r))
+    return out
+
+
+def after_lines(r: Report) -> list[str]:
+    if r.ok:
+        return [f"✓ {r.unit} can start now (unit file state: {r.state.state.value})."]
+    b = r.start.blocker
+    out = [f"✗ {r.unit} still has problems" + (f": {b.message}" if b else "")]
+    for f in r.findings:
+        if f.severity.value == "error":
+            out.append(f"    [{f.id}] {f.summary}")
+    return out
+
+
+def history_lines(items: Sequence[HistoryItem], journal: str) -> list[str]:
+    if not items:
+        return [f"No fixes recorded in {journal}."]
+    out = []
+    for h in items:
+        e = h.entry
+        status = "interrupted" if h.interrupted else e.status
+        extra = f" (undoes {e.undoes})" if e.undoes else (f" (undone by {e.undone_by})" if e.undone_by else "")
+        out.append(f"{e.id}  {e.created[:19].replace('T', ' ')}  {e.command:<4}  {status:<11}  "
+                   f"{' '.join(e.units)}{extra}")
+        for c in h.changes:
+            out.append(f"    {c}")
+    return out
+
+
+# -- JSON ---------------------------------------------------------------------------------------------
+
+
+def action_json(a: Action, root: Root) -> dict[str, Any]:
+    d: dict[str, Any] = {"action": a.action, "risk": a.risk.value, "effect": a.effect}
+    if isinstance(a, (RemoveMask, DropMaskedDropIn)):
+        d.update(unit=a.unit, path=root.display(a.path), layer=a.layer, runtime=a.runtime, kind=a.kind,
+                 link_target=a.link_target, reason=a.reason)
+        if isinstance(a, RemoveMask):
+            d["then"] = root.display(a.then) if a.then else None
+        else:
+            d["hides"] = root.display(a.hides)
+    elif isinstance(a, EnableUnit):
+        d.update(unit=a.name, runtime=a.runtime, reason=a.reason, dirs=[root.display(x) for x in a.dirs],
+                 links=[{"path": root.display(lk.path), "target": lk.target} for lk in a.links])
+    elif isinstance(a, DaemonReload):
+        d["reason"] = a.reason
+    elif isinstance(a, StartUnit):
+        d.update(unit=a.name, reason=a.reason)
+    else:
+        assert isinstance(a, Advice)
+        d.update(unit=a.unit, text=a.text)
+    return d
+
+
+def plan_json(plan: Plan, root: Root) -> dict[str, Any]:
+    return {
+        "units": list(plan.units),
+        "scope": plan.scope,
+        "root": plan.root,
+        "live": plan.live,
+        "runtime_only": plan.runtime_only,
+        "actions": [action_json(a, root) for a in plan.actions],
+        "outlook": [{"unit": o.unit, "ok": o.ok, "summary": o.summary, "started_via": o.started_via}
+                    for o in plan.outlook],
+        "notes": list(plan.notes),
+    }
+
+
+def step_json(s: Step, root: Root) -> dict[str, Any]:
+    d: dict[str, Any] = {"kind": s.kind, "state": s.state, "message": s.message}
+    if s.path is not None:
+        d["path"] = root.display(s.path)
+        d["before"] = s.before.to_json() if s.before else None
+        d["after"] = s.after.to_json() if s.after else None
+    if s.unit is not None:
+        d["unit"] = s.unit
+    if s.result is not None:
+        d["result"] = s.result
+    if s.kind == "enable":
+        d["created"] = [{"path": p, "target": st.target} for p, st in s.created]
+    return d
+
+
+def after_json(r: Report) -> dict[str, Any]:
+    return {
+        "unit": r.unit,
+        "ok": r.ok,
+        "load_state": r.loaded.load_state.value,
+        "unit_file_state": r.state.state.value,
+        "findings": [{"id": f.id, "severity": f.severity.value, "summary": f.summary} for f in r.findings],
+    }
+
+
+def outcome_json(o: Outcome, root: Root) -> dict[str, Any]:
+    return {
+        "command": o.command,
+        "status": o.status,
+        "entry": o.entry,
+        "undoes": o.undoes,
+        "ok": o.ok,
+        "messages": list(o.messages),
+        "steps": [step_json(s, root) for s in o.steps],
+        "interrupted": list(o.interrupted),
+        "after": [after_json(r) for r in o.after],
+    }
+
+
+def document(command: str, root: Root, *, plan: Optional[Plan] = None, dry_run: bool = False,
+             outcomes: Sequence[Outcome] = (), ok: bool, notes: Sequence[str] = ()) -> dict[str, Any]:
+    """The ``--json`` document of ``fix``, ``fix --recover`` and ``undo`` (schema/fix.schema.json)."""
+    return {
+        "command": command,
+        "dry_run": dry_run,
+        "plan": plan_json(plan, root) if plan is not None else None,
+        "outcomes": [outcome_json(o, root) for o in outcomes],
+        "ok": ok,
+        "notes": list(notes),
+    }
+
+
+def history_json(items: Sequence[HistoryItem], journal: str) -> dict[str, Any]:
+    return {
+        "journal": journal,
+        "entries": [
+            {
+                "id": h.entry.id,
+                "seq": h.entry.seq,
+                "created": h.entry.created,
+                "updated": h.entry.updated,
+                "command": h.entry.command,
+                "scope": h.entry.scope,
+                "root": h.entry.root,
+                "live": h.entry.live,
+                "units": list(h.entry.units),
+                "status": h.entry.status,
+                "interrupted": h.interrupted,
+                "undoes": h.entry.undoes,
+                "undone_by": h.entry.undone_by,
+                "changes": list(h.changes),
+            }
+            for h in items
+        ],
+    }
