@@ -60,6 +60,8 @@ class Root:
             raise _err(code, path)
         self.path = real
         self.given = path
+        # The root as systemctl holds it (``--root`` made absolute and simplified, links kept).
+        self.arg = posixpath.normpath(os.path.abspath(path))
         self.is_host = real == "/"
         self._dirs: dict[str, str] = {"/": "/"}
 
@@ -76,7 +78,10 @@ class Root:
     def chase(self, path: str, *, follow_last: bool = True, missing_ok: bool = False) -> str:
         """Return the root-relative real path of ``path``, following symlinks inside the root.
 
-        With ``missing_ok`` the trailing missing components are kept as they are (CHASE_NONEXISTENT).
+        Implements ``chase_symlinks`` (chase-symlinks.c, v252) for a root: absolute link targets
+        restart at the root, ``..`` stops at the root, and at most 31 links are followed (ELOOP).
+        With ``missing_ok`` the missing tail is kept as it is (CHASE_NONEXISTENT), unless it contains
+        ``..`` (ENOENT). Without ``follow_last`` a link in the last component is kept (CHASE_NOFOLLOW).
         Raises OSError (ENOENT, ENOTDIR, ELOOP, EACCES…).
         """
         todo = [c for c in path.split("/") if c and c != "."]
@@ -97,13 +102,14 @@ class Root:
             try:
                 st = os.lstat(self.host(cand))
             except OSError as e:
-                if missing_ok and e.errno == errno.ENOENT:
-                    rest = [comp, *reversed(todo)]
-                    return posixpath.normpath(posixpath.join(done, *[c for c in rest if c != ".."]))
+                # CHASE_NONEXISTENT keeps a missing tail, but only a tail without "..".
+                if missing_ok and e.errno == errno.ENOENT and ".." not in todo:
+                    return posixpath.join(done, comp, *reversed(todo))
                 raise _err(e.errno or errno.EIO, cand) from None
             if stat.S_ISLNK(st.st_mode) and (follow_last or not last):
+                # chase_symlinks counts down from CHASE_SYMLINKS_MAX and fails when it reaches 0.
                 hops += 1
-                if hops > CHASE_SYMLINKS_MAX:
+                if hops >= CHASE_SYMLINKS_MAX:
                     raise _err(errno.ELOOP, path)
                 target = os.readlink(self.host(cand))
                 parts = [c for c in target.split("/") if c and c != "."]
@@ -215,6 +221,30 @@ class Root:
             return True
         try:
             st = os.stat(self.host(real))
+        except OSError as e:
+            raise _err(e.errno or errno.EIO, path) from None
+        return (stat.S_ISREG(st.st_mode) and st.st_size <= 0) or stat.S_ISCHR(st.st_mode)
+
+    def null_or_empty_with_root(self, path: str) -> bool:
+        """Whether the install logic takes a symlink target to be a mask, as systemd 252 decides it.
+
+        Implements ``null_or_empty_path_with_root(ROOT + path, ROOT)`` (stat-util.c, v252) as
+        ``unit_file_load_or_readlink`` calls it: true if ``path`` (already chased, root-relative) is
+        literally ``/dev/null``. Otherwise 252 stats it with CHASE_PREFIX_ROOT although the path
+        already carries the root, so under a root it looks up ``ROOT/ROOT/path``, which hardly ever
+        exists: a link to an empty file or to ``/dev/zero`` is *not* a mask there (it is followed,
+        and the empty file it reaches is). On the host it is a plain stat. Fact sheet §1.4, §2.1.
+        Raises OSError (ENOENT when the doubled path is missing).
+        """
+        if path == "/dev/null":
+            return True
+        if self.is_host:
+            target = path
+        else:
+            # The root string is prefixed a second time, then the whole is chased inside the root.
+            target = self.chase(self.arg + path)
+        try:
+            st = os.stat(self.host(target))
         except OSError as e:
             raise _err(e.errno or errno.EIO, path) from None
         return (stat.S_ISREG(st.st_mode) and st.st_size <= 0) or stat.S_ISCHR(st.st_mode)
