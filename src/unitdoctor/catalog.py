@@ -168,8 +168,9 @@ class Catalog:
     def link_dir_hits(self, unit: str) -> list[tuple[int, str, bool]]:
         """Symlinks in ``*.wants``/``*.requires`` dirs whose name is ``unit`` or an instance of it.
 
-        Returns (search dir index, link name, is_instance_of_unit) in search path order. Only real
-        directories count, as in install.c ``find_symlinks``.
+        Returns (search dir index, link name, is_instance_of_unit) in search path order. As in
+        ``find_symlinks`` (install.c, v252): only real directories count (not symlinks to one), and
+        hidden or backup names, of the directory or of the link, are skipped (``FOREACH_DIRENT``).
         """
         if self._link_names is None:
             from . import names
@@ -177,10 +178,11 @@ class Catalog:
             idx: dict[str, list[tuple[int, str, bool]]] = {}
             for li in self.listings:
                 for sub in li.subdirs.values():
-                    if sub.via_symlink or not sub.name.endswith((".wants", ".requires")):
+                    if (sub.via_symlink or not sub.name.endswith((".wants", ".requires"))
+                            or hidden_or_backup(sub.name)):
                         continue
                     for n, e in sub.entries.items():
-                        if not e.is_symlink:
+                        if not e.is_symlink or hidden_or_backup(n):
                             continue
                         idx.setdefault(n, []).append((li.dir.index, n, False))
                         if names.kind_of(n) is names.NameKind.INSTANCE:
@@ -189,14 +191,17 @@ class Catalog:
         return self._link_names.get(unit, [])
 
     def alias_link_hits(self, unit: str) -> list[tuple[int, str]]:
-        """Symlinks directly in a search dir whose target's basename is ``unit``: (dir index, link name)."""
+        """Symlinks directly in a search dir whose target's basename is ``unit``: (dir index, link name).
+
+        The basename is taken from the link text as GNU ``basename()`` does in ``find_symlinks_in_directory``
+        (install.c, v252): the text after the last ``/``, so ``b.service/`` names nothing.
+        """
         if self._link_targets is None:
             idx: dict[str, list[tuple[int, str]]] = {}
             for li in self.listings:
                 for n, e in li.entries.items():
                     if e.is_symlink and e.target is not None and not hidden_or_backup(n):
-                        idx.setdefault(posixpath.basename(e.target.rstrip("/")) or e.target, []).append(
-                            (li.dir.index, n))
+                        idx.setdefault(e.target.rsplit("/", 1)[-1], []).append((li.dir.index, n))
             self._link_targets = idx
         return self._link_targets.get(unit, [])
 
