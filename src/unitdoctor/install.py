@@ -12,6 +12,7 @@ import enum
 import errno as _errno
 import os
 import posixpath
+import stat
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -19,7 +20,7 @@ from . import names, specifiers, unitfile
 from .catalog import Catalog, Entry, hidden_or_backup
 from .lookup import Scope
 from .origin import Origin
-from .rootfs import errno_name, normalize_link
+from .rootfs import errno_name
 
 #: install.c UNIT_FILE_FOLLOW_SYMLINK_MAX
 FOLLOW_MAX = 64
@@ -186,39 +187,32 @@ def _load_path(ctx: _Context, info: InstallInfo, path: str) -> None:
 
 
 def resolve_symlink(cat: Catalog, link_path: str, target: Optional[str]) -> tuple[str, bool]:
-    """``unit_file_resolve_symlink``: (chased target path, is_linked) or _Fail.
+    """Return (chased target path, is_linked) for the symlink ``link_path``, or raise _Fail.
 
-    The target is made absolute (against the root or the link's directory), ``..`` removed and
-    intermediate links chased inside the root. Under a search directory it is an alias and must be
-    a valid one (§5.3); elsewhere it is a linked unit file.
+    Implements ``unit_file_resolve_symlink`` (unit-file.c, v252): the link text is made absolute
+    (against the root or the link's directory) and chased inside the root *without* following its
+    last component (CHASE_NOFOLLOW|CHASE_NONEXISTENT); a missing tail is kept unless it contains
+    ``..`` (ENOENT). A result under a search directory is an alias and must be a valid one (§5.3:
+    EINVAL, ELOOP for a self-alias, EXDEV); anything else is a linked unit file. Fact sheet §3.2.
     """
     if target is None:
         raise _Fail("EIO", link_path)
     directory = posixpath.dirname(link_path)
+    raw = target if target.startswith("/") else posixpath.join(directory, target)
     try:
-        simplified = cat.root.chase(normalize_link(directory, target), follow_last=False, missing_ok=True)
+        simplified = cat.root.chase(raw, follow_last=False, missing_ok=True)
     except OSError as err:
         raise _Fail(errno_name(err), link_path) from None
-    tail = _under_search_path(cat, simplified)
-    if tail is None:
+    if _under_search_path(cat, simplified) is None:
         return simplified, True
-    src, dst = posixpath.basename(link_path), posixpath.basename(simplified)
-    if not names.is_valid(src):
-        raise _Fail("EINVAL", link_path)
-    t = names.unit_type(src)
-    if t is None or not names.may_alias(t):
-        raise _Fail("EINVAL", link_path)
-    if names.kind_of(src) is not names.NameKind.PLAIN and not names.may_template(t):
-        raise _Fail("EINVAL", link_path)
-    if src == dst:
-        raise _Fail("ELOOP", link_path)
-    bad = names.verify_alias(src, dst)
+    bad = names.verify_alias(link_path, simplified)
     if bad:
         raise _Fail(bad, link_path)
     return simplified, False
 
 
 def _under_search_path(cat: Catalog, path: str) -> Optional[str]:
+    """``path_startswith_strv(path, search_path)``: the rest of ``path`` below a search dir, or None."""
     for d in cat.lookup.search_path:
         p = d.path
         if path == p:
@@ -229,10 +223,15 @@ def _under_search_path(cat: Catalog, path: str) -> Optional[str]:
 
 
 def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]) -> None:
+    """``unit_file_load_or_readlink`` for a symlink: a mask, an alias or a linked unit file.
+
+    The mask test is ``null_or_empty_path_with_root`` as 252 calls it (``Root.null_or_empty_with_root``):
+    under a root only a link chased to ``/dev/null`` itself is a mask; ENOENT means "not a mask".
+    """
     simplified, linked = resolve_symlink(ctx.cat, path, target)
     info.symlink_target = simplified
     try:
-        null = ctx.cat.root.is_null_or_empty(simplified)
+        null = ctx.cat.root.null_or_empty_with_root(simplified)
     except OSError as err:
         if err.errno != _errno.ENOENT:
             raise _Fail(errno_name(err), simplified) from None
@@ -244,7 +243,13 @@ def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]
 
 
 def _search(ctx: _Context, info: InstallInfo) -> None:
-    """``unit_file_search`` with SEARCH_LOAD: find and load ``info.name`` (or its template), then drop-ins."""
+    """Find and load ``info.name`` (or its template), then its drop-ins; raise _Fail.
+
+    Implements ``unit_file_search`` with SEARCH_LOAD (install.c, v252); fact sheet §3.2. The first
+    search dir holding the name wins; ENOENT, ENOTDIR and EACCES mean "try the next one". An instance
+    falls back to its template only when no dir holds the instance. Drop-ins are read for whatever
+    was found (a regular file, an alias or a linked file) unless it is a mask.
+    """
     if info.mode is not None:
         return
     if info.path is not None:
@@ -273,111 +278,175 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
         raise _Fail("ENOENT")
     if info.mode is Mode.MASKED:
         return
-    # Drop-ins: NAME.d and TEMPLATE.d of every search dir, merged by basename (conf_files_list).
     for dropin in dropin_paths(ctx.cat, [info.name] + ([template] if template else [])):
-        if dropin.masked:
-            continue
-        _parse(ctx, info, dropin.path, dropin=True)
+        _load_dropin(ctx, info, dropin.path)
 
 
 def dropin_paths(cat: Catalog, unit_names: list[str]) -> tuple[unitfile.DropIn, ...]:
-    """The ``.conf`` drop-ins of ``NAME.d`` dirs for ``unit_names``, as conf_files_list merges them."""
+    """The ``*.conf`` entries of the ``NAME.d`` dirs of ``unit_names``, one per basename, sorted.
+
+    Implements ``conf_files_list_strv(…, ".conf", NULL, 0, dirs)`` as ``unit_file_search`` calls it
+    (conf-files.c, install.c, v252): dirs in the order given (every search dir's ``NAME.d``, then every
+    ``TEMPLATE.d``), hidden and backup names skipped, the first dir holding a basename wins, entries
+    of any type. Flags 0: masks are *not* filtered here; loading one decides (``_load_dropin``).
+    """
     candidates = []
     for n in unit_names:
         for sub in cat.subdirs(n + ".d"):
             for name, e in sorted(sub.entries.items()):
                 if hidden_or_backup(name) or not name.endswith(".conf"):
                     continue
-                candidates.append(unitfile.DropIn(name, e.path, _dropin_is_mask(cat, e), sub.dir.role.value))
-    # conf_files_list collects dir by dir in the order given: all NAME.d dirs, then TEMPLATE.d dirs.
+                candidates.append(unitfile.DropIn(name, e.path, False, sub.dir.role.value))
     return unitfile.merge_dropins(candidates)
 
 
-def _dropin_is_mask(cat: Catalog, e: Entry) -> bool:
-    if e.is_symlink:
-        try:
-            return cat.root.is_null_or_empty(normalize_link(e.parent, e.target or ""))
-        except OSError:
-            return False
-    return e.is_empty_or_chardev
+def _load_dropin(ctx: _Context, info: InstallInfo, path: str) -> None:
+    """Read one drop-in into ``info``; an empty file or char device adds nothing.
+
+    Implements ``unit_file_load`` with SEARCH_DROPIN (install.c, v252): the file is opened through
+    ``chase_symlinks_and_open`` inside the root, so a ``/dev/null`` link there means ``ROOT/dev/null``
+    (ENOENT when the root has none, which fails the whole lookup), and a dangling link is ENOENT.
+    A directory gives EISDIR, and a parse error fails the lookup too.
+    """
+    root = ctx.cat.root
+    try:
+        st = root.stat(path)
+    except OSError as err:
+        raise _Fail(errno_name(err), path) from None
+    if (stat.S_ISREG(st.st_mode) and st.st_size <= 0) or stat.S_ISCHR(st.st_mode):
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise _Fail("EISDIR", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _Fail("EBADFD", path)
+    _parse(ctx, info, path)
 
 
-def _parse(ctx: _Context, info: InstallInfo, path: str, *, dropin: bool = False) -> None:
-    """Read ``path`` and apply its [Install] keys to ``info`` (``unit_file_load``'s config_parse)."""
+def _parse(ctx: _Context, info: InstallInfo, path: str) -> None:
+    """Read ``path`` and apply its [Install] keys to ``info``; raise _Fail if the parse fails.
+
+    ``config_parse`` as ``unit_file_load`` calls it (install.c, v252): [Install] plus the unit sections,
+    which are skipped silently. A fatal syntax error (EBADMSG, EINVAL for invalid UTF-8) or a failing
+    key parser (``Also=``, ``DefaultInstance=``) fails the lookup. Fact sheet §3.2 step 5, §6.
+    """
     root = ctx.cat.root
     try:
         data = root.read(path)
     except OSError as err:
-        code = errno_name(err)
-        if dropin and code == "ENOENT":
-            raise _Fail("ENOENT", path) from None
-        raise _Fail(code, path) from None
+        raise _Fail(errno_name(err), path) from None
     if not data:
         return
     parsed = unitfile.parse(data, path, sections=_INSTALL_SECTIONS)
     info.sources.append(path)
     info.diagnostics.extend(parsed.diagnostics)
+    # Keys are applied line by line, so a key parser failing before a syntax error wins.
+    for a in parsed.assignments:
+        if a.section == "Install":
+            _apply_install_key(ctx, info, a)
     if parsed.error:
         raise _Fail(parsed.error, path)
-    for a in parsed.assignments:
-        if a.section != "Install":
-            continue
-        _apply_install_key(ctx, info, a)
-
-
-def _split_words(value: str) -> list[str]:
-    return value.split()
 
 
 def _apply_install_key(ctx: _Context, info: InstallInfo, a: unitfile.Assignment) -> None:
+    """Apply one [Install] assignment, as the ``items[]`` table of ``unit_file_load`` does (install.c, v252).
+
+    ``Alias=``, ``WantedBy=``, ``RequiredBy=``: ``config_parse_strv`` (an empty value resets; bad quoting
+    keeps the words before it). ``DefaultInstance=``: only for templates; a bad specifier or instance fails
+    the parse. ``Also=``: words split without unquoting, expanded, and each must be a valid unit name, or
+    the parse fails. Other keys are ignored (with a warning in systemd).
+    """
     key, value = a.key, a.value
     if key == "Alias":
         t = names.unit_type(info.name)
         if t is None or not names.may_alias(t):
             return
-        if not value:
-            info.aliases = []
-        else:
-            info.aliases.extend(_unquote_words(value))
-    elif key in ("WantedBy", "RequiredBy"):
-        lst = info.wanted_by if key == "WantedBy" else info.required_by
-        if not value:
-            lst.clear()
-        else:
-            lst.extend(_unquote_words(value))
+        _strv(info.aliases, value)
+    elif key == "WantedBy":
+        _strv(info.wanted_by, value)
+    elif key == "RequiredBy":
+        _strv(info.required_by, value)
     elif key == "DefaultInstance":
-        if names.kind_of(info.name) is names.NameKind.INSTANCE:
-            return
+        # An instance silently ignores it; a plain unit warns and ignores it.
         if names.kind_of(info.name) is not names.NameKind.TEMPLATE:
             return
         try:
             printed = specifiers.install_printf(info.name, value)
         except specifiers.SpecifierError as e:
             raise _Fail(e.errno, str(a.origin)) from None
-        if printed and not names.is_valid(names.with_instance(info.name, printed)):
+        if printed and not names.is_valid_instance(printed):
             raise _Fail("EINVAL", str(a.origin))
         info.default_instance = printed or None
     elif key == "Also":
-        for word in _split_words(value):
+        words, bad = split_words(value, unquote=False, retain_escape=False)
+        for word in words:
             try:
                 printed = specifiers.install_printf(info.name, word)
             except specifiers.SpecifierError as e:
                 raise _Fail(e.errno, str(a.origin)) from None
             ctx.add(printed)
             info.also.append(printed)
+        if bad is not None:
+            raise _Fail(bad, str(a.origin))
+
+
+def _strv(lst: list[str], value: str) -> None:
+    """``config_parse_strv``: an empty value empties the list; otherwise append the words."""
+    if not value:
+        lst.clear()
+        return
+    words, _bad = split_words(value)
+    lst.extend(words)
+
+
+def split_words(value: str, *, unquote: bool = True, retain_escape: bool = True,
+                ) -> tuple[list[str], Optional[str]]:
+    """Return the words of ``value`` and the errno symbol that stopped the split, or None.
+
+    Implements ``extract_first_word`` (extract-word.c, v252) with separators " \\t\\n\\r" for the two
+    flag sets the install logic uses: EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE (``config_parse_strv``:
+    quotes are removed, a backslash is an ordinary character) and no flags (``Also=``: quotes are
+    ordinary, a backslash takes the next character literally). An unbalanced quote or a trailing
+    backslash is EINVAL; the words before it are returned. ``""`` is one empty word.
+    """
+    seps = " \t\n\r"
+    words: list[str] = []
+    i, n = 0, len(value)
+    while True:
+        while i < n and value[i] in seps:
+            i += 1
+        if i >= n:
+            return words, None
+        word: list[str] = []
+        quote = ""
+        while i < n:
+            c = value[i]
+            if quote:
+                if c == quote:
+                    quote = ""
+                else:
+                    word.append(c)
+                i += 1
+            elif c in "'\"" and unquote:
+                quote = c
+                i += 1
+            elif c == "\\" and not retain_escape:
+                if i + 1 >= n:
+                    return words, "EINVAL"
+                word.append(value[i + 1])
+                i += 2
+            elif c in seps:
+                break
+            else:
+                word.append(c)
+                i += 1
+        if quote:
+            return words, "EINVAL"
+        words.append("".join(word))
 
 
 def _unquote_words(value: str) -> list[str]:
-    """``extract_first_word(EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE)`` closely enough for state decisions."""
-    import shlex
-
-    try:
-        lex = shlex.shlex(value, posix=True)
-        lex.whitespace_split = True
-        lex.escape = ""
-        return list(lex)
-    except ValueError:
-        return []
+    """The words ``config_parse_strv`` keeps from ``value`` (see ``split_words``)."""
+    return split_words(value)[0]
 
 
 def traverse(cat: Catalog, name: str) -> tuple[InstallInfo, _Context]:
@@ -398,7 +467,10 @@ def traverse(cat: Catalog, name: str) -> tuple[InstallInfo, _Context]:
             continue
         bn = target_name
         if names.kind_of(info.name) is names.NameKind.INSTANCE and names.kind_of(bn) is names.NameKind.TEMPLATE:
-            filled = names.with_instance(bn, names.instance_of(info.name) or "")
+            try:
+                filled = names.with_instance(bn, names.instance_of(info.name) or "")
+            except names.InvalidUnitName:
+                raise _Fail("EINVAL", info.path) from None  # unit_name_replace_instance()
             if filled == info.name:
                 info.path, info.mode = info.symlink_target, None
                 _load_path(ctx, info, info.path)
@@ -466,10 +538,9 @@ def find_symlinks_in_scope(cat: Catalog, info: InstallInfo, match_name: bool) ->
                 found_path = not ignore_same_name and link == info.name
                 if found_path and found_dest:
                     same_name = True
-                elif found_path or found_dest:
-                    if not match_name or _known_name(info, link):
-                        matched = True
-                        break
+                elif (found_path or found_dest) and (not match_name or _known_name(info, link)):
+                    matched = True
+                    break
         if matched:
             if d.path == lp.persistent_config:
                 return UnitFileState.ENABLED
