@@ -77,6 +77,7 @@ class _Walk:
         self.ignored: list[Blocker] = []
         self.failed: dict[str, Blocker] = {}
         self.requisites: list[tuple[Blocker, bool]] = []  # verify jobs on inactive units, and if they matter
+        self.anchor: Optional[str] = None
 
     def start(self, name: str, chain: tuple[Edge, ...], matters: bool) -> Optional[Blocker]:
         """Add a start job for ``name``; return the blocker that fails it, if any."""
@@ -84,6 +85,8 @@ class _Walk:
         b = self._validate(u, chain)
         if b is not None:
             return b
+        if self.anchor is None:
+            self.anchor = u.id
         if u.id in self.jobs:
             self.jobs[u.id] = self.jobs[u.id] or matters
             return self.failed.get(u.id)
@@ -136,6 +139,17 @@ class _Walk:
         to the anchor first."""
         unmet = [(b, m) for b, m in self.requisites if b.unit not in self.jobs]
         return _unique([b for b, m in unmet if m] + [b for b, m in unmet if not m])
+
+    def installed(self) -> dict[str, bool]:
+        """The jobs left after ``transaction_merge_jobs`` and ``transaction_drop_redundant``: unit id →
+        whether it matters to the anchor. A start job on an active unit is dropped unless it is the
+        anchor's, a verify job on an active unit is dropped, one on an inactive unit stays unless a
+        start job absorbed it."""
+        out = {u: m for u, m in self.jobs.items() if u == self.anchor or u not in self.active}
+        for b, m in self.requisites:
+            if b.unit not in self.jobs:
+                out[b.unit] = out.get(b.unit, False) or m
+        return out
 
     def _validate(self, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:
         if u.load_state in (LoadState.LOADED, LoadState.MERGED):
@@ -197,11 +211,16 @@ def _conflict(walk: _Walk) -> Optional[Blocker]:
 
 
 def _cycle(walk: _Walk) -> Optional[Blocker]:
-    """An ordering cycle among the transaction's jobs made only of jobs that matter to the anchor."""
+    """An ordering cycle among the transaction's jobs made only of jobs that matter to the anchor.
+
+    ``transaction_verify_order`` runs after ``transaction_drop_redundant``, on start and verify jobs
+    alike (``_Walk.installed``); a cycle with a job that does not matter loses that job instead.
+    """
     mgr = walk.mgr
-    after: dict[str, set[str]] = {u: set() for u in walk.jobs}
+    jobs = walk.installed()
+    after: dict[str, set[str]] = {u: set() for u in jobs}
     origins: dict[tuple[str, str], Edge] = {}
-    for uid in walk.jobs:
+    for uid in jobs:
         for d in mgr.load(uid).dependencies:
             t = mgr.load(d.target).id
             if t not in after:
@@ -215,7 +234,7 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
     for comp in _sccs(after):
         if len(comp) < 2:
             continue
-        if all(walk.jobs[u] for u in comp):
+        if all(jobs[u] for u in comp):
             cyc = sorted(comp)
             chain = tuple(e for (a, b), e in origins.items() if a in comp and b in comp)
             return Blocker(cyc[0], "ordering-cycle", "Transaction order is cyclic. See system logs for details.",

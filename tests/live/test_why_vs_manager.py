@@ -163,6 +163,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             heads.append(chain[0])
         for src, dst in zip(chain, chain[1:]):
             edges.append((src, draw(st.sampled_from(DEP_KINDS)), dst, draw(st.sampled_from(VIAS))))
+    if draw(st.integers(0, 3)) == 0:  # an ordering loop over two units of a chain (transaction_verify_order)
+        one, two = draw(st.lists(st.sampled_from(chain), min_size=2, max_size=2, unique=True))
+        edges += [(one, "After", two, "dropin"), (two, "After", one, draw(st.sampled_from(("fragment", "dropin"))))]
     for _ in range(draw(st.integers(0, 2))):
         src = draw(st.sampled_from(DEP_POOL + (TEMPLATE,)))
         dst = draw(st.sampled_from(DEP_POOL))
