@@ -19,6 +19,7 @@ import enum
 import hashlib
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -314,7 +315,9 @@ class DpkgDb:
             for n, line in enumerate(text.split("\n"), 1):
                 if line.startswith("/") and posixpath.basename(line) == unit and "/systemd/" in line:
                     out.append((pkg, f"{INFO}/{pkg.info_stem}.list", n, f"lists {line}"))
-            for n, line in self.script_lines(pkg, "postrm", unit):
+            lines = self.script_lines(pkg, "postrm", unit)
+            masking = [x for x in lines if re.search(r"\bmask\b", x[1])]
+            for n, line in (masking or lines[:1]):
                 out.append((pkg, f"{INFO}/{pkg.info_stem}.postrm", n, line))
         return out
 

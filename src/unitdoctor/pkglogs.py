@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime
 import errno
-import gzip
 import io
 import json
 import os
@@ -135,28 +134,54 @@ def read_tail(root: Root, path: str, limit: int = TAIL_MAX) -> tuple[bytes, bool
         os.close(fd)
     if start > 0:
         nl = data.find(b"\n")
-        data = data[nl + 1:] if nl >= 0 else b""
+        data = data[nl + 1:] if nl >= 0 else data  # no line break at all: binary, judged by decode_log
     return data, start > 0
 
 
 def read_gz(root: Root, path: str, limit: int = GZ_MAX) -> tuple[bytes, Optional[str]]:
-    """A gzip file decompressed up to ``limit`` bytes: (data, problem or None). Raises OSError."""
+    """A gzip file decompressed up to ``limit`` bytes: (data, problem or None). Raises OSError.
+
+    Streamed through ``zlib`` so that what precedes a corrupt or truncated part is kept; members
+    after the first (``cat a.gz b.gz``) are read too.
+    """
     fd, _st = _open_regular(root, path)
-    with os.fdopen(fd, "rb") as raw, gzip.GzipFile(fileobj=raw) as gz:
-        chunks, total = [], 0
-        try:
-            while total < limit:
-                b = gz.read(min(1 << 20, limit - total))
-                if not b:
+    chunks: list[bytes] = []
+    total = 0
+    d = zlib.decompressobj(wbits=31)
+    fed = False  # the current member has started
+    problem: Optional[str] = None
+    try:
+        while total < limit and problem is None:
+            raw = os.read(fd, 1 << 16)
+            if not raw:
+                if fed and not d.eof:
+                    problem = "gzip data ends early (truncated)"
+                break
+            while raw and total < limit:
+                fed = True
+                try:
+                    out = d.decompress(raw, limit - total)
+                except zlib.error as e:
+                    problem = f"gzip data is corrupt ({e})"
                     break
-                chunks.append(b)
-                total += len(b)
-        except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError
-            if not chunks:
-                return b"", f"not a readable gzip file ({e})"
-            return b"".join(chunks), f"gzip data ends early ({e}); used the first {total} bytes"
-        problem = f"more than {limit} bytes uncompressed; used the first {limit}" if total >= limit else None
-        return b"".join(chunks), problem
+                chunks.append(out)
+                total += len(out)
+                raw = d.unconsumed_tail
+                if d.eof:
+                    raw = d.unused_data + raw
+                    d = zlib.decompressobj(wbits=31)
+                    fed = False
+                    raw = raw if raw.strip(b"\0") else b""
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if problem and not data:
+        return b"", f"not a readable gzip file ({problem})"
+    if problem:
+        return data, f"{problem}; used the first {len(data)} bytes"
+    if total >= limit:
+        return data, f"more than {limit} bytes uncompressed; used the first {limit}"
+    return data, None
 
 
 def decode_log(data: bytes) -> tuple[str, Optional[str]]:

@@ -50,8 +50,10 @@ pytestmark = pytest.mark.live
 
 # -- the pool --------------------------------------------------------------------------------------------------------
 
-LAYERS = ("config", "runtime", "data")
-"""Layers in priority order (§1.2: 5, 8, 11)."""
+LAYERS = ("config", "xdg-config", "runtime", "data", "xdg-data")
+"""Search-path layers in priority order (§1.2: 5, 6, 8, 11, 12)."""
+ELSEWHERE = "elsewhere"
+"""Not a search dir: targets of linked unit files (§5.4)."""
 
 SERVICES = tuple(f"{c}.service" for c in "abcdefmx")
 TEMPLATE = "t@.service"
@@ -130,7 +132,8 @@ class Scenario:
         return tuple(rest[:2]) + self.heads + tuple(rest[2:])
 
     def show(self) -> str:
-        return "\n".join(n.show() for n in sorted(self.nodes, key=lambda n: (LAYERS.index(n.layer), n.path)))
+        order = LAYERS + (ELSEWHERE,)
+        return "\n".join(n.show() for n in sorted(self.nodes, key=lambda n: (order.index(n.layer), n.path)))
 
 
 @st.composite
@@ -148,9 +151,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     for name in INSTANCES:  # an instance file beats the template in any layer (§2.3)
         if draw(st.integers(0, 5)) == 0:
             bodies[name] = (draw(st.sampled_from(LAYERS)), draw(st.sampled_from(("regular", "no-exec"))))
-    for name, body in ((SOCKET, SOCKET_BODY), (TIMER, TIMER_BODY)):
+    # Linked unit files: NAME -> ELSEWHERE/FILE, loaded under the link's name whatever FILE is called (§5.4).
+    linked = {name: draw(st.sampled_from((name, name + ".txt")))
+              for name in draw(st.lists(st.sampled_from(sorted(bodies)), max_size=2, unique=True))}
+    # Sockets and timers trigger NAME.service, or Service=/Unit= (§7); they are started before anything else.
+    for name, body, key in ((SOCKET, SOCKET_BODY, b"Service"), (TIMER, TIMER_BODY, b"Unit")):
         if draw(st.integers(0, 4)) > 0:
             layer = draw(st.sampled_from(LAYERS))
+            if draw(st.integers(0, 3)) == 0:
+                body += key + b"=" + draw(st.sampled_from(DEP_POOL)).encode() + b"\n"
             files[(layer, name)] = Node(layer, name, "file", body)
 
     # Dependency chains of depth 1-4, and a few extra edges.
@@ -205,7 +214,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     for name, (layer, kind) in bodies.items():
         lines = unit_lines.get(name, [])
         head = ("[Unit]\n" + "".join(line + "\n" for line in lines)).encode() if lines else b""
-        files.setdefault((layer, name), Node(layer, name, "file", head + BODIES[kind]))
+        if name in linked:
+            files[(ELSEWHERE, linked[name])] = Node(ELSEWHERE, linked[name], "file", head + BODIES[kind])
+            files.setdefault((layer, name), Node(layer, name, "symlink", (ELSEWHERE, linked[name])))
+        else:
+            files.setdefault((layer, name), Node(layer, name, "file", head + BODIES[kind]))
+    if draw(st.integers(0, 7)) == 0:  # a type drop-in: applies to every service (§5.5)
+        layer, kind = draw(st.sampled_from(LAYERS)), draw(st.sampled_from(("Wants", "Requires", "After")))
+        conf = "service.d/50-all.conf"
+        files[(layer, conf)] = Node(layer, conf, "file", f"[Unit]\n{kind}={draw(st.sampled_from(DEP_POOL))}\n".encode())
 
     # Aliases: b.service -> a.service (§2.3, §5.4); only where the alias name has no file in that layer.
     for _ in range(draw(st.integers(0, 2))):
@@ -265,8 +282,14 @@ class Layout:
         """Where a layer's files go: both the manager's runtime dir and its mirror for ``runtime``."""
         if layer == "config":
             return [self.m.config_home / "systemd" / "user"]
+        if layer == "xdg-config":
+            return [self.m.config_dirs[0] / "systemd" / "user"]
         if layer == "data":
             return [self.m.data_home / "systemd" / "user"]
+        if layer == "xdg-data":
+            return [self.m.data_dirs[0] / "systemd" / "user"]
+        if layer == ELSEWHERE:
+            return [self.m.base_dir / ELSEWHERE]
         return [self.m.runtime_dir_host / "systemd" / "user", self.mirror / "systemd" / "user"]
 
     def link_text(self, node: Node) -> str:
@@ -289,7 +312,7 @@ class Layout:
 
     def reset(self, scenario: Scenario) -> None:
         """Write ``scenario`` into a fresh manager: persistent layers, restart, runtime layer, reload."""
-        for d in (*self.dirs("config"), *self.dirs("data"), self.mirror):
+        for d in [self.dirs(layer)[0] for layer in LAYERS + (ELSEWHERE,) if layer != "runtime"] + [self.mirror]:
             shutil.rmtree(d, ignore_errors=True)
             d.mkdir(parents=True)
         for n in scenario.nodes:

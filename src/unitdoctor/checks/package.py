@@ -198,8 +198,8 @@ def _not_found(ctx: Context) -> Iterator[Finding]:
             yield Finding("unit-from-removed-package", Severity.ERROR, name,
                           f"{name} came from {p}, which was removed but not purged (config-files): its unit file "
                           "went with it",
-                          tuple(ev), (cmds["install"].format(p=p) + f"   (to use {name} again)",
-                                      cmds["purge"].format(p=p) + "   (if it is not wanted: removes its leftovers)"))
+                          tuple(ev), (cmds["install"].format(p=p) + f"  # to use {name} again",
+                                      cmds["purge"].format(p=p) + "  # if it is not wanted: removes its leftovers"))
     rpm = src.rpm
     if rpm is not None:
         for path in candidates:

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from ..sources import EvidenceSources
     from . import Context
 
+#: Every value of a mask finding's ``origin`` (schema/why.schema.json lists the same).
+ORIGINS = ("kernel-command-line", "generator", "package-removed", "package-transaction", "vendor", "admin", "unknown")
 SLACK = 120.0
 FUTURE_SLACK = 300.0
 EPOCH_FLOOR = 365 * 86400.0
@@ -218,20 +220,33 @@ def _deb_systemd_helper(ctx: Context, e: Entry, name: str) -> Optional[MaskProve
                 ev.append(Evidence("dpkg-status", f"{src.display('/var/lib/dpkg/status')}:{pkg.line}",
                                    f"{pkg.name} {pkg.version}: Status: {pkg.status} (removed, not purged)"))
             ev.append(Evidence("dpkg-status", f"{src.display(path)}:{line}" if line else src.display(path), what))
-    if mtime >= EPOCH_FLOOR:
-        for tx in _matching(ctx, mtime):
-            if not pkgs or any(tx.touches(p) for p in pkgs):
-                acts = sorted({a for p in pkgs for a in tx.touches(p)})
-                ev.append(Evidence(tx.kind, src.display(tx.source),
-                                   (f"{'/'.join(acts)} of {', '.join(pkgs)}: " if acts else "") + tx.text,
-                                   iso(tx.start)))
+    ev.extend(_removal_runs(ctx, pkgs, mtime))
     fixes: list[str] = []
     for p in pkgs:
         purge, reinstall = _package_cmds(ctx, p)
-        fixes += [f"{purge}   (if {p} is no longer wanted: purge runs its postrm, which unmasks {name})",
-                  f"{reinstall}   (to get {name} back: its postinst unmasks it)"]
+        fixes += [f"{purge}  # if {p} is no longer wanted: purge runs its postrm, which unmasks {name}",
+                  f"{reinstall}  # to get {name} back: its postinst unmasks it"]
     who = f"when {', '.join(pkgs) if pkgs else 'its package'} was removed but not purged"
     return MaskProvenance("package-removed", tuple(ev), tuple(fixes), f"; deb-systemd-helper masked it {who}")
+
+
+def _removal_runs(ctx: Context, pkgs: list[str], marker_time: float) -> list[Evidence]:
+    """The newest logged removal of each package (per kind of log); without packages, the runs at the marker's time."""
+    src = ctx.sources
+    t = marker_time if EPOCH_FLOOR <= marker_time <= src.now + FUTURE_SLACK else src.now
+    txs = src.logs.transactions(t, SLACK)
+    out: list[Evidence] = []
+    if not pkgs:
+        txs = [x for x in _matching(ctx, t) if any(a in ("remove", "purge") for a, _p in x.packages)]
+        return [Evidence(x.kind, src.display(x.source), x.text, iso(x.start)) for x in txs]
+    for p in pkgs:
+        for kind in ("apt-history", "dpkg-log", "dnf-log"):
+            runs = [x for x in txs if x.kind == kind and {"remove", "purge"} & set(x.touches(p))]
+            if runs:
+                x = max(runs, key=lambda r: r.start)
+                when = " (the marker's time)" if x.start - SLACK <= marker_time <= x.end + SLACK else ""
+                out.append(Evidence(x.kind, src.display(x.source), f"removal of {p}{when}: {x.text}", iso(x.start)))
+    return out
 
 
 # -- 5–7. the mask's time -------------------------------------------------------------------
