@@ -12,7 +12,8 @@ The rules, in the order they are applied:
    alias target the manager merges into. Every mask from the top of the search path down to the first
    real file is removed, because the next one would win once the first is gone (fact sheet §2.3): an
    ``/etc`` mask over a ``/run`` mask needs both removed, which ``systemctl unmask`` never does. Masks
-   below a real file have no effect and are left alone.
+   below a real file have no effect and are left alone. A removable mask under one we do not remove
+   (rule 2) is still removed: it would take over once the person has followed the advice.
 2. **What we never remove** (``Advice`` instead, fact sheet §2.6, §2.8): anything under ``/usr`` or split-usr
    ``/lib`` (vendor masks: the package masked it on purpose; we offer an ``/etc`` override), generator
    output (``systemd.mask=`` on the kernel command line, or another generator: it is written again at every
@@ -91,8 +92,8 @@ def is_vendor_path(path: str) -> bool:
 class RemoveMask:
     """Remove the mask at ``path``: a symlink whose text is ``link_target``, or an empty regular file.
 
-    ``then`` is what the name resolves to once this and the masks above it are gone (a path, or None
-    when nothing carries the name).
+    ``then`` is what the name resolves to once every mask the plan removes for it is gone (a path, or
+    None when nothing carries the name).
     """
 
     unit: str
