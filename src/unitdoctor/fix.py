@@ -347,9 +347,12 @@ def _steps(plan: Plan, root: Root) -> tuple[list[Step], list[str]]:
             file_step(i, a.path, expected, ABSENT)
         elif isinstance(a, EnableUnit) and plan.live:
             # The manager creates the links; the ones predicted are recorded first, so an interrupted
-            # enable can still be rolled back, and replaced by what the manager reports.
+            # enable can still be rolled back, and replaced by what the manager reports. It also makes the
+            # missing .wants/ directories but does not report them: they are recorded here, for undo.
+            made_dirs = [(d, FileState("dir", mode=0o755)) for d in a.dirs if _current(root, d).matches(ABSENT)]
             steps.append(Step("enable", i, unit=a.name, runtime=a.runtime,
-                              created=[(lk.path, FileState("symlink", target=lk.target)) for lk in a.links]))
+                              created=made_dirs + [(lk.path, FileState("symlink", target=lk.target))
+                                                   for lk in a.links]))
         elif isinstance(a, EnableUnit):
             for d in a.dirs:
                 file_step(i, d, ABSENT, FileState("dir", mode=0o755))
@@ -402,7 +405,8 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
                 _rollback(entry, j, root, ops)
                 return
             if created:
-                s.created = [(p, FileState("symlink", target=t)) for p, t in created]
+                s.created = [(p, st) for p, st in s.created if st.type == "dir"] + \
+                    [(p, FileState("symlink", target=t)) for p, t in created]
             else:  # already enabled (a completed recovery): keep the predicted links that are there
                 s.created = [(p, st) for p, st in s.created if _current(root, p).matches(st)]
             s.state = "done"
