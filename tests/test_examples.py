@@ -209,6 +209,25 @@ CASES = [
     ),
 ]
 
+CASES.append(Case(
+    "package-removed-mask", "chrony.service", "masked", "masked", False,
+    "chrony.service", "masked", _masked("chrony.service"),
+    findings=(("masked", "error",
+               ("dpkg --root={R} --purge chrony  # if chrony is no longer wanted: purge runs its postrm, which "
+                "unmasks chrony.service",
+                "chroot {R} apt-get install chrony  # to get chrony.service back: its postinst unmasks it",
+                "systemctl --root={R} unmask chrony.service"),
+               (("mask", "{R}/etc/systemd/system/chrony.service"),
+                ("dsh-marker", "{R}/var/lib/systemd/deb-systemd-helper-masked/chrony.service"),
+                ("dpkg-status", "{R}/var/lib/dpkg/status:12"),
+                ("dpkg-status", "{R}/var/lib/dpkg/info/chrony.postrm:6"),
+                ("apt-history", "{R}/var/log/apt/history.log:7"),
+                ("dpkg-log", "{R}/var/log/dpkg.log:8"))),),
+    enable="Failed to enable unit, unit {R}/etc/systemd/system/chrony.service is masked.",
+    fragment="{R}/etc/systemd/system/chrony.service",
+    origins={"masked": "package-removed"},
+))
+
 EXAMPLES = sorted(p.name for p in ROOTS.iterdir() if p.is_dir())
 
 

@@ -47,6 +47,7 @@ EXAMPLE_UNITS = {
     "kernel-cmdline-mask": ["x.service"],
     "vendor-mask": ["x.service"],
     "template-mask": ["getty@tty1.service", "getty@.service"],
+    "package-removed-mask": ["chrony.service", "multi-user.target"],
 }
 
 
