@@ -1,0 +1,125 @@
+"""Our unit-file states against ``systemctl --root`` (systemd 252) on generated roots.
+
+For every root from ``tests/property/strategies.py`` both tools answer ``list-unit-files`` (set and
+order of unit, state, preset) and ``is-enabled`` for every name in the pool plus instances and missing
+names (state, or the exact error text). Scopes: system, ``--global``, and ``SYSTEMD_UNIT_PATH`` with
+and without a trailing ``:``. Fact sheet §1-§3; systemd's ``test-install.c`` asks the same question of
+the live host ("either the lookup fails and the listed state is bad, or the listed state matches").
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.property.strategies import QUERY_NAMES, RootDesc, global_roots, materialize, system_roots, unit_path_roots
+
+from .systemctl import (
+    clean_env,
+    our_list,
+    our_states,
+    require_systemctl,
+    run_systemctl,
+    their_list,
+    their_states,
+)
+
+pytestmark = pytest.mark.differential
+
+CI = os.environ.get("CI") == "true"
+#: Examples per test; about 150 in all. UNITDOCTOR_DIFF_SCALE=N runs N times as many (a longer hunt).
+_SCALE = int(os.environ.get("UNITDOCTOR_DIFF_SCALE", "1"))
+EXAMPLES = {"system": 80 * _SCALE, "global": 30 * _SCALE, "unit_path": 40 * _SCALE}
+
+STATS = {"roots": 0, "listed": 0, "names": 0}
+#: How often systemctl gave each state or error text, to see what the generated roots exercise.
+SEEN: Counter[str] = Counter()
+
+_SETTINGS = dict(deadline=None, derandomize=CI, suppress_health_check=[HealthCheck.too_slow,
+                                                                       HealthCheck.data_too_large])
+
+
+def _describe(desc: RootDesc, made: list) -> str:
+    lines = [f"scope={desc.scope} SYSTEMD_UNIT_PATH={desc.unit_path!r} lib={desc.lib} "
+             f"dev_null={desc.dev_null}"]
+    for n in made:
+        payload = n.payload if n.kind != "file" else n.payload[:120]
+        lines.append(f"  {n.kind:7} {n.path}  {payload!r}")
+    return "\n".join(lines)
+
+
+def check_root(desc: RootDesc) -> None:
+    """Build ``desc`` and compare both answers of both tools; the message shows the root on failure."""
+    with tempfile.TemporaryDirectory(prefix="ud-diff-") as tmp:
+        root = os.path.join(tmp, "root")
+        made = materialize(desc, root)
+        where = _describe(desc, made)
+        theirs = their_list(root, scope=desc.scope, environ=desc.environ)
+        ours = our_list(root, scope=desc.scope, environ=desc.environ)
+        assert ours == theirs, f"list-unit-files differs on\n{where}"
+        names = list(QUERY_NAMES) + [u for u, _, _ in theirs if u not in QUERY_NAMES]
+        theirs_st = their_states(root, names, scope=desc.scope, environ=desc.environ)
+        ours_st = our_states(root, names, scope=desc.scope, environ=desc.environ)
+        diff = {n: (ours_st[n], theirs_st[n]) for n in names if ours_st[n] != theirs_st[n]}
+        assert not diff, f"is-enabled differs (ours, systemctl): {diff}\non\n{where}"
+        SEEN.update(f"list:{s}" for _, s, _ in theirs)
+        SEEN.update(f"is-enabled:{v}" for _, v in theirs_st.values())
+        STATS["roots"] += 1
+        STATS["listed"] += len(theirs)
+        STATS["names"] += len(names)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> object:
+    require_systemctl()
+    yield
+    print(f"\ndifferential: {STATS['roots']} roots, {STATS['listed']} listed unit files, "
+          f"{STATS['names']} is-enabled names agreed with systemctl")
+    for what, count in sorted(SEEN.items()):
+        print(f"  {count:6}  {what}")
+
+
+@settings(max_examples=EXAMPLES["system"], **_SETTINGS)
+@given(system_roots())
+def test_system_scope_matches_systemctl(desc: RootDesc) -> None:
+    check_root(desc)
+
+
+@settings(max_examples=EXAMPLES["global"], **_SETTINGS)
+@given(global_roots())
+def test_global_scope_matches_systemctl(desc: RootDesc) -> None:
+    check_root(desc)
+
+
+@settings(max_examples=EXAMPLES["unit_path"], **_SETTINGS)
+@given(unit_path_roots())
+def test_systemd_unit_path_matches_systemctl(desc: RootDesc) -> None:
+    check_root(desc)
+
+
+@settings(max_examples=5, **_SETTINGS)
+@given(system_roots(), st.sampled_from(["info", "debug"]))
+def test_log_level_does_not_change_what_systemctl_answers(desc: RootDesc, level: str) -> None:
+    """SYSTEMD_LOG_LEVEL=err (used above to keep stderr short) changes no state and no error line."""
+    with tempfile.TemporaryDirectory(prefix="ud-diff-") as tmp:
+        root = os.path.join(tmp, "root")
+        materialize(desc, root)
+        for args in (["list-unit-files", "--no-legend", "--full"], ["is-enabled", *QUERY_NAMES]):
+            quiet = run_systemctl(root, args, log_level="err")
+            loud = run_systemctl(root, args, log_level=level)
+            assert quiet.stdout == loud.stdout
+            assert quiet.returncode == loud.returncode
+            # At "err" only errors are printed, and every one of them is printed at the louder level too.
+            assert set(quiet.stderr.splitlines()) <= set(loud.stderr.splitlines())
+            assert [ln for ln in quiet.stderr.splitlines() if ln.startswith("Failed to get unit file")] == \
+                [ln for ln in loud.stderr.splitlines() if ln.startswith("Failed to get unit file")]
+
+
+def test_clean_env_drops_the_callers_systemd_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYSTEMD_UNIT_PATH", "/leak")
+    env = clean_env()
+    assert not any(k.startswith("SYSTEMD_") and k != "SYSTEMD_LOG_LEVEL" for k in env)
