@@ -187,7 +187,7 @@ class DpkgDb:
     root: Root
     packages: dict[str, DpkgPackage] = field(default_factory=dict)  # by name and by name:arch
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path[:line], text)
-    _owners: Optional[dict[str, list[str]]] = None
+    _lists: Optional[dict[str, bytes]] = None  # info/STEM.list contents, read once
     _info: Optional[dict[str, str]] = None  # file name in info/ -> itself, for existence checks
     _md5: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -245,26 +245,27 @@ class DpkgDb:
     def owners(self, path: str) -> list[DpkgPackage]:
         """Packages whose ``info/*.list`` names ``path`` (or its merged-/usr twin), in name order.
 
-        The index of every list is built on the first call and kept: one pass over ``info/``.
+        Every list is read once, on the first call, and kept as it is; a query is a substring search
+        for the whole line in each (much cheaper than splitting ~10⁵ lines into a dict we would
+        query a handful of times).
         """
-        if self._owners is None:
-            idx: dict[str, list[str]] = {}
+        if self._lists is None:
+            self._lists = {}
             for name in sorted(self.info_files()):
                 if not name.endswith(".list"):
                     continue
-                text = self.read_info(name)
-                if text is None:
+                try:
+                    data = self.root.read(f"{INFO}/{name}", limit=INFO_MAX)
+                except OSError as e:
+                    self.warnings.append((f"{INFO}/{name}", f"cannot be read ({e.strerror}), skipped"))
                     continue
-                stem = name[:-len(".list")]
-                for line in text.split("\n"):
-                    if line.startswith("/"):
-                        idx.setdefault(line, []).append(stem)
-            self._owners = idx
+                self._lists[name[:-len(".list")]] = b"\n" + data + b"\n"
         out: list[DpkgPackage] = []
         for p in usr_aliases(path):
-            for stem in self._owners.get(p, ()):
+            needle = b"\n" + p.encode("utf-8", "surrogateescape") + b"\n"
+            for stem, data in self._lists.items():
                 pkg = self.packages.get(stem)
-                if pkg is not None and pkg not in out:
+                if pkg is not None and pkg not in out and needle in data:
                     out.append(pkg)
         return out
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import functools
 import io
 import json
 import os
@@ -71,7 +72,11 @@ def iso(t: Optional[float]) -> Optional[str]:
 
 @dataclass(frozen=True)
 class Transaction:
-    """One package-manager run: what kind of log, where it is recorded, its window and what it did."""
+    """One package-manager run: what kind of log, where it is recorded, its window and what it did.
+
+    An apt stanza keeps its raw fields (``raw``) and spells out ``packages`` and ``text`` only when
+    asked: a year of history has tens of thousands of stanzas and only a few are ever shown.
+    """
 
     kind: str  # apt-history, dpkg-log, dnf-history, dnf-log
     path: str
@@ -79,8 +84,26 @@ class Transaction:
     start: float
     end: float
     command: str
-    packages: tuple[tuple[str, str], ...]  # (action, package name without architecture)
-    text: str
+    packages_: tuple[tuple[str, str], ...] = ()  # (action, package name without architecture)
+    text_: str = ""
+    raw: Optional[tuple[tuple[str, str], ...]] = field(default=None, compare=False)
+
+    @functools.cached_property
+    def packages(self) -> tuple[tuple[str, str], ...]:
+        if self.raw is None:
+            return self.packages_
+        cur = dict(self.raw)
+        return tuple((action.lower(), m.group(1).split(":")[0])
+                     for action in _APT_ACTIONS for m in _APT_PKG.finditer(cur.get(action, "")))
+
+    @functools.cached_property
+    def text(self) -> str:
+        if self.raw is None:
+            return self.text_
+        cur = dict(self.raw)
+        parts = [f"{k}: {cur[k]}" for k in ("Start-Date", "End-Date", "Commandline") if k in cur]
+        parts += [f"{a}: {_short(cur[a])}" for a in (*_APT_ACTIONS, "Error") if a in cur]
+        return "; ".join(parts)
 
     @property
     def source(self) -> str:
@@ -239,23 +262,8 @@ def parse_apt_history(text: str, path: str, tz: datetime.tzinfo, numbered: bool)
             start = local_time(cur["Start-Date"], tz)
             if start is not None:
                 end = local_time(cur.get("End-Date", ""), tz) or start
-                pkgs = []
-                for action in _APT_ACTIONS:
-                    for m in _APT_PKG.finditer(cur.get(action, "")):
-                        pkgs.append((action.lower(), m.group(1).split(":")[0]))
-                parts = [f"Start-Date: {cur['Start-Date']}"]
-                if "End-Date" in cur:
-                    parts.append(f"End-Date: {cur['End-Date']}")
-                if "Commandline" in cur:
-                    parts.append(f"Commandline: {cur['Commandline']}")
-                for action in _APT_ACTIONS:
-                    if action in cur:
-                        parts.append(f"{action}: {_short(cur[action])}")
-                if "Error" in cur:
-                    parts.append(f"Error: {cur['Error']}")
                 out.append(Transaction("apt-history", path, start_line if numbered else None, start,
-                                       max(end, start), cur.get("Commandline", "apt"), tuple(pkgs),
-                                       "; ".join(parts)))
+                                       max(end, start), cur.get("Commandline", "apt"), raw=tuple(cur.items())))
         cur.clear()
 
     for n, line in enumerate(text.split("\n"), 1):
@@ -283,6 +291,7 @@ def parse_dpkg_log(text: str, path: str, tz: datetime.tzinfo, numbered: bool) ->
     """dpkg runs of a dpkg log: from one ``startup`` line to the last line before the next."""
     out: list[Transaction] = []
     run: Optional[dict] = None
+    last_stamp, last_t = "", None  # consecutive lines share their second: convert each stamp once
 
     def flush() -> None:
         if run is not None and run["pkgs"]:
@@ -295,7 +304,9 @@ def parse_dpkg_log(text: str, path: str, tz: datetime.tzinfo, numbered: bool) ->
         m = _DPKG_LINE.match(line)
         if not m:
             continue
-        t = local_time(m.group(1), tz)
+        if m.group(1) != last_stamp:
+            last_stamp, last_t = m.group(1), local_time(m.group(1), tz)
+        t = last_t
         if t is None:
             continue
         kind, rest = m.group(2), m.group(3)
