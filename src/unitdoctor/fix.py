@@ -133,9 +133,12 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """Everything planned was done, nothing failed, and ``why`` is clean for every unit afterwards."""
+        """Everything planned was done, nothing failed, and (for a fix) ``why`` is clean afterwards.
+
+        An undo restores the state before a fix, problems included, so its ``after`` is information only.
+        """
         return (self.status in (DONE, NOTHING) and not self.failed
-                and all(r.ok for r in self.after))
+                and (self.undoes is not None or all(r.ok for r in self.after)))
 
 
 @dataclass
@@ -235,12 +238,7 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
     if bad:
         raise Conflict(f"{root.display(path)}: {bad}")
     parent, name = posixpath.split(path)
-    try:
-        real_parent = root.chase(parent)
-    except FileNotFoundError:
-        if after.type == "absent" and before.type != "absent":
-            return "already"
-        raise
+    real_parent = root.chase(parent)  # a parent that vanished (or was swapped away) is an error, not "done"
     if is_vendor_path(real_parent):
         raise Conflict(f"{root.display(path)}: its directory resolves to {real_parent}, under /usr; left alone")
     with dir_fd(root, parent) as dfd:

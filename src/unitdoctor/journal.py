@@ -115,7 +115,8 @@ class FileState:
     """What is at a path: ``absent``, a ``symlink`` (its text), an empty ``file``, a ``dir``, or ``other``.
 
     ``mode`` (permission bits), ``uid``, ``gid``, ``mtime_ns`` and ``atime_ns`` are what undo restores;
-    ``ino``/``dev`` identify the object within one run (a swap between check and act changes them).
+    ``ino``/``dev``/``ctime_ns`` identify the object within one run (a swap between check and act changes
+    them: a freed inode number is often reused at once, the change time is not). They are not journaled.
     ``size`` is recorded for regular files: only an empty one (a mask) is ever removed or recreated.
     """
 
@@ -129,6 +130,7 @@ class FileState:
     atime_ns: Optional[int] = None
     ino: Optional[int] = field(default=None, compare=False)
     dev: Optional[int] = field(default=None, compare=False)
+    ctime_ns: Optional[int] = field(default=None, compare=False)
 
     def matches(self, other: FileState) -> bool:
         """Same kind of object: type, link text, and (for files) size. Metadata is not compared."""
@@ -144,7 +146,9 @@ class FileState:
         """Whether both were recorded from the same inode (unknown → True)."""
         if self.ino is None or other.ino is None:
             return True
-        return (self.ino, self.dev) == (other.ino, other.dev)
+        if self.type == "dir":  # a directory's change time moves with every entry added or removed
+            return (self.ino, self.dev) == (other.ino, other.dev)
+        return (self.ino, self.dev, self.ctime_ns) == (other.ino, other.dev, other.ctime_ns)
 
     def describe(self) -> str:
         if self.type == "absent":
@@ -182,7 +186,7 @@ def state_at(dfd: int, name: str) -> FileState:
         return ABSENT
     m = st.st_mode
     meta = dict(mode=stat.S_IMODE(m), uid=st.st_uid, gid=st.st_gid, mtime_ns=st.st_mtime_ns,
-                atime_ns=st.st_atime_ns, ino=st.st_ino, dev=st.st_dev)
+                atime_ns=st.st_atime_ns, ino=st.st_ino, dev=st.st_dev, ctime_ns=st.st_ctime_ns)
     if stat.S_ISLNK(m):
         meta.pop("mode")
         return FileState("symlink", target=os.readlink(name, dir_fd=dfd), **meta)

@@ -480,7 +480,7 @@ def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[str]:
     regular file) in an admin's configuration layer; never under /usr, never generator output.
     """
     role = e.dir.role
-    if is_vendor_path(e.path) or is_vendor_path(e.dir.path):
+    if is_vendor_path(e.path) or is_vendor_path(e.dir.path) or is_vendor_path(_real(cat, e.dir.path)):
         return "vendor"
     if role in _NOT_OURS:
         return _NOT_OURS[role]
@@ -489,6 +489,14 @@ def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[str]:
     if runtime_only and not cat.lookup.is_runtime(e.dir.path):
         return "persistent"
     return None
+
+
+def _real(cat: Catalog, directory: str) -> str:
+    """Where ``directory`` really is inside the root (a config dir may be a symlink into /usr)."""
+    try:
+        return cat.root.chase(directory)
+    except OSError:
+        return directory
 
 
 def _kind(e: Entry) -> tuple[str, Optional[str]]:
