@@ -15,7 +15,13 @@ class Severity(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Evidence:
-    """One piece of evidence: what kind, where (``path[:line]``), what it says, and when if known."""
+    """One piece of evidence: what kind, where (``path[:line]``), what it says, and when if known.
+
+    Provenance and package kinds: ``dpkg-status``, ``dpkg-log``, ``apt-history``, ``dnf-history``,
+    ``dnf-log``, ``dsh-marker``, ``kernel-cmdline``, ``journal``, ``mtime``, ``rpm``. A source that is
+    broken or too large gives evidence of its own kind whose text starts with ``warning: ``. ``time``
+    is ISO-8601 UTC (``2024-03-01T10:15:00Z``) or None.
+    """
 
     kind: str
     source: str

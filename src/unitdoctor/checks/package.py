@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..findings import Evidence, Finding, Severity
 from ..manager import LoadState
-from ..packages import STATUS, DpkgPackage, PackageState, file_md5
+from ..packages import STATUS, DpkgPackage, PackageState, file_md5, usr_aliases
 from ..pkglogs import iso
 from .mask import is_mask
 
@@ -59,7 +59,7 @@ def _files(ctx: Context) -> list[tuple[str, str]]:
             real = cat.root.chase(u.fragment)
         except OSError:
             real = u.fragment
-        if real != u.fragment:
+        if real not in usr_aliases(u.fragment):  # /lib → usr/lib is the same file, not a link target
             out.append((real, "unit file (link target)"))
     for d in u.dropins:
         if not d.masked:
