@@ -1,0 +1,330 @@
+"""journal.py: the format (docs/journal.md, schema/journal-entry.schema.json), location, durability, locking and
+confinement."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from tests import fixroots as fr
+
+from unitdoctor import fix
+from unitdoctor.journal import (
+    ABSENT,
+    FORMAT,
+    VERSION,
+    Entry,
+    FileState,
+    Journal,
+    JournalError,
+    LockBusy,
+    Step,
+    open_dir,
+    state_at,
+)
+from unitdoctor.plan import plan_fix
+from unitdoctor.report import why
+from unitdoctor.rootfs import Root
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def jr(root: Path) -> Journal:
+    return Journal.for_scope("system", Root(str(root)), {})
+
+
+def do_fix(root: Path, *units: str, **kw) -> fix.Outcome:
+    cat = fr.catalog(root)
+    plan = plan_fix([why(cat, u) for u in units], catalog=cat)
+    return fix.apply(plan, root=cat.root, journal=jr(root), ops=fix.OfflineOps(), **kw)
+
+
+# -- location -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scope,env,expected", [
+    ("system", {}, "/var/lib/unitdoctor"),
+    ("global", {}, "/var/lib/unitdoctor"),
+    ("user", {"XDG_STATE_HOME": "/home/u/state", "HOME": "/home/u"}, "/home/u/state/unitdoctor"),
+    ("user", {"HOME": "/home/u"}, "/home/u/.local/state/unitdoctor"),
+    ("user", {"XDG_STATE_HOME": "relative/ignored", "HOME": "/home/u"}, "/home/u/.local/state/unitdoctor"),
+])
+def test_journal_location_on_the_host(scope, env, expected):
+    j = Journal.for_scope(scope, Root("/"), env)
+    assert j.directory == expected and j.display == expected
+
+
+def test_journal_of_a_root_is_inside_it_and_made_only_by_a_fix_that_changes_something(tmp_path):
+    root = fr.build(tmp_path, "persistent")
+    j = jr(root)
+    assert j.display == f"{root}/var/lib/unitdoctor"
+    assert j.entries() == [] and not j.busy() and not j.exists()
+    assert not (root / "var").exists()  # reading created nothing
+    assert do_fix(root, "x.service").ok
+    d = root / "var/lib/unitdoctor"
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    assert stat.S_IMODE((d / "lock").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "var/lib").stat().st_mode) == 0o755 & ~_umask()
+
+
+# -- format -------------------------------------------------------------------------------------------------
+
+
+def test_file_state_json_round_trip_drops_the_identity_fields():
+    st = FileState("symlink", target="../../dev/null", uid=1, gid=2, mtime_ns=3, atime_ns=4, ino=5, dev=6,
+                   ctime_ns=7)
+    d = st.to_json()
+    assert d == {"type": "symlink", "target": "../../dev/null", "uid": 1, "gid": 2, "mtime_ns": 3, "atime_ns": 4}
+    back = FileState.from_json(d)
+    assert back == st and back.ino is None
+
+
+@pytest.mark.parametrize("a,b,same", [
+    (FileState("symlink", target="/dev/null"), FileState("symlink", target="/dev/null", uid=7), True),
+    (FileState("symlink", target="/dev/null"), FileState("symlink", target="../../../dev/null"), False),
+    (FileState("file", size=0), FileState("file", size=0, mode=0o600), True),
+    (FileState("file", size=0), FileState("file", size=12), False),
+    (FileState("file", size=0), FileState("symlink", target="/dev/null"), False),
+    (ABSENT, FileState("absent"), True),
+    (FileState("dir", mode=0o755), FileState("dir", mode=0o700), True),
+    (FileState("other"), FileState("other"), False),
+])
+def test_file_states_match_by_kind_link_text_and_emptiness(a, b, same):
+    assert a.matches(b) is same
+
+
+def test_state_at_reads_links_files_dirs_and_absence(tmp_path):
+    (tmp_path / "l").symlink_to("../x")
+    (tmp_path / "e").write_text("")
+    os.chmod(tmp_path / "e", 0o640)
+    (tmp_path / "d").mkdir()
+    os.mkfifo(tmp_path / "f")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert state_at(fd, "l").target == "../x"
+        e = state_at(fd, "e")
+        assert (e.type, e.size, e.mode) == ("file", 0, 0o640)
+        assert state_at(fd, "d").type == "dir"
+        assert state_at(fd, "f").type == "other"
+        assert state_at(fd, "nope") == ABSENT
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture(scope="module")
+def entry_validator():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((REPO / "schema/journal-entry.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _validate_dir(v, root: Path) -> list[dict]:
+    docs = []
+    for f in sorted((root / "var/lib/unitdoctor").glob("*.json")):
+        doc = json.loads(f.read_text())
+        errors = list(v.iter_errors(doc))
+        assert not errors, [e.message for e in errors]
+        assert f.name == doc["id"] + ".json"
+        docs.append(doc)
+    return docs
+
+
+def test_every_entry_written_validates_against_the_documented_schema(tmp_path, entry_validator):
+    root = fr.build(tmp_path, "multi")
+    assert do_fix(root, "x.service", "foo.service").ok
+    r = Root(str(root))
+    assert fix.undo(None, root=r, journal=jr(root), ops=fix.OfflineOps()).status == "done"
+    docs = _validate_dir(entry_validator, root)
+    assert [(d["command"], d["status"], d["seq"]) for d in docs] == [("fix", "undone", 1), ("undo", "done", 2)]
+    assert docs[0]["format"] == FORMAT and docs[0]["version"] == VERSION == 1
+    assert docs[1]["undoes"] == docs[0]["id"] and docs[0]["undone_by"] == docs[1]["id"]
+    removed = docs[0]["steps"][0]
+    assert removed["before"]["type"] == "symlink" and removed["before"]["target"] == "../../../dev/null"
+    assert removed["after"] == {"type": "absent"}
+
+
+def test_a_rolled_back_entry_validates_and_records_why(tmp_path, entry_validator):
+    root = fr.build(tmp_path, "both")
+
+    def swap(step) -> None:
+        if step.path.startswith("/run"):
+            (root / fr.RUN / "x.service").write_text("x")
+
+    assert do_fix(root, "x.service", before_act=swap).status == "rolled-back"
+    (doc,) = _validate_dir(entry_validator, root)
+    assert doc["status"] == "rolled-back"
+    assert [s["state"] for s in doc["steps"]] == ["rolled-back", "failed"]
+    assert "found a regular file with content" in doc["steps"][1]["message"]
+
+
+def _write_raw(root: Path, name: str, data: dict) -> None:
+    d = root / "var/lib/unitdoctor"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_text(json.dumps(data))
+
+
+def _entry_json(**over) -> dict:
+    e = Entry("20250101T000000Z-0001-abcd", 1, "2025-01-01T00:00:00+00:00", "fix", "system", None, False,
+              ["x.service"], "done", [Step("file", 0, "/etc/systemd/system/x.service",
+                                           FileState("symlink", target="/dev/null"), ABSENT, state="done")])
+    d = e.to_json()
+    d.update(over)
+    return d
+
+
+def test_a_newer_format_version_is_refused_not_guessed(tmp_path):
+    root = fr.base(tmp_path / "root")
+    _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json(version=2))
+    with pytest.raises(JournalError, match="version 2 is newer than this unitdoctor reads"):
+        jr(root).entries()
+
+
+def test_unknown_keys_are_ignored_and_a_foreign_file_is_an_error(tmp_path):
+    root = fr.base(tmp_path / "root")
+    _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json(future_key=[1, 2]))
+    (e,) = jr(root).entries()
+    assert e.steps[0].before == FileState("symlink", target="/dev/null")
+    _write_raw(root, "other.json", {"hello": 1})
+    with pytest.raises(JournalError, match="not a unitdoctor journal entry"):
+        jr(root).entries()
+
+
+def test_a_corrupt_entry_names_its_file(tmp_path):
+    root = fr.base(tmp_path / "root")
+    d = root / "var/lib/unitdoctor"
+    d.mkdir(parents=True)
+    (d / "bad.json").write_text("{ not json")
+    with pytest.raises(JournalError, match=f"{d}/bad.json: cannot read"):
+        jr(root).entries()
+
+
+# -- durability ---------------------------------------------------------------------------------------------
+
+
+def test_entry_is_fsynced_file_then_directory_before_the_first_change(tmp_path, monkeypatch):
+    """The journal entry (tmp file fsync, rename, directory fsync) is durable before the mask is unlinked."""
+    root = fr.build(tmp_path, "persistent")
+    events: list[str] = []
+    real_fsync, real_rename, real_unlink = os.fsync, os.rename, os.unlink
+
+    def fsync(fd: int) -> None:
+        events.append("fsync-dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync-file")
+        real_fsync(fd)
+
+    def rename(src, dst, **kw) -> None:
+        events.append(f"rename {dst}")
+        real_rename(src, dst, **kw)
+
+    def unlink(path, **kw) -> None:
+        events.append(f"unlink {path}")
+        real_unlink(path, **kw)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(os, "unlink", unlink)
+    out = do_fix(root, "x.service")
+    assert out.ok
+    first = events.index("unlink x.service")
+    name = f"rename {out.entry}.json"
+    journaled = events.index(name)
+    assert events[journaled - 1] == "fsync-file" and events[journaled + 1] == "fsync-dir"
+    assert journaled < first
+    assert events[first + 1] == "fsync-dir"  # the removal itself is made durable before it is recorded
+    assert events[first + 2:first + 5] == ["fsync-file", name, "fsync-dir"]
+
+
+def test_a_temporary_file_left_by_a_crash_is_ignored_then_swept(tmp_path):
+    root = fr.build(tmp_path, "persistent")
+    assert do_fix(root, "x.service").ok
+    d = root / "var/lib/unitdoctor"
+    (d / ".20990101T000000Z-0002-ffff.json.tmp").write_text('{"half": ')
+    assert len(jr(root).entries()) == 1
+    with jr(root).locked():
+        pass
+    assert sorted(p.name for p in d.iterdir()) == sorted([next(d.glob("*.json")).name, "lock"])
+
+
+def test_save_outside_the_lock_is_a_programming_error(tmp_path):
+    root = fr.base(tmp_path / "root")
+    with pytest.raises(RuntimeError):
+        jr(root).save(Entry.from_json(_entry_json(), "x"))
+
+
+# -- locking ------------------------------------------------------------------------------------------------
+
+
+def test_lock_is_exclusive_between_descriptors_and_busy_says_so(tmp_path):
+    root = fr.base(tmp_path / "root")
+    j1, j2 = jr(root), jr(root)
+    with j1.locked():
+        assert j2.busy()
+        with pytest.raises(LockBusy, match=f"another unitdoctor fix holds {root}/var/lib/unitdoctor/lock"), \
+                j2.locked(timeout=0.1):
+            pass
+    assert not j2.busy()
+    with j2.locked():
+        pass
+
+
+def test_an_in_progress_entry_is_interrupted_only_when_nobody_holds_the_lock(tmp_path):
+    root = fr.base(tmp_path / "root")
+    j = jr(root)
+    with j.locked():
+        e = j.create(command="fix", scope="system", live=False, units=["x.service"], steps=[], plan=[])
+        assert [x.id for x in j.interrupted()] == [e.id]
+        assert [h.interrupted for h in fix.history(jr(root))] == [False]  # held: it is running
+    assert [h.interrupted for h in fix.history(jr(root))] == [True]
+
+
+def test_an_unwritable_journal_is_a_journal_error_and_nothing_changes(tmp_path):
+    root = fr.build(tmp_path, "persistent")
+    (root / "var").write_text("a file where /var should be\n")
+    before = fr.snapshot(root, skip=None)
+    with pytest.raises(JournalError, match=f"cannot use the journal directory {root}/var/lib/unitdoctor"):
+        do_fix(root, "x.service")
+    assert fr.diff(fr.snapshot(root, skip=None), before) == []
+
+
+# -- confinement --------------------------------------------------------------------------------------------
+
+
+class RacyRoot(Root):
+    """A root whose resolution ran before a swap: ``chase`` returns the path as it was checked."""
+
+    def chase(self, path: str, *, follow_last: bool = True, missing_ok: bool = False) -> str:
+        return path
+
+
+def test_open_dir_never_follows_a_component_that_became_a_symlink(tmp_path):
+    root = tmp_path / "root"
+    (root / "etc/systemd/system").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.rename(root / "etc/systemd", root / "etc/systemd.old")
+    (root / "etc/systemd").symlink_to(outside)
+    with pytest.raises(OSError) as e:
+        open_dir(RacyRoot(str(root)), "/etc/systemd/system")
+    assert e.value.errno in (errno.ENOTDIR, errno.ELOOP)
+
+
+def test_open_dir_resolves_links_inside_the_root_and_creates_missing_components(tmp_path):
+    root = tmp_path / "root"
+    (root / "real").mkdir(parents=True)
+    (root / "var").symlink_to("/real")  # absolute: re-rooted, not the host's /real
+    made: list[str] = []
+    fd = open_dir(Root(str(root)), "/var/lib/unitdoctor", create=True, mode=0o750, made=made)
+    os.close(fd)
+    assert made == ["/real/lib", "/real/lib/unitdoctor"]
+    assert (root / "real/lib/unitdoctor").is_dir()
+    assert stat.S_IMODE((root / "real/lib").stat().st_mode) == 0o750 & ~_umask()
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
