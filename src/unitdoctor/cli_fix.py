@@ -105,15 +105,13 @@ def _manager_ops(args: argparse.Namespace, root) -> tuple[Any, bool, Optional[st
         return OfflineOps(), False, None, nothing
     if scope == "global":
         return OfflineOps(), False, "--global: no single manager runs these unit files; files only", nothing
-    try:
-        import jeepney  # noqa: F401
+    from . import bus
 
-        from . import bus
-    except ImportError:
-        return (OfflineOps(), False, "no D-Bus support (pip install 'unitdoctor[live]'): files only, nothing is "
-                "reloaded or started", nothing)
     try:
         mb = bus.connect(scope, os.environ)
+    except ImportError:  # jeepney, imported by bus.py only when connecting
+        return (OfflineOps(), False, "no D-Bus support (pip install 'unitdoctor[live]'): files only, nothing is "
+                "reloaded or started", nothing)
     except bus.PermissionDenied as e:
         hint = f"; as root: {e.command}" if e.command else ""
         return OfflineOps(), False, f"{e}{hint}: files only, nothing is reloaded or started", nothing
