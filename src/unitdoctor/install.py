@@ -476,12 +476,14 @@ def traverse(cat: Catalog, name: str) -> tuple[InstallInfo, _Context]:
                 _load_path(ctx, info, info.path)
                 continue
             bn = filled
+        link = info.path
         info = ctx.add(bn)
         try:
             _search(ctx, info)
         except _Fail as f:
+            # The alias points at a name no search dir holds: "Link has been severed", at the link.
             if f.code == "ENOENT":
-                raise _Fail("ENOLINK", f.path) from None
+                raise _Fail("ENOLINK", f.path or link) from None
             raise
     return info, ctx
 
