@@ -127,3 +127,21 @@ def our_states(root: Union[str, os.PathLike], unit_names: Sequence[str], *, scop
         r = install.lookup_state(cat, n)
         out[n] = ("error", r.error.message) if r.error is not None else ("state", r.state.value)
     return out
+
+
+def cli_json(root: Union[str, os.PathLike], unit_names: Sequence[str] = (), *, scope: str = "system",
+             environ: Mapping[str, str] = ()) -> list[dict]:
+    """``python -m unitdoctor --root DIR states [UNIT…] --json`` in a clean environment."""
+    import json
+    import sys
+
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
+    cmd = [sys.executable, "-m", "unitdoctor", "--root", os.fspath(root)]
+    if scope == "global":
+        cmd.append("--global")
+    cmd += ["states", *unit_names, "--json"]
+    env = clean_env(environ, log_level=None)
+    env["PYTHONPATH"] = src
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)

@@ -20,6 +20,7 @@ from tests.property.strategies import QUERY_NAMES, RootDesc, global_roots, mater
 
 from .systemctl import (
     clean_env,
+    cli_json,
     our_list,
     our_states,
     require_systemctl,
@@ -123,3 +124,25 @@ def test_clean_env_drops_the_callers_systemd_variables(monkeypatch: pytest.Monke
     monkeypatch.setenv("SYSTEMD_UNIT_PATH", "/leak")
     env = clean_env()
     assert not any(k.startswith("SYSTEMD_") and k != "SYSTEMD_LOG_LEVEL" for k in env)
+
+
+@settings(max_examples=6, **_SETTINGS)
+@given(st.one_of(system_roots(max_nodes=20), global_roots(max_nodes=15), unit_path_roots(max_nodes=15)))
+def test_cli_states_json_matches_systemctl(desc: RootDesc) -> None:
+    """The CLI end to end (a subprocess, environment passed as-is): ``states --json`` is list-unit-files,
+    ``states NAME… --json`` is is-enabled per name (``not-found``/``bad`` plus the error text)."""
+    with tempfile.TemporaryDirectory(prefix="ud-diff-") as tmp:
+        root = os.path.join(tmp, "root")
+        materialize(desc, root)
+        listed = cli_json(root, scope=desc.scope, environ=desc.environ)
+        ours = [(o["unit"], o["state"], o["preset"] or "-") for o in listed]
+        assert ours == their_list(root, scope=desc.scope, environ=desc.environ)
+        names = list(QUERY_NAMES)
+        theirs = their_states(root, names, scope=desc.scope, environ=desc.environ)
+        per_unit = cli_json(root, names, scope=desc.scope, environ=desc.environ)
+        assert [o["unit"] for o in per_unit] == names
+        for o in per_unit:
+            got = ("error", o["error"]["message"]) if "error" in o else ("state", o["state"])
+            assert got == theirs[o["unit"]], o
+            if "error" in o:
+                assert o["state"] == "bad" or (o["state"] == "not-found" and o["error"]["errno"] == "ENOENT")
