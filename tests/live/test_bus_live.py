@@ -168,6 +168,21 @@ def test_session_bus_in_the_namespace_is_not_reachable_from_the_host_but_private
         assert b.unit("basic.target").load_state is LoadState.LOADED
 
 
+def test_session_bus_path_says_hello_and_gets_job_signals_through_a_match(live_manager: LiveManager) -> None:
+    """The user bus in the namespace (dbus.socket, started on first connection): Hello, AddMatch + Subscribe,
+    JobRemoved, Reload, the same answers as on the private socket."""
+    write(units(live_manager) / "slow.service", "[Service]\nType=oneshot\nExecStart=/bin/sleep 0.2\n")
+    env = {"DBUS_SESSION_BUS_ADDRESS": f"unix:path={live_manager.runtime_dir_host}/bus"}
+    with bus.connect("user", env) as b:
+        assert not b.peer_to_peer and b.via == f"{live_manager.runtime_dir_host}/bus"
+        started = time.monotonic()
+        out = b.start_unit("slow.service")
+        assert time.monotonic() - started >= 0.2
+        assert (out.result, out.active_state) == ("done", "inactive")
+        b.reload()
+        assert b.unit("slow.service").load_state is LoadState.LOADED
+
+
 # -- unit properties equal `systemctl --user show` -------------------------------------------------------------
 
 SHOWN = ("Id", "LoadState", "LoadError", "ActiveState", "SubState", "Result", "NeedDaemonReload", "TriggeredBy",
