@@ -248,6 +248,31 @@ def test_socket_activated_service_live_starts_the_socket_not_the_service(tmp_pat
     assert p.actions[-1].risk is P.Risk.HIGH
 
 
+def test_a_masked_socket_is_still_found_as_the_trigger_and_unmasked(tmp_path):
+    """A masked unit is not loaded and has no Triggers=; the plan asks again with its mask gone."""
+    def build(r: Path) -> None:
+        fr.write(r, f"{fr.USR}/foo.service", fr.STATIC.format(d="foo"))
+        fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
+        fr.link(r, f"{fr.ETC}/foo.socket", "/dev/null")
+        fr.link(r, f"{fr.USR}/bar.socket", "/dev/null")  # masked, but by the vendor and for another service
+
+    p = plan_for(make(tmp_path, build), "foo.service", live=True)
+    assert kinds(p) == ["remove-mask", "enable", "daemon-reload", "start"]
+    assert masks(p)[0].path == "/etc/systemd/system/foo.socket"
+    assert p.actions[-1].name == "foo.socket"
+
+
+def test_a_masked_unit_of_the_same_name_that_triggers_something_else_is_left_alone(tmp_path):
+    def build(r: Path) -> None:
+        fr.write(r, f"{fr.USR}/foo.service", fr.SERVICE.format(d="foo"))
+        fr.write(r, f"{fr.USR}/foo.socket", "[Socket]\nListenStream=/run/f\nService=other.service\n")
+        fr.write(r, f"{fr.USR}/other.service", fr.STATIC.format(d="other"))
+        fr.link(r, f"{fr.ETC}/foo.socket", "/dev/null")
+
+    p = plan_for(make(tmp_path, build), "foo.service", live=True)
+    assert kinds(p) == ["start"] and p.actions[0].name == "foo.service"
+
+
 def test_runtime_only_enables_in_the_runtime_config_dir(tmp_path):
     def build(r: Path) -> None:
         fr.write(r, f"{fr.USR}/foo.service", fr.STATIC.format(d="foo"))

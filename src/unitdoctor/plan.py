@@ -351,7 +351,28 @@ class _Planner:
         for unit, _how in triggered_by(ctx, u.name):
             if unit not in found:
                 found.append(unit)
+        for cand in _trigger_names(u.name):
+            if cand not in found and self._masked_trigger(u.name, cand):
+                found.append(cand)
         return found
+
+    def _masked_trigger(self, service: str, cand: str) -> bool:
+        """Whether ``cand`` is masked and, with its masks gone, triggers ``service``.
+
+        A masked unit has no ``Triggers=`` (it is not loaded), so ``triggered_by`` cannot see it; the
+        same question is asked of a catalog where its removable masks are gone.
+        """
+        ls = layers(self.cat, cand)
+        if not ls or not ls[0].is_mask:
+            return False
+        gone = [lay.entry.path for lay in _mask_stack(ls) if self._refusal(lay) is None]
+        if not gone:
+            return False
+        trial = simulate(self.base, [*self.removals, *gone])
+        mgr = Manager(trial)
+        rep = why(trial, service, manager=mgr)
+        ctx = Context(mgr, rep.loaded, rep.state, rep.start)
+        return any(unit == cand for unit, _how in triggered_by(ctx, service))
 
 
 def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True, runtime_only: bool = False,
@@ -443,6 +464,16 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
 
 
 # -- masks --------------------------------------------------------------------------------------------
+
+
+def _trigger_names(service: str) -> list[str]:
+    """The units that would trigger ``service`` by name alone (fact sheet §7): same name, or the
+    ``Accept=yes`` socket of a template."""
+    base = service.rsplit(".", 1)[0]
+    out = [f"{base}.{t}" for t in ("socket", "timer", "path")]
+    if names.kind_of(service) is names.NameKind.TEMPLATE:
+        out.append(names.prefix_of(service) + ".socket")
+    return out
 
 
 def mask_candidates(mgr: Manager, name: str) -> list[str]:

@@ -217,11 +217,7 @@ def manager_state(m: LiveManager, *, with_active: bool = True) -> dict[str, dict
 
 
 #: Known gaps, as strict xfails: when they are fixed the test says so.
-GAPS = {
-    "socket-activated-socket-masked": "plan: a masked .socket is not recognised as the trigger of its service "
-                                      "(triggered_by looks at the loaded socket's Triggers=, which a masked unit "
-                                      "lacks), so the plan starts s.service directly and it exits: inactive",
-}
+GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=GAPS[n], strict=True))
