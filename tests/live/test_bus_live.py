@@ -378,6 +378,42 @@ class _AuthThenSilent(socketserver.BaseRequestHandler):
             pass
 
 
+class _AuthThenDeny(socketserver.BaseRequestHandler):
+    """Completes the SASL exchange, then refuses every call but Ping and Subscribe with AccessDenied, as a polkit
+    refusal arrives on the system bus."""
+
+    def handle(self) -> None:
+        from jeepney import HeaderFields, MessageType, Parser, new_error, new_method_return
+
+        self.request.settimeout(10)
+        try:
+            data = b""
+            while b"BEGIN\r\n" not in data:
+                if b"AUTH" in data and data.endswith(b"\r\n") and b"OK" not in data:
+                    self.request.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n")
+                    data += b"OK"
+                data += self.request.recv(4096)
+            parser = Parser()
+            parser.add_data(data.split(b"BEGIN\r\n", 1)[1])
+            while True:
+                msg = parser.get_next_message()
+                if msg is None:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return
+                    parser.add_data(chunk)
+                    continue
+                if msg.header.message_type is not MessageType.method_call:
+                    continue
+                if msg.header.fields[HeaderFields.member] in ("Ping", "Subscribe"):
+                    reply = new_method_return(msg)
+                else:
+                    reply = new_error(msg, "org.freedesktop.DBus.Error.AccessDenied", "s", ("Access denied",))
+                self.request.sendall(reply.serialise(serial=msg.header.serial + 1000))
+        except OSError:
+            pass
+
+
 @pytest.fixture
 def server(tmp_path: pathlib.Path):
     servers = []
@@ -421,6 +457,14 @@ def test_a_long_running_call_honours_its_own_timeout(server) -> None:
             b._call(bus.MANAGER_PATH, bus.MANAGER_IFACE, "LoadUnit", "s", ("a.service",), timeout=0.3)
         assert time.monotonic() - started < 1.0
         assert b.pings == 1  # the first call got its Ping, to no avail
+
+
+def test_a_refusal_by_the_manager_says_what_to_run_as_root(server) -> None:
+    with bus.connect(path=server(_AuthThenDeny), scope="user") as b, pytest.raises(bus.PermissionDenied) as e:
+        bus.LiveOps(b).start("a.service")
+    assert e.value.command == "systemctl --user start a.service"
+    assert str(e.value) == ("the manager refused StartUnit (org.freedesktop.DBus.Error.AccessDenied: Access denied); "
+                            "run as root: sudo systemctl --user start a.service")
 
 
 def test_no_socket_means_manager_unavailable(tmp_path: pathlib.Path) -> None:
