@@ -17,7 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+if TYPE_CHECKING:
+    from .fix import ManagerOps, Outcome
+    from .journal import Entry, Journal
+    from .rootfs import Root
 
 COMMANDS = ("fix", "history", "undo")
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
@@ -76,7 +81,7 @@ def _cmd(args: argparse.Namespace, verb: str) -> str:
     return " ".join(["unitdoctor", *flags, verb])
 
 
-def _root(args: argparse.Namespace):
+def _root(args: argparse.Namespace) -> Root:
     from .cli import UsageError
     from .rootfs import Root
 
@@ -87,15 +92,16 @@ def _root(args: argparse.Namespace):
                          f"{e.strerror}") from None
 
 
-def _journal(args: argparse.Namespace, root):
+def _journal(args: argparse.Namespace, root: Root) -> Journal:
     from .journal import Journal
 
     return Journal.for_scope(args.scope or "system", root, dict(os.environ))
 
 
-def _manager_ops(args: argparse.Namespace, root) -> tuple[Any, bool, Optional[str], Callable[[], None]]:
+def _manager_ops(args: argparse.Namespace, root: Root) -> tuple[ManagerOps, bool, Optional[str], Callable[[], None]]:
     """(ops, live, note, close): the running manager for the host, else ``OfflineOps`` and why."""
     from .fix import OfflineOps
+    from .live import ManagerError
 
     def nothing() -> None:
         return None
@@ -115,12 +121,12 @@ def _manager_ops(args: argparse.Namespace, root) -> tuple[Any, bool, Optional[st
     except bus.PermissionDenied as e:
         hint = f"; as root: {e.command}" if e.command else ""
         return OfflineOps(), False, f"{e}{hint}: files only, nothing is reloaded or started", nothing
-    except bus.ManagerError as e:
+    except ManagerError as e:
         return OfflineOps(), False, f"{e}: files only, nothing is reloaded or started", nothing
     return bus.LiveOps(mb), True, None, mb.close  # bus errors are fix.ManagerError (live.py)
 
 
-def _stuck_note(args: argparse.Namespace, journal) -> tuple[list, Optional[str]]:
+def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry], Optional[str]]:
     """Interrupted entries (read only; nothing is created) and the note that names the ways out."""
     if not journal.exists() or journal.busy():
         return [], None
@@ -132,7 +138,7 @@ def _stuck_note(args: argparse.Namespace, journal) -> tuple[list, Optional[str]]
                    f"complete it, or `{_cmd(args, 'undo ' + stuck[-1].id)}` to roll it back")
 
 
-def _emit_json(doc: dict) -> None:
+def _emit_json(doc: dict[str, Any]) -> None:
     import json
 
     json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
@@ -188,7 +194,7 @@ def _fix(args: argparse.Namespace) -> int:
             for n in notes:
                 print(f"Note: {n}", file=sys.stderr)
 
-        def done(code: int, outcomes: tuple = ()) -> int:
+        def done(code: int, outcomes: tuple[Outcome, ...] = ()) -> int:
             if args.json:
                 _emit_json(render.document("fix", cat.root, plan=plan, dry_run=args.dry_run, outcomes=outcomes,
                                            ok=code == EXIT_OK, notes=notes))

@@ -185,16 +185,14 @@ def state_at(dfd: int, name: str) -> FileState:
     except FileNotFoundError:
         return ABSENT
     m = st.st_mode
-    meta = dict(mode=stat.S_IMODE(m), uid=st.st_uid, gid=st.st_gid, mtime_ns=st.st_mtime_ns,
-                atime_ns=st.st_atime_ns, ino=st.st_ino, dev=st.st_dev, ctime_ns=st.st_ctime_ns)
     if stat.S_ISLNK(m):
-        meta.pop("mode")
-        return FileState("symlink", target=os.readlink(name, dir_fd=dfd), **meta)
-    if stat.S_ISREG(m):
-        return FileState("file", size=st.st_size, **meta)
-    if stat.S_ISDIR(m):
-        return FileState("dir", **meta)
-    return FileState("other", **meta)
+        kind, target, size, mode = "symlink", os.readlink(name, dir_fd=dfd), None, None
+    elif stat.S_ISREG(m):
+        kind, target, size, mode = "file", None, st.st_size, stat.S_IMODE(m)
+    else:
+        kind, target, size, mode = ("dir" if stat.S_ISDIR(m) else "other"), None, None, stat.S_IMODE(m)
+    return FileState(kind, target, size, mode, st.st_uid, st.st_gid, st.st_mtime_ns, st.st_atime_ns,
+                     ino=st.st_ino, dev=st.st_dev, ctime_ns=st.st_ctime_ns)
 
 
 # -- entries ------------------------------------------------------------------------------------------
