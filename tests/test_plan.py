@@ -179,6 +179,19 @@ def test_missing_dependency_becomes_advice_with_the_finding_text(tmp_path):
     assert not p.ok
 
 
+def test_a_half_installed_package_is_advice_to_reinstall_it(tmp_path):
+    from tests import pkgroots as pk
+
+    root = pk.unit_root(tmp_path / "root", "x.service")
+    pk.dpkg_db(root, [pk.stanza("xpkg", "install ok half-installed")])
+    pk.info(root, "xpkg", files=["/usr/lib/systemd/system/x.service"])
+    p = plan_for(root, "x.service", live=True)
+    assert not p.changes  # not even a start: the unit would still have problems
+    (adv,) = p.advice
+    assert "xpkg" in adv.text and "half-installed" in adv.text and "--reinstall xpkg" in adv.text
+    assert not p.ok
+
+
 # -- rule 3: hidden masks, any depth ------------------------------------------------------------------------
 
 

@@ -180,13 +180,14 @@ def _fix(args: argparse.Namespace) -> int:
     from .plan import plan_fix
     from .render import fix as render
     from .report import why
+    from .sources import EvidenceSources
 
     ops, live, note, close = _manager_ops(args, cat.root)
     try:
         journal = _journal(args, cat.root)
         stuck, stuck_note = _stuck_note(args, journal)
-        mgr = Manager(cat)
-        plan = plan_fix([why(cat, u, manager=mgr) for u in units], catalog=cat, start=not args.no_start,
+        mgr, src = Manager(cat), EvidenceSources.for_root(cat.root)
+        plan = plan_fix([why(cat, u, manager=mgr, sources=src) for u in units], catalog=cat, start=not args.no_start,
                         runtime_only=args.runtime_only, live=live)
         notes = [n for n in (note, stuck_note) if n]
         if not args.json:

@@ -52,6 +52,7 @@ from .checks.mask import Layer, layers
 from .lookup import Role
 from .manager import LoadState, Manager
 from .report import Report, why
+from .sources import EvidenceSources
 
 #: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
 MAX_ROUNDS = 16
@@ -285,13 +286,15 @@ class _Planner:
         self.removals: dict[str, Union[RemoveMask, DropMaskedDropIn]] = {}
         self.triggers: dict[str, list[str]] = {}  # service -> triggers that start it
         self.mgr = Manager(cat)
+        #: package database, logs, boot files: read once for every ``why`` of the plan (they do not change)
+        self.sources = EvidenceSources.for_root(cat.root)
 
     def resimulate(self) -> None:
         self.cat = simulate(self.base, self.removals)
         self.mgr = Manager(self.cat)
 
     def report(self, name: str) -> Report:
-        return why(self.cat, name, manager=self.mgr)
+        return why(self.cat, name, manager=self.mgr, sources=self.sources)
 
     # rule 1 and 2
     def masks_of(self, name: str, reason: str) -> bool:
@@ -333,7 +336,7 @@ class _Planner:
                     continue  # hides nothing: an admin's no-op, not a blocker
                 trial = dict(self.removals)
                 trial[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, "")
-                after = why(simulate(self.base, trial), target)
+                after = why(simulate(self.base, trial), target, sources=self.sources)
                 if _better(rep, after):
                     reason = (f"it hides {hidden}; without it {target} "
                               + ("can start" if after.start.ok else f"loads ({after.loaded.load_state.value})"))
@@ -346,7 +349,7 @@ class _Planner:
         u = rep.loaded
         if u.type != "service" or u.load_state is not LoadState.LOADED:
             return []
-        ctx = Context(self.mgr, u, rep.state, rep.start)
+        ctx = Context(self.mgr, u, rep.state, rep.start, evidence_sources=self.sources)
         found = []
         for unit, _how in triggered_by(ctx, u.name):
             if unit not in found:
@@ -370,8 +373,8 @@ class _Planner:
             return False
         trial = simulate(self.base, [*self.removals, *gone])
         mgr = Manager(trial)
-        rep = why(trial, service, manager=mgr)
-        ctx = Context(mgr, rep.loaded, rep.state, rep.start)
+        rep = why(trial, service, manager=mgr, sources=self.sources)
+        ctx = Context(mgr, rep.loaded, rep.state, rep.start, evidence_sources=self.sources)
         return any(unit == cand for unit, _how in triggered_by(ctx, service))
 
 
