@@ -140,6 +140,29 @@ def test_unit_that_is_fine_offline_needs_nothing_and_writes_no_journal(tmp_path,
     assert not (root / "var").exists()
 
 
+def test_user_scope_on_the_host_with_a_private_environment_journals_in_xdg_state_home(tmp_path, capsys,
+                                                                                       monkeypatch):
+    """--user: the unit files and the journal follow XDG_* (all in tmp_path); no manager → files only."""
+    home = tmp_path / "home"
+    env = {"HOME": home, "XDG_CONFIG_HOME": home / "cfg", "XDG_DATA_HOME": home / "data",
+           "XDG_STATE_HOME": home / "state", "XDG_CONFIG_DIRS": home / "xdg-cfg", "XDG_DATA_DIRS": home / "xdg-data"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, str(v))
+    for k in ("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", "SYSTEMD_UNIT_PATH"):
+        monkeypatch.delenv(k, raising=False)
+    name = "unitdoctor-test-user-fix.service"
+    fr.write(home, f"data/systemd/user/{name}", fr.SERVICE.format(d="u").replace("multi-user", "default"))
+    mask = fr.link(home, f"cfg/systemd/user/{name}", "/dev/null")
+    rc, out, err = run(capsys, "--user", "fix", "--yes", name)
+    assert rc == 0, out + err
+    assert "files only" in err and not mask.is_symlink()
+    assert list((home / "state/unitdoctor").glob("*.json"))
+    rc, doc = run_json(capsys, "--user", "history")
+    assert doc["journal"] == f"{home}/state/unitdoctor" and doc["entries"][0]["scope"] == "user"
+    assert run(capsys, "--user", "undo")[0] == 0
+    assert os.readlink(mask) == "/dev/null"
+
+
 # -- confirmation and input -------------------------------------------------------------------------------
 
 
