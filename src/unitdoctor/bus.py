@@ -373,7 +373,8 @@ class _Connection:
             self._answered = True
 
     def call(self, path: str, interface: str, member: str, signature: Optional[str] = None,
-             body: tuple[Any, ...] = (), *, destination: str = SYSTEMD, timeout: Optional[float] = None) -> tuple:
+             body: tuple[Any, ...] = (), *, destination: str = SYSTEMD,
+             timeout: Optional[float] = None) -> tuple[Any, ...]:
         """The body of the reply to ``interface.member`` on ``path``; raises BusError for an error reply."""
         from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
 
@@ -514,7 +515,7 @@ class ManagerBus:
         return f"systemctl {'--user ' if self.scope == 'user' else ''}{verb}"
 
     def _call(self, path: str, interface: str, member: str, signature: Optional[str] = None,
-              body: tuple[Any, ...] = (), *, timeout: Optional[float] = None, command: str = "") -> tuple:
+              body: tuple[Any, ...] = (), *, timeout: Optional[float] = None, command: str = "") -> tuple[Any, ...]:
         try:
             return self._conn.call(path, interface, member, signature, body, timeout=timeout)
         except BusError as e:
@@ -527,7 +528,7 @@ class ManagerBus:
             raise
 
     def _manager(self, member: str, signature: Optional[str] = None, body: tuple[Any, ...] = (), *,
-                 timeout: Optional[float] = None, command: str = "") -> tuple:
+                 timeout: Optional[float] = None, command: str = "") -> tuple[Any, ...]:
         return self._call(MANAGER_PATH, MANAGER_IFACE, member, signature, body, timeout=timeout, command=command)
 
     def ping(self) -> None:
