@@ -24,7 +24,10 @@ def build(root: Path, n: int, seed: int = 1) -> Path:
     for i in range(n):
         name = f"svc{i:05d}.service"
         kind = i % 10
-        deps = f"Requires=svc{rnd.randrange(n):05d}.service\nAfter=svc{rnd.randrange(n):05d}.service\n" if kind < 5 else ""
+        deps = ""
+        if kind < 5:
+            deps = (f"Requires=svc{rnd.randrange(n):05d}.service\n"
+                    f"After=svc{rnd.randrange(n):05d}.service\n")
         install = "[Install]\nWantedBy=multi-user.target\n" if kind % 2 == 0 else ""
         if kind == 9:
             (vendor / f"tmpl{i:05d}@.service").write_text(UNIT.format(i=i, deps=deps, install=install))

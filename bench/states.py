@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from roots import build  # noqa: E402
-
 from unitdoctor import install  # noqa: E402
 from unitdoctor.catalog import open_catalog  # noqa: E402
 from unitdoctor.lookup import Scope  # noqa: E402

@@ -8,7 +8,6 @@ findings) than `is-enabled`; the target is at most 3x its time.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
