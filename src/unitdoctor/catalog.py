@@ -49,7 +49,7 @@ class Entry:
 
     @property
     def path(self) -> str:
-        return posixpath.join(self.parent, self.name)
+        return self.parent + "/" + self.name if self.parent != "/" else "/" + self.name
 
     @property
     def is_symlink(self) -> bool:
@@ -90,6 +90,13 @@ class DirListing:
     entries: dict[str, Entry]
     subdirs: dict[str, SubDir]
     error: Optional[str] = None  # errno symbol when the directory exists but cannot be read
+    real: Optional[str] = None  # the directory's path with symlinks resolved inside the root
+
+    def real_path(self, name: str) -> Optional[str]:
+        """The resolved root-relative path of entry ``name`` (its last component not followed)."""
+        if self.real is None:
+            return None
+        return self.real + "/" + name if self.real != "/" else "/" + name
 
 
 @dataclass
@@ -103,6 +110,9 @@ class Catalog:
     _by_name: Optional[dict[str, tuple[Entry, ...]]] = field(default=None, repr=False)
     _link_names: Optional[dict[str, list[tuple[int, str, bool]]]] = field(default=None, repr=False)
     _link_targets: Optional[dict[str, list[tuple[int, str]]]] = field(default=None, repr=False)
+    _dir_indexes: Optional[dict[str, int]] = field(default=None, repr=False)
+    _holders: dict[str, int] = field(default_factory=dict, repr=False)
+    _subdirs: Optional[dict[str, tuple[SubDir, ...]]] = field(default=None, repr=False)
 
     @classmethod
     def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
@@ -153,6 +163,33 @@ class Catalog:
                 return li.entries.get(name)
         return None
 
+    def dir_indexes(self) -> dict[str, int]:
+        """Search dir path → its (first) index in the search path."""
+        if self._dir_indexes is None:
+            idx: dict[str, int] = {}
+            for li in self.listings:
+                idx.setdefault(li.dir.path, li.dir.index)
+            self._dir_indexes = idx
+        return self._dir_indexes
+
+    def first_dir_holding(self, path: str) -> int:
+        """The index of the first search dir that ``path`` is, or lies under; the search path's length if none.
+
+        ``path_startswith(path, dir)`` over the search path (install.c ``find_symlinks_in_scope``),
+        answered from the ancestors of ``path``, memoised per directory.
+        """
+        own = self.dir_indexes().get(path, len(self.listings))
+        return min(own, self._holder(posixpath.dirname(path))) if path != "/" else own
+
+    def _holder(self, directory: str) -> int:
+        found = self._holders.get(directory)
+        if found is None:
+            found = self.dir_indexes().get(directory, len(self.listings))
+            if directory != "/" and directory:
+                found = min(found, self._holder(posixpath.dirname(directory)))
+            self._holders[directory] = found
+        return found
+
     def listing_for(self, directory: str) -> Optional[DirListing]:
         for li in self.listings:
             if li.dir.path == directory:
@@ -161,7 +198,13 @@ class Catalog:
 
     def subdirs(self, name: str) -> tuple[SubDir, ...]:
         """Every ``name`` subdirectory (``foo.service.d``, ``bar.target.wants``…), highest priority first."""
-        return tuple(li.subdirs[name] for li in self.listings if name in li.subdirs)
+        if self._subdirs is None:
+            idx: dict[str, list[SubDir]] = {}
+            for li in self.listings:
+                for n, sub in li.subdirs.items():
+                    idx.setdefault(n, []).append(sub)
+            self._subdirs = {k: tuple(v) for k, v in idx.items()}
+        return self._subdirs.get(name, ())
 
     # -- link indexes for the install logic ---------------------------------------------------
 
@@ -227,7 +270,7 @@ def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
             sub = _scan_subdir(root, sd, li.name, via_symlink=e.is_symlink)
             if sub is not None:
                 subdirs[li.name] = sub
-    return DirListing(sd, entries, subdirs)
+    return DirListing(sd, entries, subdirs, real=real)
 
 
 def _scan_subdir(root: Root, sd: SearchDir, name: str, *, via_symlink: bool) -> Optional[SubDir]:
@@ -252,7 +295,7 @@ def _rebase(known: DirListing, sd: SearchDir) -> DirListing:
     for n, s in known.subdirs.items():
         p = posixpath.join(sd.path, n)
         subdirs[n] = SubDir(n, sd, p, {k: move(e, p) for k, e in s.entries.items()}, s.via_symlink, s.error)
-    return DirListing(sd, entries, subdirs, known.error)
+    return DirListing(sd, entries, subdirs, known.error, known.real)
 
 
 def open_catalog(root_dir: Optional[str], scope: Scope, environ: Mapping[str, str]) -> Catalog:

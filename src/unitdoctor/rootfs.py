@@ -93,7 +93,7 @@ class Root:
             if comp == "..":
                 done = posixpath.dirname(done) if done != "/" else "/"
                 continue
-            cand = posixpath.join(done, comp)
+            cand = done + "/" + comp if done != "/" else "/" + comp
             last = not todo
             cached = self._dirs.get(cand)
             if cached is not None and not last:
@@ -172,12 +172,14 @@ class Root:
                 out.append(Listing(de.name, stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime, target))
         return out
 
-    def read(self, path: str, limit: int = READ_MAX) -> bytes:
+    def read(self, path: str, limit: int = READ_MAX, *, resolved: bool = False) -> bytes:
         """Read a regular file (chased inside the root) without blocking on FIFOs or devices.
 
+        ``resolved``: ``path`` is already chased (e.g. a catalog entry), so it is opened as it is,
+        with O_NOFOLLOW, as systemd opens a unit file it found in a search dir.
         Raises OSError: EISDIR for a directory, ENOTTY for other non-regular files, EFBIG past ``limit``.
         """
-        real = self.chase(path)
+        real = path if resolved else self.chase(path)
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(
             os, "O_NOCTTY", 0)
         try:
