@@ -78,6 +78,7 @@ class _Walk:
         self.failed: dict[str, Blocker] = {}
         self.requisites: list[tuple[Blocker, bool]] = []  # verify jobs on inactive units, and if they matter
         self.anchor: Optional[str] = None
+        self.refused: list[tuple[str, Blocker, bool]] = []  # start jobs socket_start() & co. refuse
 
     def start(self, name: str, chain: tuple[Edge, ...], matters: bool) -> Optional[Blocker]:
         """Add a start job for ``name``; return the blocker that fails it, if any."""
@@ -91,6 +92,10 @@ class _Walk:
             self.jobs[u.id] = self.jobs[u.id] or matters
             return self.failed.get(u.id)
         self.jobs[u.id] = matters
+        if u.id not in self.active:
+            refused = _trigger_failure(self.mgr, u, chain)
+            if refused is not None:
+                self.refused.append((u.id, refused, matters))
         first: Optional[Blocker] = None
         for d in u.dependencies:
             edge = Edge.of(d)
@@ -140,6 +145,12 @@ class _Walk:
         unmet = [(b, m) for b, m in self.requisites if b.unit not in self.jobs]
         return _unique([b for b, m in unmet if m] + [b for b, m in unmet if not m])
 
+    def refused_starts(self) -> list[tuple[str, Blocker]]:
+        """Start jobs that fail when they run because the unit a socket/timer/path triggers is not
+        loaded, as (unit id, blocker), those that matter to the anchor first."""
+        return ([(u, b) for u, b, m in self.refused if m and self.jobs.get(u)]
+                + [(u, b) for u, b, m in self.refused if not (m and self.jobs.get(u))])
+
     def installed(self) -> dict[str, bool]:
         """The jobs left after ``transaction_merge_jobs`` and ``transaction_drop_redundant``: unit id →
         whether it matters to the anchor. A start job on an active unit is dropped unless it is the
@@ -178,15 +189,14 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
         if cycle is not None:
             blockers = (cycle,)
             top = cycle
-    if top is None:
-        trig = _trigger_check(mgr, name)
-        if trig is not None:
-            top, blockers = trig, (trig,)
-    if top is None:
-        # Only a transaction that was accepted runs its jobs; then a verify job may fail the anchor.
+    if top is None and walk.anchor is not None:
+        # Only an accepted transaction runs its jobs. Then a verify job on an inactive unit, or the
+        # start job of a socket/timer/path whose unit is not loaded, fails and may fail the anchor.
         unmet = walk.unmet_requisites()
-        if unmet and _anchor_fails_at_runtime(walk, mgr.load(name).id, unmet):
-            top, blockers = unmet[0], tuple(unmet)
+        refused = walk.refused_starts()
+        if (unmet or refused) and _anchor_fails_at_runtime(walk, walk.anchor, unmet, {u for u, _ in refused}):
+            runtime = _unique([b for _, b in refused] + unmet)
+            top, blockers = runtime[0], tuple(runtime)
     if top is not None:
         certain = [b for b in blockers if b.certain]
         top = certain[0] if certain else blockers[0]
@@ -300,8 +310,9 @@ _TYPE_ENUM = ("service", "mount", "swap", "socket", "target", "device", "automou
 _PROPAGATE_FAILURE = (Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE, Dep.SLICE)
 
 
-def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker]) -> bool:
-    """Whether the anchor's job fails once the transaction's jobs run, given verify jobs on inactive units.
+def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], refused: set[str]) -> bool:
+    """Whether the anchor's job fails once the transaction's jobs run, given verify jobs on inactive
+    units (``unmet``) and start jobs that are refused when they run (``refused``, unit ids).
 
     Replays the installed jobs as job.c runs them, assuming every start job succeeds:
     ``transaction_drop_redundant`` keeps no start job for an active unit except the anchor's; the
@@ -309,7 +320,8 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker]) -> 
     CPU weight and nice are the defaults); ``job_is_runnable`` holds a job back while a unit it is
     ordered after (After=, or the other's Before=) has a job; a start job on an active unit finishes
     at once (``unit_start`` gives -EALREADY), on an inactive one it runs until its process exits,
-    after everything runnable now; a verify job on an inactive unit fails, and
+    after everything runnable now, unless it is refused (it fails); a verify job on an inactive unit
+    fails, and
     ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of
     it, recursively. So an active anchor that nothing orders after is done before a failing verify
     job runs if its id sorts first, and an inactive one is still running when the failure arrives.
@@ -348,7 +360,7 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker]) -> 
             if not ready:
                 return
             u = ready[0]
-            if kinds[u] == "verify":
+            if kinds[u] == "verify" or u in refused:
                 fail(u)
             else:
                 state[u] = "done" if u in walk.active else "running"
@@ -363,9 +375,10 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker]) -> 
     return state[anchor] == "failed"
 
 
-def _trigger_check(mgr: Manager, name: str) -> Optional[Blocker]:
-    """socket/timer/path start refuses when the unit it triggers is not loaded (socket_start, timer_start)."""
-    u = mgr.load(name)
+def _trigger_failure(mgr: Manager, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:
+    """Why the start job of socket/timer/path ``u`` is refused when it runs: the unit it triggers is
+    not loaded (``socket_start``, ``timer_start``, ``path_start`` return -ENOENT). systemctl says
+    "Job failed" for the anchor's own job, "A dependency job for ANCHOR failed" when it is pulled in."""
     if u.type not in ("socket", "timer", "path"):
         return None
     for d in u.dependencies:
@@ -373,6 +386,10 @@ def _trigger_check(mgr: Manager, name: str) -> Optional[Blocker]:
             t = mgr.load(d.target)
             if t.load_state is not LoadState.LOADED:
                 reason = REASON_BY_STATE.get(t.load_state, "load-error")
-                return Blocker(t.id, "trigger-" + reason, 'Job failed. See "journalctl -xe" for details.',
-                               (Edge.of(d),))
+                if not chain:
+                    return Blocker(t.id, "trigger-" + reason, 'Job failed. See "journalctl -xe" for details.',
+                                   (Edge.of(d),))
+                return Blocker(t.id, "trigger-" + reason,
+                               f"A dependency job for {chain[0].source} failed. See 'journalctl -xe' for details.",
+                               chain + (Edge.of(d),), certain=False)
     return None

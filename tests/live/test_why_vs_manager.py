@@ -64,6 +64,9 @@ TIMER, TIMER_SERVICE = "r.timer", "r.service"
 DEP_POOL = SERVICES + INSTANCES
 #: Every unit a test starts, in the order it is started; the trigger units first, before anything can make their
 #: service active (``Socket service X already active, refusing.`` is runtime state, §7).
+#: Not started: ``u@1.service`` (``u@.service`` -> ``t@.service``).  Once ``t@1.service`` is loaded from its own file,
+#: loading ``u@1.service`` must merge the name ``t@1.service`` into a unit that is already loaded, which fails with
+#: EEXIST (``merge_by_names``, load-fragment.c); which units a manager has loaded is runtime state.
 START_ORDER = (SOCKET, TIMER) + DEP_POOL + (TEMPLATE,)
 
 ONESHOT = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
@@ -177,7 +180,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         edges += [(one, "After", two, "dropin"), (two, "After", one, draw(st.sampled_from(("fragment", "dropin"))))]
     for _ in range(draw(st.integers(0, 2))):
         src = draw(st.sampled_from(DEP_POOL + (TEMPLATE,)))
-        dst = draw(st.sampled_from(DEP_POOL))
+        dst = draw(st.sampled_from(DEP_POOL + (SOCKET, TIMER)))
         if src != dst:
             edges.append((src, draw(st.sampled_from(EXTRA_KINDS)), dst, draw(st.sampled_from(VIAS))))
 
@@ -225,13 +228,19 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         files[(layer, conf)] = Node(layer, conf, "file", f"[Unit]\n{kind}={draw(st.sampled_from(DEP_POOL))}\n".encode())
 
     # Aliases: b.service -> a.service (§2.3, §5.4); only where the alias name has no file in that layer.
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(st.integers(0, 3))):  # two can make a chain or a loop
         alias, real = draw(st.lists(st.sampled_from(SERVICES), min_size=2, max_size=2, unique=True))
         layer = draw(st.sampled_from(LAYERS))
         tlayer = bodies[real][0] if real in bodies else draw(st.sampled_from(LAYERS))
         if not _can_link(layer, tlayer):
             tlayer = layer
         files.setdefault((layer, alias), Node(layer, alias, "symlink", (tlayer, real)))
+    lower = [n for n, (layer, _) in bodies.items() if layer not in ("config", "runtime") and n not in linked]
+    if lower and draw(st.integers(0, 4)) == 0:  # a self-alias: NAME in a higher layer -> the lower NAME (§3.3)
+        name = draw(st.sampled_from(sorted(lower)))
+        layer = LAYERS[draw(st.integers(0, LAYERS.index(bodies[name][0]) - 1))]
+        if _can_link(layer, bodies[name][0]):
+            files.setdefault((layer, name), Node(layer, name, "symlink", (bodies[name][0], name)))
     if draw(st.integers(0, 4)) == 0:  # a template alias
         layer = draw(st.sampled_from(LAYERS))
         tlayer = bodies[TEMPLATE][0] if TEMPLATE in bodies and _can_link(layer, bodies[TEMPLATE][0]) else layer
