@@ -317,7 +317,7 @@ def link_target(draw: st.DrawFn, directory: str, name: str, dirs: tuple[str, ...
     if kind == "null":
         return "/dev/null"
     if kind == "null-rel":
-        return _up(directory) + "dev/null"
+        return _up(directory) * draw(st.integers(1, 2)) + "dev/null"  # ".." stops at the root
     if kind == "null-dotdot":
         return "/usr/../dev/null"
     if kind == "sibling":
@@ -330,7 +330,7 @@ def link_target(draw: st.DrawFn, directory: str, name: str, dirs: tuple[str, ...
         return f"/opt/{draw(st.sampled_from((name, other)))}"
     if kind == "opt-other":
         return draw(st.sampled_from(("/opt/other.txt", "/opt/empty.service", "/opt/sub/" + other,
-                                     "../../../opt/" + name)))
+                                     "../../../opt/" + name, "/opt/sub", f"/{there}", "/")))
     if kind == "dangling":
         return f"/nonexistent/{name}"
     if kind == "dangling-name":
@@ -554,7 +554,9 @@ def unit_path_roots(draw: st.DrawFn, max_nodes: int = 30) -> RootDesc:
     custom = draw(st.lists(st.sampled_from(CUSTOM_DIRS + ("etc/systemd/system",)), min_size=1, max_size=2,
                            unique=True))
     append = draw(st.booleans())
-    value = ":".join("/" + d for d in custom) + (":" if append else "")
+    # Entries are made absolute and simplified, so "/srv/units/" and "//srv/units" name the same dir.
+    spelled = [draw(st.sampled_from(("/{}", "/{}", "/{}/", "//{}"))).format(d) for d in custom]
+    value = ":".join(spelled) + (":" if append else "")
     dirs = tuple(dict.fromkeys(tuple(custom) + ("etc/systemd/system", "usr/lib/systemd/system",
                                                  "run/systemd/system")))
     nodes = draw(nodes_for(dirs, "system", max_nodes))
