@@ -72,7 +72,7 @@ class _Walk:
         self.mgr = mgr
         self.active = active
         self.jobs: dict[str, bool] = {}  # unit id -> matters to the anchor
-        self.stops: dict[str, tuple[Edge, ...]] = {}
+        self.stops: dict[str, tuple[tuple[Edge, ...], bool]] = {}  # unit id -> chain, matters
         self.blockers: list[Blocker] = []
         self.ignored: list[Blocker] = []
         self.failed: dict[str, Blocker] = {}
@@ -115,7 +115,9 @@ class _Walk:
                     self.ignored.append(sub)
             elif d.kind is Dep.CONFLICTS:
                 t = self.mgr.load(d.target)
-                self.stops.setdefault(t.id, chain + (edge,))
+                old = self.stops.get(t.id)
+                if old is None or (matters and not old[1]):
+                    self.stops[t.id] = (chain + (edge,), matters)
         if first is not None:
             self.failed[u.id] = first
         return first
@@ -180,10 +182,10 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
     blockers = tuple(_unique(walk.blockers + ([top] if top and top not in walk.blockers else [])))
     notes: list[str] = []
     if top is None:
-        conflict = _conflict(walk)
-        if conflict is not None:
-            blockers = (conflict,)
-            top = conflict
+        conflicts = _conflicts(walk)
+        if conflicts:
+            blockers = tuple(conflicts)
+            top = conflicts[0]
     if top is None:
         cycle = _cycle(walk)
         if cycle is not None:
@@ -211,13 +213,37 @@ def _unique(items: list[Blocker]) -> list[Blocker]:
     return out
 
 
-def _conflict(walk: _Walk) -> Optional[Blocker]:
-    for unit, chain in walk.stops.items():
-        if unit in walk.jobs:
-            return Blocker(unit, "conflict",
-                           f"Transaction contains conflicting jobs 'stop' and 'start' for {unit}. "
-                           "Probably contradicting requirement dependencies configured.", chain)
-    return None
+#: A stop job pulls in stop jobs for the units that require, bind to, are requisite of or part of
+#: the stopped unit (UNIT_ATOM_PROPAGATE_STOP on RequiredBy=, BoundBy=, RequisiteOf=, ConsistsOf=).
+_PROPAGATE_STOP = (Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE, Dep.PART_OF)
+
+
+def _conflicts(walk: _Walk) -> list[Blocker]:
+    """Units with a start and a stop job that both matter to the anchor.
+
+    Stop jobs come from Conflicts= and propagate to the units with a start job that require the
+    stopped unit (``transaction_add_job_and_dependencies``, with ``matters``). ``transaction_merge_jobs``
+    cannot merge start and stop; ``delete_one_unmergeable_job`` deletes whichever of the two does not
+    matter to the anchor, and fails only if both do. Which unit systemd names first depends on its
+    hash-table order, so every one is returned.
+    """
+    mgr = walk.mgr
+    stops = dict(walk.stops)
+    queue = sorted(stops)
+    while queue:
+        stopped = queue.pop(0)
+        chain, matters = stops[stopped]
+        for uid in walk.jobs:
+            for d in mgr.load(uid).dependencies:
+                if d.kind not in _PROPAGATE_STOP or mgr.load(d.target).id != stopped:
+                    continue
+                old = stops.get(uid)
+                if old is None or (matters and not old[1]):
+                    stops[uid] = (chain + (Edge.of(d),), matters)
+                    queue.append(uid)
+    return [Blocker(unit, "conflict", f"Transaction contains conflicting jobs 'stop' and 'start' for {unit}. "
+                    "Probably contradicting requirement dependencies configured.", chain)
+            for unit, (chain, matters) in stops.items() if matters and walk.jobs.get(unit)]
 
 
 def _cycle(walk: _Walk) -> Optional[Blocker]:

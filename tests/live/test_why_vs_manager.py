@@ -609,3 +609,18 @@ def test_alias_instance_of_already_loaded_instance_fails_with_file_exists(live_m
         "Unit u@1.service failed to load properly, please adjust/correct and reload service manager: File exists")
     predict_start(mgr, "t@1.service")
     assert not predict_start(mgr, "u@1.service").ok
+
+
+def test_conflict_with_a_wanted_unit_drops_the_start_job(live_manager: LiveManager) -> None:
+    """transaction.c ``delete_one_unmergeable_job``: of a start and a stop job for one unit, the one that does not
+    matter to the anchor is deleted; only two that both matter fail the transaction."""
+    layout, mgr = _tree(live_manager,
+                        _file("config", "a.service", "[Unit]\nWants=b.service\nConflicts=b.service\n" + ONESHOT),
+                        _file("config", "b.service"),
+                        _file("config", "c.service", "[Unit]\nRequires=b.service\nConflicts=b.service\n" + ONESHOT))
+    assert predict_start(mgr, "a.service").ok
+    assert live_manager.start_unit("a.service") == StartResult(0, "")
+    # The stop job for b propagates to c, which requires b: both conflict, and the hash seed picks the one named.
+    p = predict_start(mgr, "c.service")
+    assert (p.ok, sorted(b.unit for b in p.blockers)) == (False, ["b.service", "c.service"])
+    assert live_message("c.service", live_manager.start_unit("c.service")) in {b.message for b in p.blockers}
