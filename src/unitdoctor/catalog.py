@@ -163,6 +163,18 @@ class Catalog:
                 return li.entries.get(name)
         return None
 
+    def broken_dir(self) -> Optional[DirListing]:
+        """The first search dir that exists but cannot be opened (e.g. a symlink loop: ELOOP), or None.
+
+        systemd skips a search dir only for ENOENT, ENOTDIR and EACCES (``unit_file_search``,
+        ``find_symlinks``, ``unit_file_get_list`` in install.c, v252); any other error there fails
+        the lookup or the listing that reaches it.
+        """
+        for li in self.listings:
+            if li.error is not None and li.error != "EACCES":
+                return li
+        return None
+
     def dir_indexes(self) -> dict[str, int]:
         """Search dir path → its (first) index in the search path."""
         if self._dir_indexes is None:

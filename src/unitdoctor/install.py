@@ -270,10 +270,14 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
     first_dir = ctx.cat.lookup.search_path[0].path if ctx.cat.lookup.search_path else "/"
     _check_type(info, first_dir)
     found = False
+    # A search dir that cannot be opened fails the search when it is reached (ELOOP, …).
+    broken = ctx.cat.broken_dir()
     for candidate in (info.name, template):
         if candidate is None:
             continue
         for e in ctx.cat.entries(candidate):
+            if broken is not None and e.dir.index > broken.dir.index:
+                break
             try:
                 _load_entry(ctx, info, e)
             except _Fail as f:
@@ -285,6 +289,9 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
             break
         if found:
             break
+        if broken is not None:
+            assert broken.error is not None
+            raise _Fail(broken.error, posixpath.join(broken.dir.path, candidate))
     if not found:
         raise _Fail("ENOENT")
     if info.mode is Mode.MASKED:
@@ -436,7 +443,7 @@ def _apply_install_key(ctx: _Context, info: InstallInfo, a: unitfile.Assignment)
         if _kind(info.name) is not names.NameKind.TEMPLATE:
             return
         try:
-            printed = specifiers.install_printf(info.name, value)
+            printed = install_name_printf(info, value)
         except specifiers.SpecifierError as e:
             raise _Fail(e.errno, str(a.origin)) from None
         if printed and not names.is_valid_instance(printed):
@@ -446,13 +453,72 @@ def _apply_install_key(ctx: _Context, info: InstallInfo, a: unitfile.Assignment)
         words, bad = split_words(value, unquote=False, retain_escape=False)
         for word in words:
             try:
-                printed = specifiers.install_printf(info.name, word)
+                printed = install_name_printf(info, word)
             except specifiers.SpecifierError as e:
                 raise _Fail(e.errno, str(a.origin)) from None
             ctx.add(printed)
             info.also.append(printed)
         if bad is not None:
             raise _Fail(bad, str(a.origin))
+
+
+def install_name_printf(info: InstallInfo, text: str) -> str:
+    """``text`` with its specifiers expanded for ``info``, as an [Install] value; SpecifierError on failure.
+
+    Implements ``install_name_printf`` and ``specifier_printf`` (install-printf.c, specifier.c, v252):
+    the name specifiers see the unit's DefaultInstance= *as parsed so far*, so for a template ``%i`` is
+    the default instance, ``%n`` the default instance's name and ``%N`` its name without suffix
+    (``DefaultInstance=%i`` in a drop-in keeps the template's value). ``%%`` is ``%``; ``%`` before a
+    character that is not a letter or digit, and a trailing ``%``, stay as they are; an unknown letter
+    is EBADSLT; a result over 255 characters is ENAMETOOLONG. Other specifiers come from
+    ``specifiers.install_printf``.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c != "%":
+            out.append(c)
+            i += 1
+            continue
+        if i + 1 >= n:
+            out.append("%")  # a stray % at the end is kept
+            break
+        c = text[i + 1]
+        i += 2
+        if c == "%":
+            out.append("%")
+        elif c in "ijnNp":
+            out.append(_name_specifier(info, c))
+        elif c.isascii() and c.isalnum():
+            out.append(specifiers.install_printf(info.name, "%" + c))
+        else:
+            out.append("%" + c)
+    result = "".join(out)
+    if len(result) > names.UNIT_NAME_MAX:
+        raise specifiers.SpecifierError("ENAMETOOLONG", text)
+    return result
+
+
+def _name_specifier(info: InstallInfo, c: str) -> str:
+    """%i %j %n %N %p of install-printf.c for ``info`` (its DefaultInstance= filled into a template)."""
+    prefix, instance, suffix = names.split(info.name)
+    default = info.default_instance
+    if c == "i":
+        return instance or default or ""
+    if c == "p":
+        return prefix
+    if c == "j":
+        return prefix.rsplit("-", 1)[-1]
+    if c == "N":
+        base = info.name[: -len(suffix)]
+        return base + default if base.endswith("@") and default else base
+    if _kind(info.name) is names.NameKind.TEMPLATE and default:
+        try:
+            return names.with_instance(info.name, default)
+        except names.InvalidUnitName:
+            raise specifiers.SpecifierError("EINVAL", info.name) from None
+    return info.name
 
 
 def _strv(lst: list[str], value: str) -> None:
@@ -606,8 +672,13 @@ def find_symlinks_in_scope(cat: Catalog, info: InstallInfo, match_name: bool,
     lp = cat.lookup
     if sites is None:
         sites = _link_sites(cat, info)
+    # find_symlinks() opens every search dir in turn: one that cannot be opened fails the lookup.
+    broken = cat.broken_dir()
     same_config = same_runtime = in_runtime = at_all = False
-    for index in sites.dirs:
+    for index in sites.dirs + ((broken.dir.index,) if broken is not None else ()):
+        if broken is not None and index >= broken.dir.index:
+            assert broken.error is not None
+            raise _Fail(broken.error, broken.dir.path)
         li = cat.listings[index]
         d = li.dir
         ignore_same_name = sites.holder < index
@@ -684,7 +755,11 @@ def lookup_state(cat: Catalog, name: str) -> StateResult:
         runtime = cat.lookup.is_runtime(d) or info.path.startswith("/run/")
         st = UnitFileState.MASKED_RUNTIME if runtime else UnitFileState.MASKED
         return StateResult(name, st, info.path, info=info)
-    return StateResult(name, _regular_state(cat, name, info), info.path, info=info)
+    try:
+        state = _regular_state(cat, name, info)
+    except _Fail as f:
+        return StateResult(name, UnitFileState.BAD, f.path, InstallError.of(f.code, f.path))
+    return StateResult(name, state, info.path, info=info)
 
 
 def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
@@ -711,12 +786,27 @@ def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
     return UnitFileState.STATIC
 
 
+def list_error(cat: Catalog) -> Optional[InstallError]:
+    """Why ``systemctl list-unit-files`` fails on this catalog, or None.
+
+    ``unit_file_get_list`` (install.c, v252) opens every search dir; an error other than ENOENT,
+    ENOTDIR and EACCES fails the whole listing (``Failed to get unit file list: …``).
+    """
+    broken = cat.broken_dir()
+    if broken is None or broken.error is None:
+        return None
+    return InstallError.of(broken.error, broken.dir.path)
+
+
 def list_unit_files(cat: Catalog) -> list[StateResult]:
     """``list-unit-files``: every regular file or symlink with a unit name, first occurrence, sorted.
 
     A failed lookup is listed as ``bad`` (``unit_file_get_list``). Order: by suffix, then name,
-    case-insensitively (systemctl ``compare_unit_file_list``).
+    case-insensitively (systemctl ``compare_unit_file_list``). Empty when the listing itself fails
+    (see ``list_error``).
     """
+    if list_error(cat) is not None:
+        return []
     seen: dict[str, str] = {}
     for li in cat.listings:
         for n, e in li.entries.items():
