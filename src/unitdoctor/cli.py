@@ -142,6 +142,10 @@ def _states(args: argparse.Namespace) -> int:
             if results[-1].error is not None and not args.json:
                 break  # is-enabled stops at the first name it cannot look up
     else:
+        failed = install.list_error(cat)
+        if failed is not None:
+            print(f"Failed to get unit file list: {failed.message}", file=sys.stderr)
+            return EXIT_PROBLEM
         results = install.list_unit_files(cat)
     presets_db = Presets.load(cat.root, cat.lookup.scope)
     presets = {r.name: (presets_db.query(r.name) if render.preset_shown(r) else None) for r in results}
