@@ -22,7 +22,7 @@ from typing import Optional, Union
 import pytest
 from tests.differential.systemctl import our_list, our_states, systemctl_path, their_list, their_states
 
-from unitdoctor import install
+from unitdoctor import install, specifiers
 from unitdoctor.catalog import open_catalog
 from unitdoctor.install import StateResult, UnitFileState
 from unitdoctor.lookup import Scope
@@ -720,3 +720,45 @@ def test_preset_patterns_are_glibc_fnmatch(tree: Tree) -> None:
     listed = {u: p for u, _, p in our_list(tree.path)}
     assert listed == {"a.service": "disabled", "b.service": "enabled", "c.service": "disabled"}
     cross_check(tree, ["a.service", "b.service", "c.service"])
+
+
+def test_name_specifiers_see_the_default_instance_parsed_so_far(tree: Tree) -> None:
+    """install_name_printf (install-printf.c): for a template, %i is the DefaultInstance= parsed so far, so a
+    drop-in's ``DefaultInstance=%i`` keeps the template's x and t@x's link still enables t@.service."""
+    tree.file(f"{E}/t@.service", "[Install]\nWantedBy=multi-user.target\nDefaultInstance=x\n")
+    tree.file(f"{E}/t@.service.d/10-a.conf", "[Install]\nDefaultInstance=%i\n")
+    tree.link(f"{E}/{MUW}/t@x.service", f"/{E}/t@.service")
+    r = expect(tree, {"t@.service": "enabled"})["t@.service"]
+    assert r.info is not None and r.info.default_instance == "x"
+
+
+@pytest.mark.parametrize(("value", "printed"), [
+    ("%i", "x"), ("%n", "t@x.service"), ("%N", "t@x"), ("%p", "t"), ("%j", "t"), ("a%%b", "a%b"),
+    ("50%", "50%"), ("%-x", "%-x"),
+])
+def test_install_name_printf(tree: Tree, value: str, printed: str) -> None:
+    """specifier_printf (specifier.c, v252): %% is %, a stray or non-alphanumeric % stays, names use DefaultInstance."""
+    info = install.InstallInfo("t@.service", default_instance="x")
+    assert install.install_name_printf(info, value) == printed
+
+
+def test_unknown_specifier_in_also_is_ebadslt() -> None:
+    info = install.InstallInfo("t@.service")
+    with pytest.raises(specifiers.SpecifierError) as exc:
+        install.install_name_printf(info, "%Z")
+    assert exc.value.errno == "EBADSLT"
+
+
+def test_a_broken_search_dir_fails_what_reaches_it(tree: Tree) -> None:
+    """install.c skips a search dir only for ENOENT, ENOTDIR and EACCES: a self-link (ELOOP) at
+    /run/systemd/system fails list-unit-files, and every lookup that reaches it (search or find_symlinks),
+    except a unit already enabled in /etc, which find_symlinks_in_scope returns before getting there."""
+    tree.file(f"{U}/a.service", W).file(f"{E}/b.service", W).file(f"{E}/c.service", W)
+    tree.link(f"{E}/{MUW}/c.service", f"/{E}/c.service").link(f"{E}/m.service", "/dev/null")
+    tree.mkdir("run/systemd").link(RUN, "system")
+    r = expect(tree, {"a.service": "ELOOP", "b.service": "ELOOP", "c.service": "enabled", "m.service": "masked"})
+    assert r["a.service"].path == f"/{RUN}/a.service" and r["b.service"].path == f"/{RUN}"
+    cat = open_catalog(str(tree.path), Scope.SYSTEM, {})
+    assert install.list_unit_files(cat) == []
+    failed = install.list_error(cat)
+    assert failed is not None and (failed.errno, failed.message) == ("ELOOP", "Too many levels of symbolic links")

@@ -70,8 +70,15 @@ def run_systemctl(root: Union[str, os.PathLike], args: Sequence[str], *, scope: 
 
 def their_list(root: Union[str, os.PathLike], *, scope: str = "system",
                environ: Mapping[str, str] = ()) -> list[tuple[str, str, str]]:
-    """``systemctl list-unit-files`` as (unit, state, preset); an empty list when nothing is listed."""
+    """``systemctl list-unit-files`` as (unit, state, preset); an empty list when nothing is listed.
+
+    When the listing itself fails, the one row ``("<error>", TEXT, "-")`` holds the text of
+    ``Failed to get unit file list: TEXT``.
+    """
     proc = run_systemctl(root, ["list-unit-files", "--no-legend", "--full"], scope=scope, environ=environ)
+    failed = re.search(r"^Failed to get unit file list: (.*)$", proc.stderr, re.M)
+    if failed:
+        return [("<error>", failed.group(1), "-")]
     rows = []
     for line in proc.stdout.splitlines():
         fields = line.split()
@@ -115,6 +122,9 @@ def _preset_column(presets: Presets, r: install.StateResult) -> str:
 def our_list(root: Union[str, os.PathLike], *, scope: str = "system",
              environ: Mapping[str, str] = ()) -> list[tuple[str, str, str]]:
     cat = open_catalog(os.fspath(root), Scope(scope), dict(environ))
+    failed = install.list_error(cat)
+    if failed is not None:
+        return [("<error>", failed.message, "-")]
     presets = Presets.load(cat.root, cat.lookup.scope)
     return [(r.name, r.state.value, _preset_column(presets, r)) for r in install.list_unit_files(cat)]
 
@@ -130,8 +140,11 @@ def our_states(root: Union[str, os.PathLike], unit_names: Sequence[str], *, scop
 
 
 def cli_json(root: Union[str, os.PathLike], unit_names: Sequence[str] = (), *, scope: str = "system",
-             environ: Mapping[str, str] = ()) -> list[dict]:
-    """``python -m unitdoctor --root DIR states [UNIT…] --json`` in a clean environment."""
+             environ: Mapping[str, str] = ()) -> Union[list[dict], str]:
+    """``python -m unitdoctor --root DIR states [UNIT…] --json`` in a clean environment.
+
+    When the listing fails (nothing on stdout), the text of ``Failed to get unit file list: TEXT``.
+    """
     import json
     import sys
 
@@ -144,4 +157,8 @@ def cli_json(root: Union[str, os.PathLike], unit_names: Sequence[str] = (), *, s
     env["PYTHONPATH"] = src
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode in (0, 1), proc.stderr
+    failed = re.search(r"^Failed to get unit file list: (.*)$", proc.stderr, re.M)
+    if failed and not proc.stdout:
+        assert proc.returncode == 1
+        return failed.group(1)
     return json.loads(proc.stdout)

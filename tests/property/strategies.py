@@ -529,11 +529,20 @@ def nodes_for(draw: st.DrawFn, dirs: tuple[str, ...], scope: str, max_nodes: int
 
 
 @st.composite
+def broken_dir(draw: st.DrawFn, dirs: tuple[str, ...]) -> list[Node]:
+    """Now and then a search dir that cannot be opened: a symlink to itself (ELOOP)."""
+    if draw(st.integers(0, 14)):
+        return []
+    d = draw(st.sampled_from(dirs))
+    return [Node(d, "symlink", posixpath.basename(d))]
+
+
+@st.composite
 def system_roots(draw: st.DrawFn, max_nodes: int = 40) -> RootDesc:
     """A system-scope root over the Debian 12 search path (``lib/`` a real dir or a link to ``usr/lib``)."""
     extra = draw(st.lists(st.sampled_from(SYSTEM_DIRS), max_size=3, unique=True))
     dirs = tuple(dict.fromkeys(SYSTEM_COMMON + tuple(extra)))
-    nodes = draw(nodes_for(dirs, "system", max_nodes))
+    nodes = draw(broken_dir(dirs)) + draw(nodes_for(dirs, "system", max_nodes))
     return RootDesc(tuple(nodes), "system", None, draw(st.sampled_from(("dir", "usrmerge"))),
                     draw(st.booleans()), dirs)
 
