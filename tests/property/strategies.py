@@ -34,8 +34,9 @@ from hypothesis import strategies as st
 
 # -- pools --------------------------------------------------------------------------------------
 
-#: Plain names: services, a socket sharing a prefix (cross-type aliases), a target, a mount.
-PLAIN = ("a.service", "b.service", "c.service", "a.socket", "d.target", "m.mount")
+#: Plain names: services, a socket sharing a prefix (cross-type aliases), a target, a mount, and two
+#: that only sort right case-insensitively with "-" before "." (list-unit-files uses strcasecmp).
+PLAIN = ("a.service", "b.service", "c.service", "a.socket", "d.target", "m.mount", "Z.service", "a-b.service")
 #: Templates: two services, and a mount template (a type that cannot be templated: EINVAL).
 TEMPLATES = ("t@.service", "u@.service", "tm@.mount")
 #: Instances of the templates above, and one of a template that never exists.
