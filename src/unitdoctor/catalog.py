@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import stat
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Optional
+from typing import Iterator, Mapping, Optional, Union
 
 from .lookup import LookupPaths, Scope, SearchDir
 from .rootfs import Listing, Root, errno_name
@@ -113,6 +113,7 @@ class Catalog:
     _dir_indexes: Optional[dict[str, int]] = field(default=None, repr=False)
     _holders: dict[str, int] = field(default_factory=dict, repr=False)
     _subdirs: Optional[dict[str, tuple[SubDir, ...]]] = field(default=None, repr=False)
+    _broken: Union[DirListing, bool, None] = field(default=None, repr=False)  # False: none
 
     @classmethod
     def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
@@ -170,10 +171,10 @@ class Catalog:
         ``find_symlinks``, ``unit_file_get_list`` in install.c, v252); any other error there fails
         the lookup or the listing that reaches it.
         """
-        for li in self.listings:
-            if li.error is not None and li.error != "EACCES":
-                return li
-        return None
+        if self._broken is None:
+            self._broken = next((li for li in self.listings if li.error is not None and li.error != "EACCES"),
+                                False)
+        return self._broken or None
 
     def dir_indexes(self) -> dict[str, int]:
         """Search dir path → its (first) index in the search path."""
