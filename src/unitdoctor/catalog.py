@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import stat
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Optional, Union
+from typing import Iterator, Mapping, Optional
 
 from .lookup import LookupPaths, Scope, SearchDir
 from .rootfs import Listing, Root, errno_name
@@ -113,7 +113,8 @@ class Catalog:
     _dir_indexes: Optional[dict[str, int]] = field(default=None, repr=False)
     _holders: dict[str, int] = field(default_factory=dict, repr=False)
     _subdirs: Optional[dict[str, tuple[SubDir, ...]]] = field(default=None, repr=False)
-    _broken: Union[DirListing, bool, None] = field(default=None, repr=False)  # False: none
+    _broken: Optional[DirListing] = field(default=None, repr=False)
+    _broken_known: bool = field(default=False, repr=False)
 
     @classmethod
     def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
@@ -171,10 +172,11 @@ class Catalog:
         ``find_symlinks``, ``unit_file_get_list`` in install.c, v252); any other error there fails
         the lookup or the listing that reaches it.
         """
-        if self._broken is None:
+        if not self._broken_known:
             self._broken = next((li for li in self.listings if li.error is not None and li.error != "EACCES"),
-                                False)
-        return self._broken or None
+                                None)
+            self._broken_known = True
+        return self._broken
 
     def dir_indexes(self) -> dict[str, int]:
         """Search dir path → its (first) index in the search path."""
@@ -277,10 +279,10 @@ def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
     entries: dict[str, Entry] = {}
     subdirs: dict[str, SubDir] = {}
     for li in listed:
-        e = _entry(li, sd, sd.path)
-        entries[li.name] = e
-        if li.name.endswith((*LINK_DIR_SUFFIXES, DROPIN_DIR_SUFFIX)) and (e.is_dir or e.is_symlink):
-            sub = _scan_subdir(root, sd, li.name, via_symlink=e.is_symlink)
+        entry = _entry(li, sd, sd.path)
+        entries[li.name] = entry
+        if li.name.endswith((*LINK_DIR_SUFFIXES, DROPIN_DIR_SUFFIX)) and (entry.is_dir or entry.is_symlink):
+            sub = _scan_subdir(root, sd, li.name, via_symlink=entry.is_symlink)
             if sub is not None:
                 subdirs[li.name] = sub
     return DirListing(sd, entries, subdirs, real=real)

@@ -151,8 +151,10 @@ class LookupPaths:
         env = dict(environ or {})
         if scope is Scope.USER and rooted:
             raise LookupError_("EINVAL", "Invalid argument")
+        special: dict[str, Optional[str]]
+        defaults: list[tuple[str, Role]]
         if scope is Scope.SYSTEM:
-            special = dict(
+            system: dict[str, str] = dict(
                 persistent_control="/etc/systemd/system.control",
                 runtime_control="/run/systemd/system.control",
                 transient="/run/systemd/transient",
@@ -164,23 +166,24 @@ class LookupPaths:
                 generator="/run/systemd/generator",
                 generator_late="/run/systemd/generator.late",
             )
+            special = dict(system)
             defaults = [
-                (special["persistent_control"], Role.PERSISTENT_CONTROL),
-                (special["runtime_control"], Role.RUNTIME_CONTROL),
-                (special["transient"], Role.TRANSIENT),
-                (special["generator_early"], Role.GENERATOR_EARLY),
-                (special["persistent_config"], Role.PERSISTENT_CONFIG),
+                (system["persistent_control"], Role.PERSISTENT_CONTROL),
+                (system["runtime_control"], Role.RUNTIME_CONTROL),
+                (system["transient"], Role.TRANSIENT),
+                (system["generator_early"], Role.GENERATOR_EARLY),
+                (system["persistent_config"], Role.PERSISTENT_CONFIG),
                 ("/etc/systemd/system", Role.PERSISTENT_CONFIG),
-                (special["persistent_attached"], Role.PERSISTENT_ATTACHED),
-                (special["runtime_config"], Role.RUNTIME_CONFIG),
+                (system["persistent_attached"], Role.PERSISTENT_ATTACHED),
+                (system["runtime_config"], Role.RUNTIME_CONFIG),
                 ("/run/systemd/system", Role.RUNTIME_CONFIG),
-                (special["runtime_attached"], Role.RUNTIME_ATTACHED),
-                (special["generator"], Role.GENERATOR),
+                (system["runtime_attached"], Role.RUNTIME_ATTACHED),
+                (system["generator"], Role.GENERATOR),
                 ("/usr/local/lib/systemd/system", Role.LOCAL),
                 (SYSTEM_DATA_UNIT_DIR, Role.VENDOR),
                 ("/usr/lib/systemd/system", Role.VENDOR),
                 *([("/lib/systemd/system", Role.VENDOR)] if SPLIT_USR else []),
-                (special["generator_late"], Role.GENERATOR_LATE),
+                (system["generator_late"], Role.GENERATOR_LATE),
             ]
         elif scope is Scope.GLOBAL:
             special = dict(persistent_config=USER_CONFIG_UNIT_DIR, runtime_config="/run/systemd/user")
@@ -227,7 +230,7 @@ def _absolute(p: str, cwd: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, p))
 
 
-def _user_dirs(env: Mapping[str, str], cwd: str) -> tuple[dict, list]:
+def _user_dirs(env: Mapping[str, str], cwd: str) -> tuple[dict[str, Optional[str]], list[tuple[str, Role]]]:
     """``user_dirs()`` of path-lookup.c: the user scope search path from the XDG variables."""
     home = env.get("HOME") or "/root"
     config_home = env.get("XDG_CONFIG_HOME") or posixpath.join(home, ".config")
