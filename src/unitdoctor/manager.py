@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import posixpath
+import stat
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -157,70 +158,133 @@ def load_error_for(state: LoadState, unit_id: str, errno: str = "", origin: Opti
 # -- the name map ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class NameMap:
-    """``unit_file_build_name_map``: name → fragment path (absolute) or alias target name."""
+    """``unit_file_build_name_map``: name → fragment path (absolute) or alias target name.
 
-    ids: dict[str, str]
-    aliases: dict[str, tuple[str, ...]]
+    systemd builds the whole map at once; a ``why`` asks about a handful of names, so each entry is
+    computed on first use from the catalog's indexes, with the same rules, and remembered.
+
+    ``ids(name)``: the first entry called ``name`` in the search path that is a regular file (its
+    path), or a symlink that resolves without error: into the search path it is an alias (the
+    target's name), out of it a linked unit file or mask (the link's own path) unless it points at
+    a directory. Entries that fail (invalid or self-aliases) are skipped, so a lower one may win.
+
+    ``aliases(name)``: every name whose chain ends at a fragment called ``name`` (a template's
+    fragment counts for the instance of the same instance) and is not a mask. Candidates are the
+    links whose text names ``name`` (or a link already found), so the search stays local.
+    """
+
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
+        self._ids: dict[str, Optional[str]] = {}
+        self._aliases: dict[str, tuple[str, ...]] = {}
+        self._links_to: Optional[dict[str, list[str]]] = None
+        self._order: Optional[dict[str, int]] = None
 
     @classmethod
     def build(cls, cat: Catalog) -> NameMap:
+        return cls(cat)
+
+    def id_of(self, name: str) -> Optional[str]:
+        if name in self._ids:
+            return self._ids[name]
+        self._ids[name] = value = self._compute_id(name)
+        return value
+
+    def _compute_id(self, n: str) -> Optional[str]:
         from .install import _Fail, resolve_symlink
 
-        ids: dict[str, str] = {}
-        for li in cat.listings:
-            for n, e in li.entries.items():
-                if n in ids or not (e.is_reg or e.is_symlink) or not names.is_valid(n):
-                    continue
-                if e.is_reg:
-                    ids[n] = e.path
-                    continue
-                try:
-                    target, linked = resolve_symlink(cat, e.path, e.target)
-                except _Fail:
-                    continue  # invalid and self-aliases are ignored; a lower entry may win
-                if linked:
-                    # A link out of the search path (or a mask): the link itself is the fragment,
-                    # unless it points at a directory.
-                    try:
-                        st = cat.root.stat(target) if target != "/dev/null" else None
-                    except OSError:
-                        st = None
-                    import stat as _stat
+        if not names.is_valid(n):
+            return None
+        cat = self.cat
+        for e in cat.entries(n):
+            if e.is_reg:
+                return e.path
+            if not e.is_symlink:
+                continue  # directories, FIFOs… are passed over (d_type is neither REG nor LNK)
+            try:
+                target, linked = resolve_symlink(cat, e.path, e.target)
+            except _Fail:
+                continue  # invalid and self-aliases are ignored; a lower entry may win
+            if not linked:
+                return posixpath.basename(target)
+            # A link out of the search path (or a mask): the link itself is the fragment,
+            # unless it points at a directory.
+            try:
+                st = cat.root.stat(target) if target != "/dev/null" else None
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                continue
+            return e.path
+        return None
 
-                    if st is not None and _stat.S_ISDIR(st.st_mode):
-                        continue
-                    ids[n] = e.path
-                else:
-                    ids[n] = posixpath.basename(target)
-        alias_lists: dict[str, list[str]] = {}
-        tmp = cls(ids, {})
-        for src in ids:
-            dst = tmp.fragment_of(src)
-            if dst is None:
-                continue
-            if cat.root.is_host and _is_null(cat, dst):
-                continue
-            if not cat.root.is_host and _is_null(cat, dst):
-                continue
-            base = posixpath.basename(dst)
-            if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(src) is names.NameKind.INSTANCE:
-                base = names.with_instance(base, names.instance_of(src) or "")
-            alias_lists.setdefault(base, []).append(src)
-        return cls(ids, {k: tuple(v) for k, v in alias_lists.items()})
+    def _key(self, src: str) -> Optional[str]:
+        """The name ``src`` is filed under in the alias map, or None (unresolved or masked)."""
+        dst = self.fragment_of(src)
+        if dst is None or _is_null(self.cat, dst):
+            return None
+        base = posixpath.basename(dst)
+        if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(src) is names.NameKind.INSTANCE:
+            base = names.with_instance(base, names.instance_of(src) or "")
+        return base
+
+    def _linkers(self, target: str) -> list[str]:
+        """Names of symlinks (any search dir, hidden ones too) whose link text ends in ``target``."""
+        if self._links_to is None:
+            idx: dict[str, list[str]] = {}
+            for li in self.cat.listings:
+                for n, e in li.entries.items():
+                    if e.is_symlink and e.target is not None:
+                        idx.setdefault(e.target.rsplit("/", 1)[-1], []).append(n)
+            self._links_to = idx
+        return self._links_to.get(target, [])
+
+    def aliases(self, name: str) -> tuple[str, ...]:
+        cached = self._aliases.get(name)
+        if cached is not None:
+            return cached
+        found: list[str] = []
+        if self._key(name) == name:
+            found.append(name)
+        frontier = [name]
+        if names.kind_of(name) is names.NameKind.INSTANCE:
+            frontier.append(names.template_of(name))
+        seen = set(frontier)
+        while frontier:
+            x = frontier.pop()
+            for src in self._linkers(x):
+                if src in seen:
+                    continue
+                seen.add(src)
+                frontier.append(src)
+                if self._key(src) == name and src not in found:
+                    found.append(src)
+        # systemd files the names in search-path order; keep that order for stable output.
+        order = self._scan_order()
+        found.sort(key=lambda n: order.get(n, len(order)))
+        self._aliases[name] = result = tuple(found)
+        return result
+
+    def _scan_order(self) -> dict[str, int]:
+        if self._order is None:
+            self._order = {}
+            for li in self.cat.listings:
+                for n in li.entries:
+                    self._order.setdefault(n, len(self._order))
+        return self._order
 
     def fragment_of(self, name: str) -> Optional[str]:
         """``unit_ids_map_get``: follow aliases to an absolute path; an instance hop may use its template."""
         cur: Optional[str] = None
         for _ in range(ALIAS_FOLLOW_MAX):
-            t = self.ids.get(cur or name)
+            t = self.id_of(cur or name)
             if t is None:
                 if cur is None:
                     return None
                 if names.kind_of(cur) is not names.NameKind.INSTANCE:
                     return None
-                t = self.ids.get(names.template_of(cur))
+                t = self.id_of(names.template_of(cur))
                 if t is None:
                     return None
             if t.startswith("/"):
@@ -251,7 +315,7 @@ class NameMap:
 
         if kind is not names.NameKind.TEMPLATE:
             add(name)
-        for alias in self.aliases.get(name, ()):
+        for alias in self.aliases(name):
             if kind is names.NameKind.INSTANCE and names.kind_of(alias) is names.NameKind.TEMPLATE:
                 inst = names.with_instance(alias, instance or "")
                 frag = self.fragment_of(inst)
