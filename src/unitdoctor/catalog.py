@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import stat
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from .lookup import LookupPaths, Scope, SearchDir
 from .rootfs import Listing, Root, errno_name
@@ -88,7 +88,7 @@ class SubDir:
 class DirListing:
     dir: SearchDir
     entries: dict[str, Entry]
-    subdirs: dict[str, SubDir]
+    subdirs: Mapping[str, SubDir]  # read on first use: a `why` needs a handful of the .d dirs
     error: Optional[str] = None  # errno symbol when the directory exists but cannot be read
     real: Optional[str] = None  # the directory's path with symlinks resolved inside the root
 
@@ -213,13 +213,12 @@ class Catalog:
 
     def subdirs(self, name: str) -> tuple[SubDir, ...]:
         """Every ``name`` subdirectory (``foo.service.d``, ``bar.target.wants``…), highest priority first."""
-        if self._subdirs is None:
-            idx: dict[str, list[SubDir]] = {}
-            for li in self.listings:
-                for n, sub in li.subdirs.items():
-                    idx.setdefault(n, []).append(sub)
-            self._subdirs = {k: tuple(v) for k, v in idx.items()}
-        return self._subdirs.get(name, ())
+        out = []
+        for li in self.listings:
+            sub = li.subdirs.get(name)
+            if sub is not None:
+                out.append(sub)
+        return tuple(out)
 
     # -- link indexes for the install logic ---------------------------------------------------
 
@@ -235,9 +234,11 @@ class Catalog:
 
             idx: dict[str, list[tuple[int, str, bool]]] = {}
             for li in self.listings:
-                for sub in li.subdirs.values():
-                    if (sub.via_symlink or not sub.name.endswith((".wants", ".requires"))
-                            or hidden_or_backup(sub.name)):
+                for sub_name in _candidates(li.subdirs):
+                    if not sub_name.endswith((".wants", ".requires")) or hidden_or_backup(sub_name):
+                        continue
+                    sub = li.subdirs.get(sub_name)
+                    if sub is None or sub.via_symlink:
                         continue
                     for n, e in sub.entries.items():
                         if not e.is_symlink or hidden_or_backup(n):
@@ -277,15 +278,17 @@ def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
     except OSError as e:
         return DirListing(sd, {}, {}, None if e.errno in _MISSING else errno_name(e))
     entries: dict[str, Entry] = {}
-    subdirs: dict[str, SubDir] = {}
+    candidates: dict[str, bool] = {}
     for li in listed:
         entry = _entry(li, sd, sd.path)
         entries[li.name] = entry
         if li.name.endswith((*LINK_DIR_SUFFIXES, DROPIN_DIR_SUFFIX)) and (entry.is_dir or entry.is_symlink):
-            sub = _scan_subdir(root, sd, li.name, via_symlink=entry.is_symlink)
-            if sub is not None:
-                subdirs[li.name] = sub
-    return DirListing(sd, entries, subdirs, real=real)
+            candidates[li.name] = entry.is_symlink
+
+    def load(name: str, via_symlink: bool) -> Optional[SubDir]:
+        return _scan_subdir(root, sd, name, via_symlink=via_symlink)
+
+    return DirListing(sd, entries, _LazySubDirs(load, candidates), real=real)
 
 
 def _scan_subdir(root: Root, sd: SearchDir, name: str, *, via_symlink: bool) -> Optional[SubDir]:
@@ -306,11 +309,57 @@ def _rebase(known: DirListing, sd: SearchDir) -> DirListing:
         return Entry(e.name, sd, parent, e.mode, e.size, e.mtime, e.target)
 
     entries = {n: move(e, sd.path) for n, e in known.entries.items()}
-    subdirs = {}
-    for n, s in known.subdirs.items():
-        p = posixpath.join(sd.path, n)
-        subdirs[n] = SubDir(n, sd, p, {k: move(e, p) for k, e in s.entries.items()}, s.via_symlink, s.error)
-    return DirListing(sd, entries, subdirs, known.error, known.real)
+
+    def load(name: str, via_symlink: bool) -> Optional[SubDir]:
+        s = known.subdirs.get(name)
+        if s is None:
+            return None
+        p = posixpath.join(sd.path, name)
+        return SubDir(name, sd, p, {k: move(e, p) for k, e in s.entries.items()}, s.via_symlink, s.error)
+
+    return DirListing(sd, entries, _LazySubDirs(load, dict(_candidates_map(known.subdirs))), known.error, known.real)
+
+
+class _LazySubDirs(Mapping[str, SubDir]):
+    """The ``*.wants``/``*.requires``/``*.d`` subdirectories of one search dir, each read once, on first use."""
+
+    def __init__(self, load: Callable[[str, bool], Optional[SubDir]], candidates: dict[str, bool]) -> None:
+        self._load = load
+        self._candidates = candidates  # name -> the entry is a symlink
+        self._read: dict[str, Optional[SubDir]] = {}
+
+    def _get(self, name: str) -> Optional[SubDir]:
+        if name not in self._candidates:
+            return None
+        if name not in self._read:
+            self._read[name] = self._load(name, self._candidates[name])
+        return self._read[name]
+
+    def __getitem__(self, name: str) -> SubDir:
+        sub = self._get(name)
+        if sub is None:
+            raise KeyError(name)
+        return sub
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._get(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self._candidates if self._get(n) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _candidates(subdirs: Mapping[str, SubDir]) -> Iterable[str]:
+    """Names that may be subdirectories, without reading any of them."""
+    return subdirs._candidates if isinstance(subdirs, _LazySubDirs) else subdirs.keys()
+
+
+def _candidates_map(subdirs: Mapping[str, SubDir]) -> Iterable[tuple[str, bool]]:
+    if isinstance(subdirs, _LazySubDirs):
+        return subdirs._candidates.items()
+    return ((n, s.via_symlink) for n, s in subdirs.items())
 
 
 def open_catalog(root_dir: Optional[str], scope: Scope, environ: Mapping[str, str]) -> Catalog:
