@@ -657,3 +657,17 @@ def _pids_in_mount_ns(ns: str) -> list[int]:
             except OSError:
                 pass
     return pids
+
+
+def write(path: pathlib.Path, text: str) -> pathlib.Path:
+    """Write ``text`` to ``path``, creating its directories (test trees only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def units(m: LiveManager) -> pathlib.Path:
+    """The manager's persistent config dir for user units (``$XDG_CONFIG_HOME/systemd/user``), created."""
+    d = m.config_home / "systemd" / "user"
+    d.mkdir(parents=True, exist_ok=True)
+    return d

@@ -22,24 +22,12 @@ jeepney = pytest.importorskip("jeepney")
 from unitdoctor import bus  # noqa: E402
 from unitdoctor.manager import LoadState  # noqa: E402
 
-from .manager import LiveManager  # noqa: E402
+from .manager import LiveManager, units, write  # noqa: E402
 
 pytestmark = pytest.mark.live
 
 ONESHOT = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
 INSTALL = "[Install]\nWantedBy=default.target\n"
-
-
-def units(m: LiveManager) -> pathlib.Path:
-    d = m.config_home / "systemd" / "user"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def write(path: pathlib.Path, text: str) -> pathlib.Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def private(m: LiveManager) -> str:

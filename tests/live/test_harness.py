@@ -10,18 +10,12 @@ from typing import Callable
 import pytest
 
 from . import conftest
-from .manager import LiveManager, StartResult, _parse_journal_record
+from .manager import LiveManager, StartResult, _parse_journal_record, write
 
 pytestmark = pytest.mark.live
 
 ONESHOT = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
 SLEEPER = "[Service]\nExecStart=/bin/sh -c 'sleep 1000 & exec sleep 1001'\n"
-
-
-def write(path: pathlib.Path, text: str) -> pathlib.Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def mask(path: pathlib.Path) -> None:

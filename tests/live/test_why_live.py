@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 
 from unitdoctor import cli
 
-from .manager import LiveManager
+from .manager import LiveManager, units, write
 
 pytest.importorskip("jeepney")
 
@@ -28,18 +28,6 @@ pytestmark = pytest.mark.live
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ONESHOT = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
 SCHEMA = Draft202012Validator(json.loads((ROOT / "schema" / "why.schema.json").read_text()))
-
-
-def units(m: LiveManager) -> pathlib.Path:
-    d = m.config_home / "systemd" / "user"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def write(path: pathlib.Path, text: str) -> pathlib.Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def why(m: LiveManager, *args: str) -> subprocess.CompletedProcess[str]:
