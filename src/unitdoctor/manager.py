@@ -449,7 +449,7 @@ class Manager:
         """Directory names in collection order for one search dir (§5.5), type dir excluded."""
         out: list[str] = []
         for n in [unit_id] + [x for x in unit_names if x != unit_id]:
-            for cand in _name_dirs(n):
+            for cand in names.dropin_names(n):
                 d = cand + suffix
                 if d not in out:
                     out.append(d)
@@ -625,18 +625,6 @@ def _expand_name_specifiers(unit_id: str, word: str) -> Optional[str]:
             out.append(c)
             i += 1
     return "".join(out)
-
-
-def _name_dirs(name: str) -> list[str]:
-    """For one name: NAME, its template, then dash prefixes (with template forms), per §5.5."""
-    out = [name]
-    kind = names.kind_of(name)
-    if kind is names.NameKind.INSTANCE:
-        out.append(names.template_of(name))
-    for p in names.dropin_prefixes(name):
-        if p not in out:
-            out.append(p)
-    return out
 
 
 def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
