@@ -152,7 +152,7 @@ def _states(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        json.dump(render.to_json(results, presets), sys.stdout, indent=2)
+        json.dump(render.to_json(results, presets, cat.root.display), sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif args.units:
         for r in results:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, TextIO
+from typing import Any, Callable, Optional, TextIO
 
 from ..install import StateResult, UnitFileState
 
@@ -15,14 +15,16 @@ def preset_shown(r: StateResult) -> bool:
     return r.state not in NO_PRESET and r.state is not UnitFileState.NOT_FOUND
 
 
-def to_json(results: list[StateResult], presets: dict[str, Optional[str]]) -> list[dict[str, Any]]:
+def to_json(results: list[StateResult], presets: dict[str, Optional[str]],
+            display: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """One object per unit; ``display`` turns a root-relative path into what the user sees (ROOT/…)."""
     out = []
     for r in results:
         obj: dict[str, Any] = {
             "unit": r.name,
             "state": r.state.value,
             "preset": presets.get(r.name),
-            "path": r.path,
+            "path": display(r.path) if r.path else None,
         }
         if r.error is not None:
             obj["error"] = {"errno": r.error.errno, "message": r.error.message}
