@@ -111,6 +111,6 @@ def render(cat: Catalog, reports: list[Report], out: TextIO, verbose: bool = Fal
             out.write(text + "\n")
         return
     styles = {"ok": "bold green", "bad": "bold red", "warn": "yellow", "dim": "dim", "head": "bold", "": ""}
-    console = Console(file=out, highlight=False)
+    console = Console(file=out, highlight=False, soft_wrap=True)  # paths stay whole; the terminal wraps
     for style, text in all_lines:
         console.print(Text(text, style=styles[style]))
