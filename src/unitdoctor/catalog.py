@@ -35,17 +35,32 @@ def hidden_or_backup(name: str) -> bool:
     return dot >= 0 and name[dot + 1:] in _BACKUP_SUFFIXES
 
 
-@dataclass(frozen=True)
 class Entry:
-    """A directory entry in the search path (or in one of its subdirectories)."""
+    """A directory entry in the search path (or in one of its subdirectories).
 
-    name: str
-    dir: SearchDir
-    parent: str  # root-relative directory that holds the entry
-    mode: int
-    size: int
-    mtime: float
-    target: Optional[str] = None  # symlink text as read
+    Type and link text come from the scan; size and mtime are read from the scanned entry on first
+    use (``rootfs.Listing``), so scanning a search directory costs no syscall per regular file.
+    The same scanned entry backs both names of a directory seen twice (``/lib`` → ``usr/lib``).
+    Not to be modified; equal when every field is.
+    """
+
+    __slots__ = ("name", "dir", "parent", "mode", "target", "_listing")
+
+    def __init__(self, listing: Listing, dir: SearchDir, parent: str) -> None:
+        self.name = listing.name
+        self.dir = dir
+        self.parent = parent  # root-relative directory that holds the entry
+        self.mode = listing.mode
+        self.target = listing.target  # symlink text as read; None for anything but a symlink
+        self._listing = listing
+
+    @property
+    def size(self) -> int:
+        return self._listing.size
+
+    @property
+    def mtime(self) -> float:
+        return self._listing.mtime
 
     @property
     def path(self) -> str:
@@ -70,6 +85,21 @@ class Entry:
     @property
     def hidden(self) -> bool:
         return hidden_or_backup(self.name)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.dir, self.parent, self.mode, self.target, self.size, self.mtime)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return self is other or self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.dir, self.parent, self.mode, self.target))
+
+    def __repr__(self) -> str:
+        return (f"Entry(name={self.name!r}, dir={self.dir!r}, parent={self.parent!r}, "
+                f"mode={self.mode:#o}, target={self.target!r})")
 
 
 @dataclass(frozen=True)
@@ -107,7 +137,8 @@ class Catalog:
     lookup: LookupPaths
     listings: tuple[DirListing, ...]
     _first: Optional[dict[str, Entry]] = field(default=None, repr=False)
-    _by_name: Optional[dict[str, tuple[Entry, ...]]] = field(default=None, repr=False)
+    _by_name: Optional[dict[str, list[Entry]]] = field(default=None, repr=False)
+    _order: Optional[dict[str, int]] = field(default=None, repr=False)
     _link_names: Optional[dict[str, list[tuple[int, str, bool]]]] = field(default=None, repr=False)
     _link_targets: Optional[dict[str, list[tuple[int, str]]]] = field(default=None, repr=False)
     _dir_indexes: Optional[dict[str, int]] = field(default=None, repr=False)
@@ -140,12 +171,44 @@ class Catalog:
     def entries(self, name: str) -> tuple[Entry, ...]:
         """Every entry called ``name`` in the search path, highest priority first."""
         if self._by_name is None:
-            idx: dict[str, list[Entry]] = {}
-            for li in self.listings:
-                for n, e in li.entries.items():
-                    idx.setdefault(n, []).append(e)
-            self._by_name = {k: tuple(v) for k, v in idx.items()}
-        return self._by_name.get(name, ())
+            self._index()
+            assert self._by_name is not None
+        found = self._by_name.get(name)
+        return tuple(found) if found is not None else ()
+
+    def _index(self) -> None:
+        """One pass over the entries of every search dir: entries by name, symlinks by target basename.
+
+        Both indexes keep search path order (names in the order they are first met).
+        """
+        by_name: dict[str, list[Entry]] = {}
+        targets: dict[str, list[tuple[int, str]]] = {}
+        for li in self.listings:
+            index = li.dir.index
+            for n, e in li.entries.items():
+                found = by_name.get(n)
+                if found is None:
+                    by_name[n] = [e]
+                else:
+                    found.append(e)
+                t = e.target  # set for symlinks only
+                if t is not None:
+                    base = t.rsplit("/", 1)[-1]
+                    hits = targets.get(base)
+                    if hits is None:
+                        targets[base] = [(index, n)]
+                    else:
+                        hits.append((index, n))
+        self._by_name = by_name
+        self._link_targets = targets
+
+    def scan_order(self) -> dict[str, int]:
+        """Name → its rank among the names of the search dirs, in the order a scan meets them."""
+        if self._order is None:
+            self.entries("")
+            assert self._by_name is not None
+            self._order = {n: i for i, n in enumerate(self._by_name)}
+        return self._order
 
     def first(self, name: str) -> Optional[Entry]:
         found = self.entries(name)
@@ -249,27 +312,27 @@ class Catalog:
             self._link_names = idx
         return self._link_names.get(unit, [])
 
+    def link_target_hits(self, base: str) -> list[tuple[int, str]]:
+        """Symlinks directly in a search dir, hidden ones too, whose link text ends in ``/base`` or is ``base``.
+
+        (dir index, link name) in search path order; the basename is the text after the last ``/``.
+        """
+        if self._link_targets is None:
+            self._index()
+            assert self._link_targets is not None
+        return self._link_targets.get(base, [])
+
     def alias_link_hits(self, unit: str) -> list[tuple[int, str]]:
         """Symlinks directly in a search dir whose target's basename is ``unit``: (dir index, link name).
 
         The basename is taken from the link text as GNU ``basename()`` does in ``find_symlinks_in_directory``
-        (install.c, v252): the text after the last ``/``, so ``b.service/`` names nothing.
+        (install.c, v252): the text after the last ``/``, so ``b.service/`` names nothing. Hidden or
+        backup link names are skipped (``FOREACH_DIRENT``).
         """
-        if self._link_targets is None:
-            idx: dict[str, list[tuple[int, str]]] = {}
-            for li in self.listings:
-                for n, e in li.entries.items():
-                    if e.is_symlink and e.target is not None and not hidden_or_backup(n):
-                        idx.setdefault(e.target.rsplit("/", 1)[-1], []).append((li.dir.index, n))
-            self._link_targets = idx
-        return self._link_targets.get(unit, [])
+        return [(i, n) for i, n in self.link_target_hits(unit) if not hidden_or_backup(n)]
 
 
 _MISSING = (2, 20)  # ENOENT, ENOTDIR
-
-
-def _entry(li: Listing, sd: SearchDir, parent: str) -> Entry:
-    return Entry(li.name, sd, parent, li.mode, li.size, li.mtime, li.target)
 
 
 def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
@@ -277,13 +340,15 @@ def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
         listed = root.scandir(real)
     except OSError as e:
         return DirListing(sd, {}, {}, None if e.errno in _MISSING else errno_name(e))
+    parent = sd.path
     entries: dict[str, Entry] = {}
     candidates: dict[str, bool] = {}
+    suffixes = (*LINK_DIR_SUFFIXES, DROPIN_DIR_SUFFIX)
     for li in listed:
-        entry = _entry(li, sd, sd.path)
-        entries[li.name] = entry
-        if li.name.endswith((*LINK_DIR_SUFFIXES, DROPIN_DIR_SUFFIX)) and (entry.is_dir or entry.is_symlink):
-            candidates[li.name] = entry.is_symlink
+        name = li.name
+        entries[name] = Entry(li, sd, parent)
+        if name.endswith(suffixes) and (li.is_dir or li.is_symlink):
+            candidates[name] = li.is_symlink
 
     def load(name: str, via_symlink: bool) -> Optional[SubDir]:
         return _scan_subdir(root, sd, name, via_symlink=via_symlink)
@@ -299,25 +364,28 @@ def _scan_subdir(root: Root, sd: SearchDir, name: str, *, via_symlink: bool) -> 
         if via_symlink and e.errno in _MISSING:
             return None
         return SubDir(name, sd, path, {}, via_symlink, errno_name(e))
-    return SubDir(name, sd, path, {li.name: _entry(li, sd, path) for li in listed}, via_symlink)
+    return SubDir(name, sd, path, {li.name: Entry(li, sd, path) for li in listed}, via_symlink)
 
 
 def _rebase(known: DirListing, sd: SearchDir) -> DirListing:
-    """The listing of a directory already read under another search path name."""
+    """The listing of a directory already read under another search path name.
 
-    def move(e: Entry, parent: str) -> Entry:
-        return Entry(e.name, sd, parent, e.mode, e.size, e.mtime, e.target)
-
-    entries = {n: move(e, sd.path) for n, e in known.entries.items()}
+    The scanned entries are shared (no second read, no second stat); each gets an ``Entry`` under
+    ``sd``'s path. A subdirectory is read once, through ``known``, and shared the same way.
+    """
+    parent = sd.path
+    entries = {n: Entry(e._listing, sd, parent) for n, e in known.entries.items()}
 
     def load(name: str, via_symlink: bool) -> Optional[SubDir]:
         s = known.subdirs.get(name)
         if s is None:
             return None
-        p = posixpath.join(sd.path, name)
-        return SubDir(name, sd, p, {k: move(e, p) for k, e in s.entries.items()}, s.via_symlink, s.error)
+        p = posixpath.join(parent, name)
+        return SubDir(name, sd, p, {k: Entry(e._listing, sd, p) for k, e in s.entries.items()},
+                      s.via_symlink, s.error)
 
-    return DirListing(sd, entries, _LazySubDirs(load, dict(_candidates_map(known.subdirs))), known.error, known.real)
+    return DirListing(sd, entries, _LazySubDirs(load, dict(_candidates_map(known.subdirs))), known.error,
+                      known.real)
 
 
 class _LazySubDirs(Mapping[str, SubDir]):

@@ -178,8 +178,6 @@ class NameMap:
         self.cat = cat
         self._ids: dict[str, Optional[str]] = {}
         self._aliases: dict[str, tuple[str, ...]] = {}
-        self._links_to: Optional[dict[str, list[str]]] = None
-        self._order: Optional[dict[str, int]] = None
 
     @classmethod
     def build(cls, cat: Catalog) -> NameMap:
@@ -231,14 +229,7 @@ class NameMap:
 
     def _linkers(self, target: str) -> list[str]:
         """Names of symlinks (any search dir, hidden ones too) whose link text ends in ``target``."""
-        if self._links_to is None:
-            idx: dict[str, list[str]] = {}
-            for li in self.cat.listings:
-                for n, e in li.entries.items():
-                    if e.is_symlink and e.target is not None:
-                        idx.setdefault(e.target.rsplit("/", 1)[-1], []).append(n)
-            self._links_to = idx
-        return self._links_to.get(target, [])
+        return [n for _, n in self.cat.link_target_hits(target)]
 
     def aliases(self, name: str) -> tuple[str, ...]:
         cached = self._aliases.get(name)
@@ -261,18 +252,10 @@ class NameMap:
                 if self._key(src) == name and src not in found:
                     found.append(src)
         # systemd files the names in search-path order; keep that order for stable output.
-        order = self._scan_order()
+        order = self.cat.scan_order()
         found.sort(key=lambda n: order.get(n, len(order)))
         self._aliases[name] = result = tuple(found)
         return result
-
-    def _scan_order(self) -> dict[str, int]:
-        if self._order is None:
-            self._order = {}
-            for li in self.cat.listings:
-                for n in li.entries:
-                    self._order.setdefault(n, len(self._order))
-        return self._order
 
     def fragment_of(self, name: str) -> Optional[str]:
         """``unit_ids_map_get``: follow aliases to an absolute path; an instance hop may use its template."""

@@ -13,7 +13,6 @@ import errno
 import os
 import posixpath
 import stat
-from dataclasses import dataclass
 from typing import Optional
 
 #: systemd follows at most this many symlinks while chasing one path (CHASE_SYMLINKS_MAX).
@@ -27,15 +26,41 @@ def _err(code: int, path: str) -> OSError:
     return OSError(code, os.strerror(code), path)
 
 
-@dataclass(frozen=True)
 class Listing:
-    """One directory entry as scanned: name, file type bits (``stat.S_IFMT``), size, mtime, link text."""
+    """One directory entry as scanned: name, file type bits (``stat.S_IFMT``), link text; size and mtime on demand.
 
-    name: str
-    mode: int
-    size: int
-    mtime: float
-    target: Optional[str] = None
+    The type comes from the directory entry itself (``d_type``), so listing a directory costs no
+    per-entry syscall; only a type ``d_type`` does not give (or ``DT_UNKNOWN``) is lstat'ed. Size and
+    mtime are read by one ``lstat`` of the entry (never following it) the first time either is asked;
+    an entry that vanished since the listing reads as size 0, mtime 0.
+    """
+
+    __slots__ = ("name", "mode", "target", "_host", "_st")
+
+    def __init__(self, name: str, mode: int, target: Optional[str] = None, host: str = "",
+                 st: Optional[os.stat_result] = None) -> None:
+        self.name = name
+        self.mode = mode
+        self.target = target
+        self._host = host  # host path of the entry, for the deferred lstat
+        self._st = st
+
+    def _stat(self) -> tuple[int, float]:
+        st = self._st
+        if st is None:
+            try:
+                st = self._st = os.lstat(self._host)
+            except OSError:
+                return 0, 0.0
+        return st.st_size, st.st_mtime
+
+    @property
+    def size(self) -> int:
+        return self._stat()[0]
+
+    @property
+    def mtime(self) -> float:
+        return self._stat()[1]
 
     @property
     def is_symlink(self) -> bool:
@@ -48,6 +73,9 @@ class Listing:
     @property
     def is_reg(self) -> bool:
         return stat.S_ISREG(self.mode)
+
+    def __repr__(self) -> str:
+        return f"Listing(name={self.name!r}, mode={self.mode:#o}, target={self.target!r})"
 
 
 class Root:
@@ -150,26 +178,38 @@ class Root:
     # -- reading ------------------------------------------------------------------------------
 
     def scandir(self, path: str) -> list[Listing]:
-        """List a directory (chased inside the root): every entry with its type, size and link text."""
+        """List a directory (chased inside the root): every entry with its type and link text.
+
+        The type is taken from ``d_type`` without a syscall; an entry whose type it does not tell
+        is lstat'ed (and skipped if that fails, as before). Nothing is followed: a symlink is
+        reported as one, with its text read by ``readlink``.
+        """
         real = self.chase(path)
         out = []
         try:
             it = os.scandir(self.host(real))
         except OSError as e:
             raise _err(e.errno or errno.EIO, path) from None
+        append = out.append
+        readlink = os.readlink
         with it:
             for de in it:
                 try:
-                    st = de.stat(follow_symlinks=False)
+                    if de.is_symlink():
+                        try:
+                            target: Optional[str] = readlink(de.path)
+                        except OSError:
+                            target = None
+                        append(Listing(de.name, stat.S_IFLNK, target, de.path))
+                    elif de.is_file(follow_symlinks=False):
+                        append(Listing(de.name, stat.S_IFREG, None, de.path))
+                    elif de.is_dir(follow_symlinks=False):
+                        append(Listing(de.name, stat.S_IFDIR, None, de.path))
+                    else:
+                        st = de.stat(follow_symlinks=False)
+                        append(Listing(de.name, stat.S_IFMT(st.st_mode), None, de.path, st))
                 except OSError:
                     continue
-                target = None
-                if stat.S_ISLNK(st.st_mode):
-                    try:
-                        target = os.readlink(de.path)
-                    except OSError:
-                        target = None
-                out.append(Listing(de.name, stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime, target))
         return out
 
     def read(self, path: str, limit: int = READ_MAX, *, resolved: bool = False) -> bytes:
