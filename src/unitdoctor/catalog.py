@@ -307,7 +307,8 @@ class Catalog:
                         if not e.is_symlink or hidden_or_backup(n):
                             continue
                         idx.setdefault(n, []).append((li.dir.index, n, False))
-                        if names.kind_of(n) is names.NameKind.INSTANCE:
+                        # Only a name with an "@" can be an instance; the full check is for those.
+                        if "@" in n and names.kind_of(n) is names.NameKind.INSTANCE:
                             idx.setdefault(names.template_of(n), []).append((li.dir.index, n, True))
             self._link_names = idx
         return self._link_names.get(unit, [])
@@ -402,6 +403,11 @@ class _LazySubDirs(Mapping[str, SubDir]):
         if name not in self._read:
             self._read[name] = self._load(name, self._candidates[name])
         return self._read[name]
+
+    def get(self, name: str, default: Optional[SubDir] = None) -> Optional[SubDir]:  # type: ignore[override]
+        """``Mapping.get`` without a KeyError for every name that is no subdirectory."""
+        sub = self._get(name)
+        return default if sub is None else sub
 
     def __getitem__(self, name: str) -> SubDir:
         sub = self._get(name)

@@ -16,16 +16,17 @@ Every read is bounded and every parse tolerates junk: a problem becomes a warnin
 from __future__ import annotations
 
 import enum
-import hashlib
 import os
 import posixpath
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .rootfs import Root
+
+if TYPE_CHECKING:
+    import subprocess
 
 DPKG_DIR = "/var/lib/dpkg"
 STATUS = DPKG_DIR + "/status"
@@ -329,6 +330,8 @@ def file_md5(root: Root, path: str) -> Optional[str]:
         data = root.read(path, limit=HASH_MAX)
     except OSError:
         return None
+    import hashlib  # imported on first use, like subprocess below: most runs hash nothing
+
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
@@ -377,6 +380,8 @@ class RpmDb:
 
     def _run(self, *args: str) -> Optional[subprocess.CompletedProcess]:
         argv = [self.rpm, "--root", self.root.path, "--dbpath", self.dbpath, *args]
+        import subprocess
+
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
         try:
             return subprocess.run(argv, capture_output=True, text=True, errors="replace", env=env,

@@ -29,13 +29,10 @@ import datetime
 import errno
 import functools
 import io
-import json
 import os
 import re
 import shutil
-import sqlite3
 import stat
-import subprocess
 import urllib.parse
 import zlib
 from dataclasses import dataclass, field
@@ -401,6 +398,8 @@ def dnf_history(host_path: str, display: str, t0: float, t1: float, *,
 
     Raises sqlite3.Error for a file that is not such a database.
     """
+    import sqlite3  # imported on first use (as json and subprocess for the journal): most runs need neither
+
     uri = "file:" + urllib.parse.quote(host_path) + "?mode=ro" + ("&immutable=1" if immutable else "")
     con = sqlite3.connect(uri, uri=True, timeout=1)
     try:
@@ -539,6 +538,8 @@ class Logs:
             else:
                 self.warnings.append(("dnf-history", DNF_HISTORY, f"warning: cannot be read ({e.strerror}), skipped"))
             return [], None
+        import sqlite3
+
         try:
             got = dnf_history(self.root.host(real), DNF_HISTORY, t0, t1, immutable=not self.live)
         except sqlite3.Error as e:
@@ -566,6 +567,9 @@ class Logs:
                 return []
             argv += [f"--file={self.root.host(f)}" for f in files]
             where = JOURNAL_DIR
+        import json
+        import subprocess
+
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "SYSTEMD_PAGER": "cat"}
         try:
             p = subprocess.run(argv, capture_output=True, env=env, timeout=JOURNAL_TIMEOUT, check=False,

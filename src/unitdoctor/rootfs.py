@@ -185,7 +185,7 @@ class Root:
         reported as one, with its text read by ``readlink``.
         """
         real = self.chase(path)
-        out = []
+        out: list[Listing] = []
         try:
             it = os.scandir(self.host(real))
         except OSError as e:
