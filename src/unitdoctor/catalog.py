@@ -146,6 +146,7 @@ class Catalog:
     _subdirs: Optional[dict[str, tuple[SubDir, ...]]] = field(default=None, repr=False)
     _broken: Optional[DirListing] = field(default=None, repr=False)
     _broken_known: bool = field(default=False, repr=False)
+    _subdir_names: Optional[set[str]] = field(default=None, repr=False)
 
     @classmethod
     def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
@@ -276,6 +277,10 @@ class Catalog:
 
     def subdirs(self, name: str) -> tuple[SubDir, ...]:
         """Every ``name`` subdirectory (``foo.service.d``, ``bar.target.wants``…), highest priority first."""
+        if self._subdir_names is None:
+            self._subdir_names = {n for li in self.listings for n in _candidates(li.subdirs)}
+        if name not in self._subdir_names:
+            return ()
         out = []
         for li in self.listings:
             sub = li.subdirs.get(name)

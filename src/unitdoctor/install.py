@@ -151,15 +151,16 @@ def _load_entry(ctx: _Context, info: InstallInfo, e: Entry) -> None:
     _check_type(info, e.parent, e.name)
     if e.is_symlink:
         _readlink(ctx, info, e.path, e.target)
-    elif e.is_empty_or_chardev:
+    elif stat.S_ISCHR(e.mode):
         info.mode = Mode.MASKED
     elif e.is_dir:
         raise _Fail("EISDIR", e.path)
     elif e.is_reg:
-        # unit_file_load() opens DIR/NAME with O_NOFOLLOW: the scanned dir's resolved path will do.
-        _parse(ctx, info, e.path, real=ctx.cat.listings[e.dir.index].real_path(e.name)
-               if e.parent == e.dir.path else None)
-        info.mode = Mode.REGULAR
+        # unit_file_load() opens DIR/NAME with O_NOFOLLOW and fstat()s it: an empty file is a mask.
+        # The scanned dir's resolved path will do, and the read tells the size (no extra lstat).
+        empty = _parse(ctx, info, e.path, real=ctx.cat.listings[e.dir.index].real_path(e.name)
+                       if e.parent == e.dir.path else None)
+        info.mode = Mode.MASKED if empty else Mode.REGULAR
     else:
         # Opening a FIFO would block systemctl; its existence check (lstat) reports ENOTTY first.
         raise _Fail("ENOTTY", e.path)
@@ -340,8 +341,10 @@ def _load_dropin(ctx: _Context, info: InstallInfo, path: str) -> None:
     _parse(ctx, info, path)
 
 
-def _parse(ctx: _Context, info: InstallInfo, path: str, *, real: Optional[str] = None) -> None:
+def _parse(ctx: _Context, info: InstallInfo, path: str, *, real: Optional[str] = None) -> bool:
     """Read ``path`` and apply its [Install] keys to ``info``; raise _Fail if the parse fails.
+
+    Returns whether the file was empty (a mask, when it is the unit file itself).
 
     ``config_parse`` as ``unit_file_load`` calls it (install.c, v252): [Install] plus the unit sections,
     which are skipped silently. A fatal syntax error (EBADMSG, EINVAL for invalid UTF-8) or a failing
@@ -353,13 +356,13 @@ def _parse(ctx: _Context, info: InstallInfo, path: str, *, real: Optional[str] =
     except OSError as err:
         raise _Fail(errno_name(err), path) from None
     if not data:
-        return
+        return True
     info.sources.append(path)
     fast = install_assignments_fast(data, path)
     if fast is not None:
         for a in fast:
             _apply_install_key(ctx, info, a)
-        return
+        return False
     parsed = unitfile.parse(data, path, sections=_INSTALL_SECTIONS)
     info.diagnostics.extend(parsed.diagnostics)
     # Keys are applied line by line, so a key parser failing before a syntax error wins.
@@ -368,6 +371,7 @@ def _parse(ctx: _Context, info: InstallInfo, path: str, *, real: Optional[str] =
             _apply_install_key(ctx, info, a)
     if parsed.error:
         raise _Fail(parsed.error, path)
+    return False
 
 
 _KNOWN_SECTIONS = frozenset(_INSTALL_SECTIONS)

@@ -234,8 +234,16 @@ class Root:
                 raise _err(errno.ENOTTY, path)
             if st.st_size > limit:
                 raise _err(errno.EFBIG, path)
-            chunks = []
-            total = 0
+            # A regular file usually comes back whole in one read of its size + 1 bytes; a short
+            # read is the end of file. Files that grow while read fall through to the loop.
+            try:
+                first = os.read(fd, st.st_size + 1)
+            except OSError as e:
+                raise _err(e.errno or errno.EIO, path) from None
+            if len(first) <= st.st_size:
+                return first
+            chunks = [first]
+            total = len(first)
             while True:
                 try:
                     b = os.read(fd, 1 << 20)
