@@ -333,6 +333,39 @@ class Manager:
         self.scope = cat.lookup.scope
         self.namemap = NameMap.build(cat)
         self._units: dict[str, Unit] = {}
+        self._triggers: Optional[dict[str, list[tuple[str, str]]]] = None
+
+    def triggered_by(self, name: str) -> list[tuple[str, str]]:
+        """(unit, how) for every socket, timer or path unit that would start ``name``.
+
+        Such a unit triggers what its ``Triggers=`` edge names (``Service=``/``Unit=``, else the same
+        name with ``.service``); a socket with ``Accept=yes`` starts instances of ``PREFIX@.service``
+        (socket.c, timer.c, path.c; fact sheet §7). Every socket/timer/path file in the search path is
+        loaded once per manager, so asking about several services costs one pass.
+        """
+        if self._triggers is None:
+            index: dict[str, list[tuple[str, str]]] = {}
+            for n in sorted(self.cat.names()):
+                if not n.endswith((".socket", ".timer", ".path")) or names.kind_of(n) in (
+                        None, names.NameKind.TEMPLATE):
+                    continue
+                t = self.load(n)
+                for d in t.dependencies:
+                    if d.kind is Dep.TRIGGERS:
+                        index.setdefault(self.load(d.target).id, []).append((n, "triggers"))
+                accept = t.last("Socket", "Accept") if n.endswith(".socket") else None
+                if accept is not None and _parse_bool(accept.value):
+                    index.setdefault(names.prefix_of(n) + "@.service", []).append((n, "accept"))
+            self._triggers = index
+        keys = [name] if names.kind_of(name) is names.NameKind.TEMPLATE else [self.load(name).id]
+        out = []
+        for key in keys:
+            for unit, how in self._triggers.get(key, ()):
+                text = (f"{unit} triggers {name}" if how == "triggers"
+                        else f"{unit} (Accept=yes) starts an instance of {name} per connection")
+                if (unit, text) not in out:
+                    out.append((unit, text))
+        return out
 
     def load(self, name: str) -> Unit:
         u = self._units.get(name)

@@ -46,8 +46,6 @@ from typing import Iterable, Optional, Sequence, Union
 
 from . import install, names
 from .catalog import Catalog, DirListing, Entry, SubDir
-from .checks import Context
-from .checks.activation import triggered_by
 from .checks.mask import Layer, layers
 from .lookup import Role
 from .manager import LoadState, Manager
@@ -349,9 +347,8 @@ class _Planner:
         u = rep.loaded
         if u.type != "service" or u.load_state is not LoadState.LOADED:
             return []
-        ctx = Context(self.mgr, u, rep.state, rep.start, evidence_sources=self.sources)
         found = []
-        for unit, _how in triggered_by(ctx, u.name):
+        for unit, _how in self.mgr.triggered_by(u.name):
             if unit not in found:
                 found.append(unit)
         for cand in _trigger_names(u.name):
@@ -362,7 +359,7 @@ class _Planner:
     def _masked_trigger(self, service: str, cand: str) -> bool:
         """Whether ``cand`` is masked and, with its masks gone, triggers ``service``.
 
-        A masked unit has no ``Triggers=`` (it is not loaded), so ``triggered_by`` cannot see it; the
+        A masked unit has no ``Triggers=`` (it is not loaded), so ``Manager.triggered_by`` cannot see it; the
         same question is asked of a catalog where its removable masks are gone.
         """
         ls = layers(self.cat, cand)
@@ -372,10 +369,7 @@ class _Planner:
         if not gone:
             return False
         trial = simulate(self.base, [*self.removals, *gone])
-        mgr = Manager(trial)
-        rep = why(trial, service, manager=mgr, sources=self.sources)
-        ctx = Context(mgr, rep.loaded, rep.state, rep.start, evidence_sources=self.sources)
-        return any(unit == cand for unit, _how in triggered_by(ctx, service))
+        return any(unit == cand for unit, _how in Manager(trial).triggered_by(service))
 
 
 def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True, runtime_only: bool = False,

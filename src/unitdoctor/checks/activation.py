@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from .. import names
 from ..findings import Evidence, Finding, Severity
 from ..install import UnitFileState
 from ..manager import Dep, LoadState
@@ -13,43 +12,11 @@ if TYPE_CHECKING:
     from . import Context
 
 
-def triggered_by(ctx: Context, name: str) -> list[tuple[str, str]]:
-    """(trigger unit, how) for every socket/timer/path unit that would start ``name``."""
-    cat, mgr = ctx.catalog, ctx.manager
-    out = []
-    base = name.rsplit(".", 1)[0]
-    cands = {f"{base}.{t}" for t in ("socket", "timer", "path")}
-    if names.kind_of(name) is names.NameKind.TEMPLATE:
-        cands.add(names.prefix_of(name) + ".socket")
-    for n in cat.names():
-        if n.endswith((".socket", ".timer", ".path")) and n not in cands and names.kind_of(n) is names.NameKind.PLAIN:
-            e = cat.first(n)
-            if e is not None and e.is_reg and 0 < e.size < 65536:
-                try:
-                    text = cat.root.read(e.path).decode("utf-8", "replace")
-                except OSError:
-                    continue
-                if name in text:
-                    cands.add(n)
-    for c in sorted(cands):
-        if not cat.entries(c):
-            continue
-        t = mgr.load(c)
-        for d in t.dependencies:
-            if d.kind is Dep.TRIGGERS and mgr.load(d.target).id == mgr.load(name).id:
-                out.append((c, f"{c} triggers {name}"))
-        if c.endswith(".socket") and names.kind_of(name) is names.NameKind.TEMPLATE:
-            acc = t.last("Socket", "Accept")
-            if acc and acc.value.lower() in ("yes", "true", "1", "on"):
-                out.append((c, f"{c} (Accept=yes) starts an instance of {name} per connection"))
-    return out
-
-
 def check(ctx: Context) -> Iterator[Finding]:
     u = ctx.unit
     flag = ctx.scope_flag
     if u.type == "service" and u.load_state is LoadState.LOADED:
-        trig = triggered_by(ctx, u.name)
+        trig = ctx.manager.triggered_by(u.name)
         for unit, how in trig:
             yield Finding("activated-by", Severity.INFO, u.name,
                           f"{u.name} is meant to be started by {unit}: enable and start the {unit.rsplit('.', 1)[1]} "
