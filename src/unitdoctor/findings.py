@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 
@@ -38,4 +38,3 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     fix: tuple[str, ...] = ()
     origin: Optional[str] = None  # where a mask came from (issue: provenance), when known
-    details: tuple[tuple[str, str], ...] = field(default=())

@@ -832,10 +832,3 @@ def list_unit_files(cat: Catalog) -> list[StateResult]:
 def _list_order(r: StateResult) -> tuple[str, str]:
     dot = r.name.rfind(".")
     return (r.name[dot:].lower(), r.name.lower())
-
-
-def origin_of(result: StateResult) -> Optional[Origin]:
-    """Where the state comes from (the file or mask found), with the layer of its search directory."""
-    if result.path is None:
-        return None
-    return Origin(result.path)

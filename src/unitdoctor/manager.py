@@ -12,11 +12,11 @@ from __future__ import annotations
 import enum
 import posixpath
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from . import names, specifiers, unitfile
-from .catalog import Catalog, Entry, hidden_or_backup
+from .catalog import Catalog, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
 from .origin import Origin
@@ -119,7 +119,6 @@ class Unit:
     assignments: tuple[unitfile.Assignment, ...]
     diagnostics: tuple[unitfile.Diagnostic, ...]
     dependencies: tuple[Dependency, ...]
-    fragment_entry: Optional[Entry] = field(default=None, compare=False)
 
     def settings(self, section: str, key: str) -> tuple[unitfile.Assignment, ...]:
         return tuple(a for a in self.assignments if a.section == section and a.key == key)
@@ -386,13 +385,12 @@ class Manager:
                 unit_id = base
         diags: list[unitfile.Diagnostic] = []
         assignments: list[unitfile.Assignment] = []
-        fentry = self.cat.entry_at(fragment) if fragment else None
         forigin = Origin(fragment, None, _layer(self.cat, fragment)) if fragment else None
 
         def result(state: LoadState, errno: str = "", origin: Optional[Origin] = None,
                    dropins: tuple = (), deps: tuple = ()) -> Unit:
             return Unit(name, unit_id, unit_names or (name,), state, load_error_for(state, unit_id, errno, origin),
-                        fragment, dropins, tuple(assignments), tuple(diags), deps, fentry)
+                        fragment, dropins, tuple(assignments), tuple(diags), deps)
 
         # No fragment: not-found for types that need one; device, slice, scope load without.
         if fragment is None:

@@ -13,6 +13,7 @@ from ..findings import Finding, Severity
 from ..install import StateResult
 from ..live import LiveUnit
 from ..manager import Manager, Unit
+from ..origin import Origin
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
 from . import activation, dependency, live, mask, package, unitfile
@@ -41,6 +42,13 @@ class Context:
             object.__setattr__(self, "evidence_sources", EvidenceSources.for_root(self.manager.cat.root))
         assert self.evidence_sources is not None
         return self.evidence_sources
+
+    def where(self, origin: Origin) -> str:
+        """An origin as evidence shows it: the path as the user sees it (ROOT/…), with ``:line``."""
+        p = origin.path
+        if p.startswith("/"):
+            p = self.manager.cat.root.display(p)
+        return f"{p}:{origin.line}" if origin.line else p
 
     @property
     def scope_flag(self) -> str:

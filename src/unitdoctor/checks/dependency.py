@@ -13,27 +13,21 @@ if TYPE_CHECKING:
 
 
 def chain_evidence(ctx: Context, b: Blocker) -> tuple[Evidence, ...]:
-    root = ctx.catalog.root
-    out = []
-    for e in b.chain:
-        src = e.origin.path
-        if src.startswith("/"):
-            src = root.display(src) + (f":{e.origin.line}" if e.origin.line else "")
-        out.append(Evidence("dependency", src, f"{e.source} {e.dependency}= {e.target}"))
-    return tuple(out)
+    """One evidence line per edge of the chain, with the file and line that declares it."""
+    return tuple(Evidence("dependency", ctx.where(e.origin), f"{e.source} {e.dependency}= {e.target}")
+                 for e in b.chain)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
     for b in ctx.start.blockers:
         if not b.chain:
             continue  # the unit itself: reported by the mask and unit-file checks
-        via = " → ".join([b.chain[0].source] + [f"{e.target} ({e.dependency}=)" for e in b.chain])
         ev = chain_evidence(ctx, b)
         if b.reason == "masked":
             for f in mask_finding(ctx, b.unit, as_dependency=True):
                 yield type(f)(f.id, Severity.ERROR, ctx.unit.name,
                               f"{ctx.unit.name} cannot start: it needs {b.unit}, which is masked. {f.summary}",
-                              ev + f.evidence, f.fix, f.origin, (("chain", via),))
+                              ev + f.evidence, f.fix, f.origin)
                 break
             else:
                 yield Finding("dependency-masked", Severity.ERROR, ctx.unit.name,
@@ -48,21 +42,18 @@ def check(ctx: Context) -> Iterator[Finding]:
                        f"systemd itself {last.origin.path}")
             yield Finding("dependency-missing", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, which does not exist", ev,
-                          (fix,), None, (("chain", via),))
+                          (fix,))
         elif b.reason in ("bad-setting", "load-error"):
             dep = ctx.manager.load(b.unit)
-            extra = tuple(Evidence("syntax", f"{ctx.catalog.root.display(d.origin.path)}"
-                                   + (f":{d.origin.line}" if d.origin.line else ""), d.message)
+            extra = tuple(Evidence("syntax", ctx.where(d.origin), d.message)
                           for d in dep.diagnostics if d.severity == "error")
             yield Finding(f"dependency-{b.reason}", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, which fails to load ({b.message})",
-                          ev + extra, (ctx.after_edit(f"{b.unit}'s unit file"),),
-                          None, (("chain", via),))
+                          ev + extra, (ctx.after_edit(f"{b.unit}'s unit file"),))
         elif b.reason == "dependency":
             yield Finding("requisite-inactive", Severity.WARNING, ctx.unit.name,
                           f"{ctx.unit.name} has Requisite= on {b.unit}: starting it fails unless {b.unit} is "
-                          "already active", ev, (f"systemctl {ctx.scope_flag}start {b.unit}",), None,
-                          (("chain", via),))
+                          "already active", ev, (f"systemctl {ctx.scope_flag}start {b.unit}",))
         elif b.reason == "conflict":
             yield Finding("conflicting-jobs", Severity.ERROR, ctx.unit.name, b.message, ev)
         elif b.reason == "ordering-cycle":

@@ -14,13 +14,6 @@ if TYPE_CHECKING:
     from . import Context
 
 
-def _where(ctx: Context, origin) -> str:
-    p = origin.path
-    if p.startswith("/"):
-        p = ctx.catalog.root.display(p)
-    return f"{p}:{origin.line}" if origin.line else p
-
-
 def _fatal(d) -> bool:
     """Diagnostics that fail the whole parse: bad headers (errors) and invalid UTF-8 (logged as a warning)."""
     return d.severity == "error" or d.message.startswith("String is not UTF-8 clean")
@@ -77,18 +70,18 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield Finding("not-found", Severity.ERROR, u.name, f"Unit {u.name} could not be found.", tuple(ev),
                       tuple(fixes))
     elif u.load_state is LoadState.BAD_SETTING:
-        ev = tuple(Evidence("setting", _where(ctx, d.origin), d.message) for d in u.diagnostics
+        ev = tuple(Evidence("setting", ctx.where(d.origin), d.message) for d in u.diagnostics
                    if d.severity == "error")
         yield Finding("bad-setting", Severity.ERROR, u.name, f"Unit {u.id} has a bad unit file setting.", ev,
                       (ctx.after_edit("the setting"),))
     elif u.load_state is LoadState.ERROR:
-        ev = tuple(Evidence("syntax", _where(ctx, d.origin), d.message) for d in u.diagnostics
+        ev = tuple(Evidence("syntax", ctx.where(d.origin), d.message) for d in u.diagnostics
                    if _fatal(d))
         if not ev and u.load_error and u.load_error.origin:
-            ev = (Evidence("file", _where(ctx, u.load_error.origin), u.load_error.message),)
+            ev = (Evidence("file", ctx.where(u.load_error.origin), u.load_error.message),)
         yield Finding("load-error", Severity.ERROR, u.name, u.load_error.message if u.load_error else "load error",
                       ev, (ctx.after_edit("the file"),))
     for d in u.diagnostics:
         if d.severity == "warning" and not (u.load_state is LoadState.ERROR and _fatal(d)):
             yield Finding("syntax-warning", Severity.WARNING, u.name, f"{d.message} (systemd ignores it)",
-                          (Evidence("syntax", _where(ctx, d.origin), d.message),))
+                          (Evidence("syntax", ctx.where(d.origin), d.message),))
