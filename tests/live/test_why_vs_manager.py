@@ -487,6 +487,18 @@ def test_wants_on_masked_unit_starts(live_manager: LiveManager) -> None:
     assert live_manager.start_unit("a.service") == StartResult(0, "")
 
 
+def test_masked_slice_fails_the_service_through_its_implicit_requires(live_manager: LiveManager) -> None:
+    """unit_add_slice_dependencies(): After= and Requires= on the slice (default app.slice for a user
+    service, or Slice=). systemd-analyze verify's test-run manager does not show this; the live one does."""
+    layout, mgr = _tree(live_manager, _file("config", "a.service"),
+                        _file("config", "b.service", ONESHOT + "Slice=my.slice\n"),
+                        _link("config", "app.slice", ("/dev/null",)), _link("config", "my.slice", ("/dev/null",)))
+    for unit, sl in (("a.service", "app.slice"), ("b.service", "my.slice")):
+        p = predict_start(mgr, unit)
+        assert (p.ok, p.blocker.unit, p.blocker.reason) == (False, sl, "masked")  # type: ignore[union-attr]
+        assert live_manager.start_unit(unit) == StartResult(1, f"Failed to start {unit}: Unit {sl} is masked.\n")
+
+
 def test_requires_link_to_masked_unit_fails(live_manager: LiveManager) -> None:
     """§4.3: a link in a.service.requires/ pulls m in like Requires=; m is masked."""
     layout, mgr = _tree(live_manager, _file("data", "a.service"), _file("data", "m.service"),
