@@ -324,19 +324,9 @@ def _steps(plan: Plan, root: Root) -> tuple[list[Step], list[str]]:
     problems: list[str] = []
 
     def file_step(i: int, path: str, expected: FileState, after: FileState) -> None:
-        try:
-            cur = _current(root, path)
-        except OSError as e:
-            problems.append(f"{root.display(path)}: {e.strerror}")
-            return
-        if cur.matches(expected):
-            steps.append(Step("file", i, path, cur, after))
-        elif cur.matches(after):
-            steps.append(Step("file", i, path, after, after, state="skipped",
-                              message=f"{root.display(path)} is already {after.describe()}."))
-        else:
-            problems.append(f"{root.display(path)}: the plan expected {expected.describe()}, found "
-                            f"{cur.describe()}; nothing was changed")
+        _file_step(root, i, path, expected, after, steps, problems,
+                   lambda cur: f"{root.display(path)}: the plan expected {expected.describe()}, found "
+                               f"{cur.describe()}; nothing was changed")
 
     for i, a in enumerate(plan.actions):
         if isinstance(a, (RemoveMask, DropMaskedDropIn)):
@@ -650,20 +640,28 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
         elif s.kind == "enable" and s.state == "done":
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
-            try:
-                cur = _current(root, path)
-            except OSError as e:
-                problems.append(f"{root.display(path)}: {e.strerror}")
-                continue
-            if cur.matches(now):
-                steps.append(Step("file", s.action, path, cur, back))
-            elif cur.matches(back):
-                steps.append(Step("file", s.action, path, back, back, state="skipped",
-                                  message=f"{root.display(path)} is already {back.describe()}."))
-            else:
-                problems.append(f"{root.display(path)} changed since {target.id}: expected {now.describe()}, "
-                                f"found {cur.describe()}; nothing was changed")
+            _file_step(root, s.action, path, now, back, steps, problems,
+                       lambda cur, path=path, now=now: f"{root.display(path)} changed since {target.id}: expected "
+                                                       f"{now.describe()}, found {cur.describe()}; nothing was changed")
     return steps, problems
+
+
+def _file_step(root: Root, action: int, path: str, expected: FileState, after: FileState, steps: list[Step],
+               problems: list[str], mismatch: Callable[[FileState], str]) -> None:
+    """Add the step that takes ``path`` from ``expected`` to ``after``, checked against what it holds now:
+    a step if it holds ``expected``, a skipped step if it already holds ``after``, else a problem."""
+    try:
+        cur = _current(root, path)
+    except OSError as e:
+        problems.append(f"{root.display(path)}: {e.strerror}")
+        return
+    if cur.matches(expected):
+        steps.append(Step("file", action, path, cur, after))
+    elif cur.matches(after):
+        steps.append(Step("file", action, path, after, after, state="skipped",
+                          message=f"{root.display(path)} is already {after.describe()}."))
+    else:
+        problems.append(mismatch(cur))
 
 
 @dataclass(frozen=True)
