@@ -15,8 +15,8 @@ import pathlib
 import traceback
 
 import pytest
-
 from tests import debroots
+
 from unitdoctor import install, names
 from unitdoctor.catalog import open_catalog
 from unitdoctor.lookup import Scope
