@@ -10,6 +10,7 @@ the verdicts were, are printed at the end of the module (``pytest -s`` or ``-rA`
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import pathlib
 import traceback
@@ -51,10 +52,8 @@ def _names(cat, mgr: Manager) -> list[str]:
         if names.kind_of(n) is names.NameKind.TEMPLATE:
             default = mgr.load(n).last("Install", "DefaultInstance")
             for inst in {"0", default.value if default is not None else "0"}:
-                try:
+                with contextlib.suppress(names.InvalidUnitName):
                     start.append(names.with_instance(n, inst))
-                except names.InvalidUnitName:
-                    pass
     return start
 
 
