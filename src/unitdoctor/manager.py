@@ -387,7 +387,8 @@ class Manager:
         if not names.is_valid(name):
             # manager_load_unit_prepare(): "Unit name X is not valid." (callers validate names first).
             return Unit(name, name, (name,), LoadState.ERROR,
-                        LoadError("EINVAL", "org.freedesktop.DBus.Error.InvalidArgs", f"Unit name {name} is not valid."),
+                        LoadError("EINVAL", "org.freedesktop.DBus.Error.InvalidArgs",
+                                  f"Unit name {name} is not valid."),
                         None, (), (), (), ())
         fragment, unit_names = self.namemap.find_fragment(name)
         unit_id = name
