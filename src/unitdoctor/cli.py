@@ -10,10 +10,10 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from . import __version__, cli_fix
+from . import __version__, cli_fix, cli_scan
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("states", "why", *cli_fix.COMMANDS)
+COMMANDS = ("states", "why", *cli_fix.COMMANDS, *cli_scan.COMMANDS)
 
 
 class UsageError(Exception):
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("--offline", action="store_true",
                      help="do not ask the running manager (live facts are skipped); implied by --root")
     cli_fix.add_parsers(sub, _common)
+    cli_scan.add_parsers(sub, _common)
     return parser
 
 
@@ -74,6 +75,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _why(args)
         if args.command in cli_fix.COMMANDS:
             return cli_fix.run(args)
+        if args.command in cli_scan.COMMANDS:
+            return cli_scan.run(args, _catalog, UsageError)
     except UsageError as e:
         print(f"unitdoctor: {e}", file=sys.stderr)
         return EXIT_USAGE
