@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+from tests import debroots
+
 from unitdoctor import cli
 from unitdoctor.boot import Outcome
 from unitdoctor.catalog import open_catalog
@@ -22,7 +24,6 @@ from unitdoctor.scan import scan
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 ROOTS = REPO / "examples" / "roots"
-DEBROOT = pathlib.Path("/tmp/ud-debroot/bookworm-services")
 S = "etc/systemd/system"
 V = "usr/lib/systemd/system"
 
@@ -301,32 +302,9 @@ def test_this_machines_root_read_only(capsys, validator):
 # -- the real Debian root, with masks made by real tools -------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def debroot(tmp_path_factory):
-    try:
-        from tests import debroots  # h8-sysv's shared builder, once it exists
-    except ImportError:
-        debroots = None
-    src = DEBROOT
-    if debroots is not None and hasattr(debroots, "bookworm_services"):
-        src = pathlib.Path(debroots.bookworm_services())
-    if not (src / "var/lib/dpkg/status").exists():
-        pytest.skip(f"no Debian root at {src} (built by mmdebstrap; see tests/debroots.py)")
-    dst = tmp_path_factory.mktemp("debroot") / "root"
-    # Only what scan reads: the unit trees, the dpkg database and logs (a full copy is 650 MB).
-    for rel in ("etc/systemd", "usr/lib/systemd", "var/lib/dpkg", "var/lib/systemd", "var/log/apt", "etc/kernel"):
-        s = src / rel
-        if s.exists():
-            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(s, dst / rel, symlinks=True)
-    for top in ("lib", "bin", "sbin"):
-        if (src / top).is_symlink():
-            os.symlink(os.readlink(src / top), dst / top)
-    return dst
-
-
-def test_debian_root_intended_masks_are_info(debroot, capsys, validator):
-    rc, doc = run_json(capsys, "--root", str(debroot))
+def test_debian_root_intended_masks_are_info(capsys, validator):
+    root = debroots.root()
+    rc, doc = run_json(capsys, "--root", str(root))
     assert_valid(validator, doc)
     masks = {m["unit"]: m for m in doc["masks"]}
     for u in ("hwclock.service", "rc.service", "rcS.service", "x11-common.service"):
@@ -336,16 +314,35 @@ def test_debian_root_intended_masks_are_info(debroot, capsys, validator):
 
 
 @pytest.mark.skipif(shutil.which("systemctl") is None, reason="systemctl missing")
-def test_debian_root_mask_by_systemctl_needed_at_boot(debroot, tmp_path, capsys, validator):
-    root = tmp_path / "root"
-    shutil.copytree(debroot, root, symlinks=True)
-    env = dict(os.environ, SYSTEMCTL_SKIP_SYSV="1")
-    subprocess.run(["systemctl", f"--root={root}", "mask", "ssh.service"], check=True, capture_output=True, env=env)
-    rc, doc = run_json(capsys, "--root", str(root))
+def test_debian_root_mask_by_systemctl_and_package_removal(tmp_path, capsys, validator):
+    """Real tools: ``systemctl --root mask`` (an admin mask) and ``apt-get remove`` (its postrm runs)."""
+    debroots.require()
+    with debroots.private_copy(tmp_path / "root") as root:
+        env = dict(os.environ, SYSTEMCTL_SKIP_SYSV="1")
+        subprocess.run(["systemctl", f"--root={root}", "mask", "ssh.service"], check=True, capture_output=True,
+                       env=env)
+        removed = debroots.chroot(root, "apt-get", "remove", "-y", "-qq", "cron")
+        # The admin's mask a day after the package operation (why ties a mask made within 120 s of one to it).
+        later = os.lstat(root / "etc/systemd/system/ssh.service").st_mtime + 86400
+        os.utime(root / "etc/systemd/system/ssh.service", (later, later), follow_symlinks=False)
+        rc, doc = run_json(capsys, "--root", str(root))
+        capsys.readouterr()
+        cli.main(["--root", str(root), "why", "ssh.service", "cron.service", "--json"])
+        why = {r["unit"]: r for r in json.loads(capsys.readouterr().out)}
     assert_valid(validator, doc)
-    m = next(m for m in doc["masks"] if m["unit"] == "ssh.service")
-    assert (m["layer"], m["origin"], m["intended"]) == ("etc", "admin", False)
-    # ssh.service is enabled (multi-user.target.wants): the mask hides it; the boot does not start it.
+    masks = {m["unit"]: m for m in doc["masks"]}
+    m = masks["ssh.service"]
+    # The origin is the one `why` gives (an admin's mask: no package operation near it).
+    why_origin = next(f["origin"] for f in why["ssh.service"]["findings"] if f["id"].startswith("mask"))
+    assert (m["layer"], m["origin"], m["intended"]) == ("etc", why_origin, False)
+    assert why_origin in ("admin", "unknown")
     out = {u["unit"]: u for u in doc["boot"]["units"]}
+    # ssh.service is enabled (multi-user.target.wants): the mask hides it and the boot does not start it.
     assert out["ssh.service"]["outcome"] == "not-started" and out["ssh.service"]["reason"] == "masked"
+    # bookworm's postrm no longer masks on remove (no deb-systemd-helper mask in any postrm of this root): the
+    # enablement link stays behind, dangling, until purge.
+    assert removed.returncode == 0, removed.stderr
+    (dangling,) = [f for f in doc["findings"] if f["id"] == "dangling-wants-link" and f["unit"] == "cron.service"]
+    assert "cron was removed but not purged" in dangling["summary"]
+    assert any(x.startswith("dpkg --root=") and "--purge cron" in x for x in dangling["fix"])
     assert rc == 1

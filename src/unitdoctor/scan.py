@@ -152,7 +152,7 @@ def scan(cat: Catalog, *, target: Optional[str] = None, live: Sequence[LiveUnit]
         elif r.state is install.UnitFileState.BAD:
             findings.append(_bad_file(cat, r))
 
-    findings.extend(_link_findings(cat, mgr, by_name))
+    findings.extend(_link_findings(cat, mgr, src))
     findings.extend(_orphan_dropins(cat))
     findings.extend(_package_findings(cat, src))
     findings.extend(_live_findings(cat, live))
@@ -273,9 +273,10 @@ def _bad_file(cat: Catalog, r: install.StateResult) -> Finding:
                    (Evidence("file", where, msg),))
 
 
-def _link_findings(cat: Catalog, mgr: Manager, by_name: dict[str, install.StateResult]) -> list[Finding]:
+def _link_findings(cat: Catalog, mgr: Manager, src: EvidenceSources) -> list[Finding]:
     """Dangling ``.wants/``/``.requires/`` links: a link whose unit does not exist (the dependency is dropped for
-    .wants/, and fails the depender's start for .requires/)."""
+    .wants/, and fails the depender's start for .requires/). A package removed but not purged that shipped the
+    unit is named: ``apt-get remove`` leaves the links ``deb-systemd-helper`` made, purge removes them."""
     out: list[Finding] = []
     for li in cat.listings:
         for sub_name in li.subdirs:
@@ -296,12 +297,22 @@ def _link_findings(cat: Catalog, mgr: Manager, by_name: dict[str, install.StateR
                     continue
                 req = sub_name.endswith(".requires")
                 where = cat.root.display(e.path)
+                ev = [Evidence("link", where, f"symlink to {e.target}")]
+                fixes = [f"rm {where}"]
+                removed = src.dpkg.removed_shipping(n) if src.dpkg is not None else []
+                for pkg, path, line, what in removed[:3]:
+                    ev.append(Evidence("dpkg-status", cat.root.display(path) + (f":{line}" if line else ""),
+                                       f"{pkg.name} {pkg.version}: {pkg.status} (removed, not purged): {what}"))
+                if removed:
+                    fixes.insert(0, f"dpkg{'' if cat.root.is_host else ' --root=' + cat.root.given} --purge "
+                                    f"{removed[0][0].name}  # purge removes the links its postrm made")
                 out.append(Finding(
                     "dangling-requires-link" if req else "dangling-wants-link",
                     Severity.ERROR if req else Severity.WARNING, n,
                     f"{where} points at {e.target}, which does not exist: "
-                    + (f"{owner} cannot start" if req else f"systemd ignores this Wants= of {owner}"),
-                    (Evidence("link", where, f"symlink to {e.target}"),), (f"rm {where}",)))
+                    + (f"{owner} cannot start" if req else f"systemd ignores this Wants= of {owner}")
+                    + (f"; {removed[0][0].name} was removed but not purged" if removed else ""),
+                    tuple(ev), tuple(fixes)))
     return out
 
 
