@@ -13,7 +13,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from tests import debroots
 
 from unitdoctor import cli

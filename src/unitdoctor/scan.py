@@ -108,7 +108,6 @@ def scan(cat: Catalog, *, target: Optional[str] = None, live: Sequence[LiveUnit]
     mgr = manager or Manager(cat)
     src = sources or EvidenceSources.for_root(cat.root)
     states = install.list_unit_files(cat)
-    by_name = {r.name: r for r in states}
     boot = predict_boot(mgr, target, host=cat.root.is_host)
     findings: list[Finding] = []
     explained: dict[str, tuple[Finding, ...]] = {}
