@@ -33,7 +33,7 @@ from .common import (
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "EXIT_NOPERMISSION", "EXIT_SOFTWARE"]
 
 #: The command modules, in the order ``--help`` lists their commands.
-COMMAND_MODULES = ("states", "why", "fix")
+COMMAND_MODULES = ("states", "why", "fix", "scan")
 
 Runner = Callable[[argparse.Namespace], int]
 
