@@ -9,13 +9,14 @@ and line, or the link, it comes from.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import posixpath
 import stat
 from dataclasses import dataclass
 from typing import Optional
 
-from . import names, specifiers, unitfile
+from . import condition, execute, names, specifiers, unitfile
 from .catalog import Catalog, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
@@ -119,6 +120,9 @@ class Unit:
     assignments: tuple[unitfile.Assignment, ...]
     diagnostics: tuple[unitfile.Diagnostic, ...]
     dependencies: tuple[Dependency, ...]
+    #: Condition*= and Assert*= as parsed (condition.py); evaluated only when a start job needs them.
+    conditions: tuple = ()
+    asserts: tuple = ()
 
     def settings(self, section: str, key: str) -> tuple[unitfile.Assignment, ...]:
         return tuple(a for a in self.assignments if a.section == section and a.key == key)
@@ -334,6 +338,10 @@ class Manager:
         #: Host, user and directory specifier values of this root and scope (read on first use).
         self.host = specifiers.HostFacts(cat.root, self.scope.value, getattr(cat, "environ", None))
         self._units: dict[str, Unit] = {}
+        #: What each unit's start job meets when it runs (transaction.run_outcome), by unit id.
+        self.run_outcomes: dict[str, object] = {}
+        self._condition_env: Optional[condition.Environment] = None
+        self._exec: Optional[execute.Checker] = None
         self._triggers: Optional[dict[str, list[tuple[str, str]]]] = None
 
     def triggered_by(self, name: str) -> list[tuple[str, str]]:
@@ -373,6 +381,23 @@ class Manager:
         if u is None:
             u = self._units[name] = self._load(name)
         return u
+
+    def condition_environment(self) -> condition.Environment:
+        """What conditions are tested against (made on first use)."""
+        if self._condition_env is None:
+            self._condition_env = condition.Environment(self.cat.root, self.host, self.scope.value)
+        return self._condition_env
+
+    def exec_checker(self) -> execute.Checker:
+        """The exec checks of this manager's root (made on first use)."""
+        if self._exec is None:
+            self._exec = execute.Checker(self)
+        return self._exec
+
+    @staticmethod
+    def exec_commands(unit: Unit) -> dict[str, list[unitfile.Assignment]]:
+        """The commands per Exec*= key that the manager keeps for ``unit`` (see ``_exec_lists``)."""
+        return _exec_lists(list(unit.assignments))
 
     def expand(self, unit_id: str, fragment: Optional[str], text: str, *,
                table: frozenset = specifiers.FULL_SPECIFIERS,
@@ -470,10 +495,13 @@ class Manager:
             assignments.extend(kept)
         diags.extend(_unknown_keys(assignments, unit_id))
         deps = self._dependencies(unit_id, unit_names, assignments, diags, fragment)
+        conds, asserts = condition.parse(
+            assignments, lambda text, limit: self.expand(unit_id, fragment, text, max_length=limit), diags)
         bad = verify(unit_id, assignments, diags)
         if bad is not None:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
-        return result(LoadState.LOADED, dropins=dropins, deps=tuple(deps))
+        return dataclasses.replace(result(LoadState.LOADED, dropins=dropins, deps=tuple(deps)),
+                                   conditions=conds, asserts=asserts)
 
     # -- drop-ins and links ------------------------------------------------------------------
 

@@ -55,6 +55,10 @@ class Blocker:
     message: str
     chain: tuple[Edge, ...]
     certain: bool = True  # False: depends on runtime state (e.g. Requisite= on a unit not yet active)
+    #: The line that causes it when it is a setting of the unit itself (a condition, an Exec*= line…).
+    origin: Optional[Origin] = None
+    #: What was found, e.g. "/etc/rc.local does not exist" or "Command /usr/sbin/nginx is not executable: …".
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,71 @@ class StartPrediction:
     blockers: tuple[Blocker, ...]
     jobs: tuple[str, ...]  # units that would get a start job
     notes: tuple[str, ...] = field(default=())
+    #: When ``ok``: the first thing that still goes wrong once the job has run (the unit is skipped by a
+    #: condition, or fails after a Type=simple fork), or what cannot be decided offline; else None.
+    problem: Optional[Blocker] = None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a unit's start job meets when it runs (``unit_start``: conditions, then asserts, then the
+    unit type's start, here a service's processes).
+
+    ``effect``: ``skipped`` (a condition failed; the job is done, the unit stays inactive),
+    ``assert`` (the job fails at once), ``job-fails`` (a process fails and so does the job),
+    ``unit-fails`` (the job is done at fork, then the unit fails), ``ok``. ``reason`` is the JSON
+    reason (``condition-failed``, ``assert-failed``, ``exec-failed``, ``condition-undecidable``,
+    ``assert-undecidable``, ``exec-undecidable``); ``certain`` False when something before it cannot be
+    decided offline (then ``effect`` is what happens if the undecidable parts hold)."""
+
+    effect: str
+    reason: str
+    detail: str
+    origin: Optional[Origin]
+    certain: bool = True
+    result: str = ""  # the unit's Result= after a failure: exit-code, resources
+    status: str = ""  # the main process's exit status after an exec failure: 203/EXEC…
+    setting: str = ""  # the line that decides, as the manager's log prints it: ConditionPathExists=/x
+
+
+def run_outcome(mgr: Manager, u: Unit) -> Optional[RunOutcome]:
+    """The first thing that goes wrong when ``u``'s start job runs, or None; cached per manager."""
+    if u.id in mgr.run_outcomes:
+        return mgr.run_outcomes[u.id]  # type: ignore[return-value]
+    out = _run_outcome(mgr, u)
+    mgr.run_outcomes[u.id] = out
+    return out
+
+
+def _run_outcome(mgr: Manager, u: Unit) -> Optional[RunOutcome]:
+    from . import condition
+
+    env = mgr.condition_environment()
+    undecided: Optional[RunOutcome] = None
+    for kind, items in (("condition", u.conditions), ("assert", u.asserts)):
+        if not items:
+            continue
+        v = condition.test_list(items, env)
+        if v.ok is False:
+            what = ", ".join(f"{c.condition.setting} ({c.why})" for c in v.culprits)
+            effect = "skipped" if kind == "condition" else "assert"
+            first = v.culprits[0].condition
+            return RunOutcome(effect, f"{kind}-failed", what, first.origin, undecided is None,
+                              setting="" if first.trigger else first.setting)
+        if v.ok is None and undecided is None:
+            what = ", ".join(f"{c.condition.setting} ({c.why})" for c in v.culprits)
+            undecided = RunOutcome("ok", f"{kind}-undecidable", what, v.culprits[0].condition.origin, False)
+    for p in mgr.exec_checker().problems(u):
+        if p.effect in ("none", "ignored"):
+            continue
+        if not p.certain and undecided is None:
+            undecided = RunOutcome("ok", "exec-undecidable", f"{p.setting}: {p.detail}", p.origin, False)
+            continue
+        effect = {"skipped": "skipped", "job-fails": "job-fails", "unit-fails": "unit-fails"}[p.effect]
+        reason = "condition-failed" if effect == "skipped" else "exec-failed"
+        return RunOutcome(effect, reason, f"{p.setting}: {p.detail}", p.origin, undecided is None, p.result,
+                          p.status, p.setting)
+    return undecided
 
 
 class _Walk:
@@ -79,6 +148,8 @@ class _Walk:
         self.requisites: list[tuple[Blocker, bool]] = []  # verify jobs on inactive units, and if they matter
         self.anchor: Optional[str] = None
         self.refused: list[tuple[str, Blocker, bool]] = []  # start jobs socket_start() & co. refuse
+        self.chains: dict[str, tuple[Edge, ...]] = {}  # unit id -> how its start job was pulled in
+        self.outcomes: dict[str, RunOutcome] = {}  # unit id -> what its start job meets (inactive units)
         #: Job links as ``job_dependency_new`` records them: (subject unit id, object unit id, matters, edge);
         #: the first chain that reached each job (for a boot's report).
         self.links: list[tuple[str, str, bool, Edge]] = []
@@ -99,10 +170,14 @@ class _Walk:
             self.jobs[u.id] = self.jobs[u.id] or matters
             return self.failed.get(u.id)
         self.jobs[u.id] = matters
+        self.chains[u.id] = chain
         if u.id not in self.active:
             refused = _trigger_failure(self.mgr, u, chain)
             if refused is not None:
                 self.refused.append((u.id, refused, matters))
+            outcome = run_outcome(self.mgr, u)
+            if outcome is not None:
+                self.outcomes[u.id] = outcome
         first: Optional[Blocker] = None
         for d in u.dependencies:
             edge = Edge.of(d)
@@ -198,18 +273,69 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
         if cycle is not None:
             blockers = (cycle,)
             top = cycle
+    problem: Optional[Blocker] = None
     if top is None and walk.anchor is not None:
-        # Only an accepted transaction runs its jobs. Then a verify job on an inactive unit, or the
-        # start job of a socket/timer/path whose unit is not loaded, fails and may fail the anchor.
+        # Only an accepted transaction runs its jobs. Then a verify job on an inactive unit, the start
+        # job of a socket/timer/path whose unit is not loaded, an assert or a process that fails, may
+        # fail the anchor.
         unmet = walk.unmet_requisites()
         refused = walk.refused_starts()
-        if (unmet or refused) and _anchor_fails_at_runtime(walk, walk.anchor, unmet, {u for u, _ in refused}):
+        refused_ids = {u for u, _ in refused}
+        cause = _anchor_fails_at_runtime(walk, walk.anchor, unmet, refused_ids)
+        if cause is not None and (cause in refused_ids or cause in {b.unit for b in unmet}):
             runtime = _unique([b for _, b in refused] + unmet)
             top, blockers = runtime[0], tuple(runtime)
+        elif cause is not None:
+            top = _outcome_blocker(walk, cause)
+            blockers = (top,)
+        else:
+            problem = _own_problem(walk)
     if top is not None:
         certain = [b for b in blockers if b.certain]
         top = certain[0] if certain else blockers[0]
-    return StartPrediction(name, top is None, top, blockers, tuple(walk.jobs), tuple(notes))
+    return StartPrediction(name, top is None, top, blockers, tuple(walk.jobs), tuple(notes), problem)
+
+
+def _job_failed_message(unit: str, result: str) -> str:
+    """What systemctl prints when a start job ends in ``failed`` (systemctl's job result wording)."""
+    if result == "resources":
+        return f"Job for {unit} failed because of unavailable resources or another system error."
+    return f"Job for {unit} failed because the control process exited with error code."
+
+
+def _outcome_blocker(walk: _Walk, cause: str) -> Blocker:
+    """The blocker for a start job that fails when it runs because of ``cause``'s own outcome."""
+    o = walk.outcomes[cause]
+    anchor = walk.anchor
+    if cause == anchor:
+        if o.effect == "assert":
+            msg = f"Assertion failed on job for {anchor}."
+        elif o.effect == "skipped":  # a unit bound (BindsTo= + After=) to it: see _anchor_fails_at_runtime
+            msg = f"A dependency job for {anchor} failed. See 'journalctl -xe' for details."
+        else:
+            msg = _job_failed_message(cause, o.result)
+        return Blocker(cause, o.reason, msg, (), o.certain, o.origin, o.detail)
+    return Blocker(cause, o.reason, f"A dependency job for {anchor} failed. See 'journalctl -xe' for details.",
+                   walk.chains.get(cause, ()), o.certain, o.origin, o.detail)
+
+
+def _own_problem(walk: _Walk) -> Optional[Blocker]:
+    """What still goes wrong for the anchor after a successful start job: it is skipped, its main
+    process fails after the fork, or something about it cannot be decided offline."""
+    anchor = walk.anchor
+    assert anchor is not None
+    o = walk.outcomes.get(anchor)
+    if o is None:
+        return None
+    if o.effect == "skipped":
+        # job.c's status line: the first failed condition, or "no trigger …" when only triggers failed.
+        msg = (f"{anchor} was skipped because of an unmet condition check ({o.setting})." if o.setting
+               else f"{anchor} was skipped because no trigger condition checks were met.")
+    elif o.effect == "unit-fails":
+        msg = f"{anchor}: Main process exited, code=exited, status={o.status}"
+    else:
+        msg = o.detail
+    return Blocker(anchor, o.reason, msg, (), o.certain, o.origin, o.detail)
 
 
 def _unique(items: list[Blocker]) -> list[Blocker]:
@@ -343,28 +469,39 @@ _TYPE_ENUM = ("service", "mount", "swap", "socket", "target", "device", "automou
 _PROPAGATE_FAILURE = (Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE, Dep.SLICE)
 
 
-def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], refused: set[str]) -> bool:
-    """Whether the anchor's job fails once the transaction's jobs run, given verify jobs on inactive
-    units (``unmet``) and start jobs that are refused when they run (``refused``, unit ids).
+def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], refused: set[str]) -> Optional[str]:
+    """The unit whose failure fails the anchor's job once the transaction's jobs run, or None.
 
-    Replays the installed jobs as job.c runs them, assuming every start job succeeds:
-    ``transaction_drop_redundant`` keeps no start job for an active unit except the anchor's; the
-    run queue pops by ``compare_job_priority`` (cgroup.c: higher unit type first, then unit id, as
-    CPU weight and nice are the defaults); ``job_is_runnable`` holds a job back while a unit it is
-    ordered after (After=, or the other's Before=) has a job; a start job on an active unit finishes
-    at once (``unit_start`` gives -EALREADY), on an inactive one it runs until its process exits,
-    after everything runnable now, unless it is refused (it fails); a verify job on an inactive unit
-    fails, and
-    ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of
-    it, recursively. So an active anchor that nothing orders after is done before a failing verify
-    job runs if its id sorts first, and an inactive one is still running when the failure arrives.
+    Failures come from verify jobs on inactive units (``unmet``), start jobs refused when they run
+    (``refused``, unit ids), and what a start job meets when it runs (``walk.outcomes``: an assert
+    fails it at once, a process that fails ends it failed when the process exits, a failed condition
+    ends it done with the unit inactive).
+
+    Replays the installed jobs as job.c runs them: ``transaction_drop_redundant`` keeps no start job
+    for an active unit except the anchor's; the run queue pops by ``compare_job_priority`` (cgroup.c:
+    higher unit type first, then unit id, as CPU weight and nice are the defaults); ``job_is_runnable``
+    holds a job back while a unit it is ordered after (After=, or the other's Before=) has a job; a
+    start job on an active unit finishes at once (``unit_start`` gives -EALREADY), on an inactive one it
+    runs until its process exits, after everything runnable now; a unit bound (BindsTo=) to a unit it
+    is ordered after that was skipped fails its job (``unit_start``: -ENOLINK); and
+    ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of a
+    failed one, recursively. So an active anchor that nothing orders after is done before a failing
+    verify job runs if its id sorts first, and an inactive one is still running when the failure
+    arrives.
     """
+    outcomes = walk.outcomes
+    failing_now = {u for u, o in outcomes.items() if o.effect == "assert"}
+    failing_later = {u for u, o in outcomes.items() if o.effect == "job-fails"}
+    skipped = {u for u, o in outcomes.items() if o.effect == "skipped"}
+    if not (unmet or refused or failing_now or failing_later or skipped):
+        return None
     mgr = walk.mgr
     kinds: dict[str, str] = {u: "start" for u in walk.jobs if u == anchor or u not in walk.active}
     for b in unmet:
         kinds.setdefault(b.unit, "verify")
     after: dict[str, set[str]] = {u: set() for u in kinds}
     requirers: dict[str, set[str]] = {u: set() for u in kinds}
+    bound: dict[str, set[str]] = {u: set() for u in kinds}
     for u in kinds:
         for d in mgr.load(u).dependencies:
             t = mgr.load(d.target).id
@@ -376,15 +513,19 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
                 after[t].add(u)
             if d.kind in _PROPAGATE_FAILURE:
                 requirers[t].add(u)
+            if d.kind is Dep.BINDS_TO:
+                bound[u].add(t)
     order = sorted(kinds, key=lambda u: (-_TYPE_ENUM.index(u.rsplit(".", 1)[-1])
                                         if u.rsplit(".", 1)[-1] in _TYPE_ENUM else 0, u))
     state = {u: "waiting" for u in kinds}
+    cause: dict[str, str] = {}
 
-    def fail(u: str) -> None:
+    def fail(u: str, why: str) -> None:
         if state[u] in ("waiting", "running"):
             state[u] = "failed"
+            cause[u] = why
             for w in sorted(requirers[u]):
-                fail(w)
+                fail(w, why)
 
     def dispatch() -> None:
         while True:
@@ -393,8 +534,13 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
             if not ready:
                 return
             u = ready[0]
-            if kinds[u] == "verify" or u in refused:
-                fail(u)
+            dead = [b for b in sorted(bound[u] & after[u]) if state[b] == "skipped"]
+            if kinds[u] == "verify" or u in refused or u in failing_now:
+                fail(u, u)
+            elif dead:
+                fail(u, dead[0])
+            elif u in skipped:
+                state[u] = "skipped"
             else:
                 state[u] = "done" if u in walk.active else "running"
 
@@ -403,9 +549,13 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
         running = [u for u in order if state[u] == "running"]
         if not running:
             break
-        state[running[0]] = "done"
+        u = running[0]
+        if u in failing_later:
+            fail(u, u)
+        else:
+            state[u] = "done"
         dispatch()
-    return state[anchor] == "failed"
+    return cause.get(anchor) if state[anchor] == "failed" else None
 
 
 def _trigger_failure(mgr: Manager, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:

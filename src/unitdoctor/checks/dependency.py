@@ -60,6 +60,13 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield Finding("ordering-cycle", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: its dependencies are ordered in a cycle that systemd "
                           "cannot break", ev)
+        elif b.reason in ("assert-failed", "exec-failed", "condition-failed"):
+            what = {"assert-failed": "an assert of it fails", "exec-failed": "its start job fails",
+                    "condition-failed": "it is skipped by a condition and is bound to with BindsTo= and After="}
+            src = [Evidence("setting", ctx.where(b.origin), b.detail)] if b.origin is not None else []
+            yield Finding("dependency-fails", Severity.ERROR if b.certain else Severity.WARNING, ctx.unit.name,
+                          f"{ctx.unit.name} cannot start: it needs {b.unit}, and {what[b.reason]}: {b.detail}",
+                          ev + tuple(src), (f"fix {b.unit}: {b.detail}",))
         elif b.reason.startswith("trigger-"):
             yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "

@@ -43,7 +43,7 @@ def internal_error(unit: str, message: str) -> dict[str, Any]:
 
 def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
     """One ``why`` report; with ``verbose`` also the evidence sources consulted (``sources``)."""
-    b = r.start.blocker
+    b = r.start.blocker or r.start.problem
     start: dict[str, Any] = {"ok": r.start.ok}
     if b is not None:
         start.update({
@@ -54,9 +54,15 @@ def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
             "chain": [{"from": e.source, "dependency": e.dependency, "to": e.target, "source": _source(cat, e.origin)}
                       for e in b.chain],
         })
+        if b.origin is not None:
+            start["source"] = _source(cat, b.origin)
+        if b.detail:
+            start["detail"] = b.detail
     start["blockers"] = [{"unit": x.unit, "reason": x.reason, "message": x.message,
                           "chain": [{"from": e.source, "dependency": e.dependency, "to": e.target,
-                                     "source": _source(cat, e.origin)} for e in x.chain]}
+                                     "source": _source(cat, e.origin)} for e in x.chain],
+                          **({"source": _source(cat, x.origin)} if x.origin is not None else {}),
+                          **({"detail": x.detail} if x.detail else {})}
                          for x in r.start.blockers]
     u = r.loaded
     out = {

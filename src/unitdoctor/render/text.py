@@ -27,7 +27,9 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
     out: list[tuple[str, str]] = []
     s = r.start
     u = r.loaded
-    if s.ok and not r.findings or s.ok:
+    if s.ok and s.problem is not None:
+        out.append(_after_start(cat, r.unit, s.problem))
+    elif s.ok:
         out.append(("ok", f"✓ {r.unit} can start."))
     else:
         b = s.blocker
@@ -36,6 +38,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         if not b.certain:
             head = f"? {r.unit} may not start: {b.message}"
         out.append(("bad", head))
+        if b.detail:
+            out.append(("bad", f"  because: {b.detail}" + _at(cat, b.origin)))
     out.append(("dim", f"  load state: {u.load_state.value}"
                        + (f" ({u.load_error.message})" if u.load_error else "")
                        + f"; unit file state: {r.state.state.value}"
@@ -76,6 +80,31 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         for n in r.sources:
             out.append(("dim", f"  {n.status}: {n.source}" + (f"  ({n.text})" if n.text else "")))
     return out
+
+
+def _at(cat: Catalog, origin) -> str:
+    if origin is None:
+        return ""
+    p = origin.path
+    p = cat.root.display(p) if p.startswith("/") else p
+    return f"   [{p}:{origin.line}]" if origin.line else f"   [{p}]"
+
+
+#: The verdict line when the start job succeeds but something still goes wrong, by reason.
+_AFTER_START = {
+    "condition-failed": ("warn", "○ {unit} is skipped: its start job succeeds, but a condition is not met"),
+    "exec-failed": ("bad", "✗ {unit} fails right after it starts (systemctl start returns 0)"),
+    "condition-undecidable": ("warn", "? {unit} can be started; whether a condition lets it run cannot be "
+                                      "decided from the files"),
+    "assert-undecidable": ("warn", "? {unit} may not start: an assert cannot be decided from the files"),
+    "exec-undecidable": ("warn", "? {unit} can be started; whether its processes run cannot be decided from "
+                                 "the files"),
+}
+
+
+def _after_start(cat: Catalog, unit: str, b) -> tuple[str, str]:
+    style, text = _AFTER_START.get(b.reason, ("warn", "? {unit} can be started, then: " + b.reason))
+    return style, text.format(unit=unit) + f": {b.detail}" + _at(cat, b.origin)
 
 
 def live_lines(r: Report) -> list[tuple[str, str]]:
