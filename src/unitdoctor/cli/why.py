@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
     status = EXIT_OK
     docs: list[Any] = []
+    if not args.json and not args.quiet:
+        from .pager import open_pager
+
+        open_pager(args)
     printed = 0
     for u in units:
         # One unit's bug must not cost the others their answers: report it and go on.
