@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from tests.boot import container
+
 from unitdoctor.boot import Outcome, predict_boot
 from unitdoctor.catalog import open_catalog
 from unitdoctor.lookup import Scope

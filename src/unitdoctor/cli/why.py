@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from .common import EXIT_OK, EXIT_PROBLEM, add_common, emit_json, mangle, open_catalog
+from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, add_common, emit_json, mangle, open_catalog
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -21,6 +21,8 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
                      help="also list the evidence sources read, missing or skipped (package database, logs…)")
     why.add_argument("--offline", action="store_true",
                      help="do not ask the running manager (live facts are skipped); implied by --root")
+    why.add_argument("--graph", metavar="FILE",
+                     help="also write the dependency graph (blocker path marked): Graphviz DOT, or SVG for *.svg")
     return {"why": run}
 
 
@@ -42,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
         except bus.ManagerError as e:
             print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
     reports = [why(cat, u, manager=mgr, live=live.get(u), sources=src) for u in units]
+    if getattr(args, "graph", None):
+        from ..render import graph
+
+        try:
+            graph.write(args.graph, graph.why_dot(mgr, reports))
+        except graph.GraphError as e:
+            print(f"unitdoctor: {e}", file=sys.stderr)
+            return EXIT_USAGE
     if args.json:
         from ..render import json as render_json
 
