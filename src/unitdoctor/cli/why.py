@@ -11,7 +11,17 @@ import os
 import sys
 from typing import Any, Callable
 
-from .common import EXIT_OK, EXIT_PROBLEM, EXIT_SOFTWARE, EXIT_USAGE, add_common, emit_json, internal_error, mangle, open_catalog
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_SOFTWARE,
+    EXIT_USAGE,
+    add_common,
+    emit_json,
+    internal_error,
+    mangle,
+    open_catalog,
+)
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
