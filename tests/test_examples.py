@@ -153,7 +153,7 @@ CASES = [
     Case(
         "socket-activated", "foo.service", "loaded", "disabled", True,
         findings=(("activated-by", "info", ("systemctl --root={R} enable foo.socket",),
-                   (("trigger", "foo.socket"),)),),
+                   (("trigger", "{R}/usr/lib/systemd/system/foo.socket"),)),),
         fragment="{R}/usr/lib/systemd/system/foo.service",
     ),
     Case(

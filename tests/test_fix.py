@@ -408,7 +408,7 @@ def _fixed_reference(tmp_path: Path) -> fr.Snap:
 
 
 def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(tmp_path, capsys):
-    """multi: 4 file steps (2 masks, a directory, a link) → 10 checkpoints. At each: recover, and undo."""
+    """multi: 5 file steps (3 masks, a directory, a link) → 12 checkpoints. At each: recover, and undo."""
     fixed = _fixed_reference(tmp_path)
     n = 0
     while True:
@@ -439,7 +439,7 @@ def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(
         rc, out, err = run(capsys, "--root", str(b), "undo")
         assert rc == 0, (n, out, err)
         assert fr.diff(fr.snapshot(b), before_b) == [], (n, last)
-    assert n == 11  # journal-written, 4 × (acted, recorded), done; the 11th run was not killed
+    assert n == 13  # journal-written, 5 × (acted, recorded), done; the 13th run was not killed
 
 
 def test_kill_9_during_an_undo_then_recover_completes_the_undo(tmp_path, capsys):

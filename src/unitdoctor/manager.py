@@ -357,13 +357,35 @@ class Manager:
                     index.setdefault(names.prefix_of(n) + "@.service", []).append((n, "accept"))
             self._triggers = index
         keys = [name] if names.kind_of(name) is names.NameKind.TEMPLATE else [self.load(name).id]
+        found = [pair for key in keys for pair in self._triggers.get(key, ())]
+        found += self._instance_triggers(name)
         out = []
-        for key in keys:
-            for unit, how in self._triggers.get(key, ()):
-                text = (f"{unit} triggers {name}" if how == "triggers"
-                        else f"{unit} (Accept=yes) starts an instance of {name} per connection")
-                if (unit, text) not in out:
-                    out.append((unit, text))
+        for unit, how in found:
+            text = (f"{unit} triggers {name}" if how == "triggers"
+                    else f"{unit} (Accept=yes) starts an instance of {name} per connection")
+            if (unit, text) not in out:
+                out.append((unit, text))
+        return out
+
+    def _instance_triggers(self, name: str) -> list[tuple[str, str]]:
+        """(unit, "triggers") for the same instance of a socket/timer/path template that triggers ``name``.
+
+        ``chrony-dnssrv@x.timer`` (from ``chrony-dnssrv@.timer``) triggers ``chrony-dnssrv@x.service``: the
+        template's Triggers= target is computed for the instance, so the trigger is named with the instance,
+        never with ``%i``.
+        """
+        if names.kind_of(name) is not names.NameKind.INSTANCE:
+            return []
+        prefix, inst = names.prefix_of(name), names.instance_of(name)
+        uid = self.load(name).id
+        out = []
+        for t in ("socket", "timer", "path"):
+            if not self.cat.entries(f"{prefix}@.{t}"):
+                continue
+            trig = f"{prefix}@{inst}.{t}"
+            u = self.load(trig)
+            if any(d.kind is Dep.TRIGGERS and self.load(d.target).id == uid for d in u.dependencies):
+                out.append((trig, "triggers"))
         return out
 
     def load(self, name: str) -> Unit:

@@ -46,6 +46,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 from . import install, names
 from .catalog import Catalog, DirListing, Entry, SubDir
+from .checks.activation import ENABLED, conflict
 from .checks.mask import Layer, layers
 from .lookup import Role
 from .manager import LoadState, Manager
@@ -347,9 +348,12 @@ class _Planner:
         u = rep.loaded
         if u.type != "service" or u.load_state is not LoadState.LOADED:
             return []
+        own = rep.state.state if u.id == u.name else install.lookup_state(self.cat, u.id).state
+        if own in ENABLED:
+            return []  # it starts at boot by itself; switching it to its trigger is advice (checks.activation)
         found = []
         for unit, _how in self.mgr.triggered_by(u.name):
-            if unit not in found:
+            if unit not in found and conflict(self.mgr, unit, u.name) is None:
                 found.append(unit)
         for cand in _trigger_names(u.name):
             if cand not in found and self._masked_trigger(u.name, cand):
@@ -357,7 +361,7 @@ class _Planner:
         return found
 
     def _masked_trigger(self, service: str, cand: str) -> bool:
-        """Whether ``cand`` is masked and, with its masks gone, triggers ``service``.
+        """Whether ``cand`` is masked and, with its masks gone, triggers ``service`` (and does not conflict with it).
 
         A masked unit has no ``Triggers=`` (it is not loaded), so ``Manager.triggered_by`` cannot see it; the
         same question is asked of a catalog where its removable masks are gone.
@@ -368,8 +372,9 @@ class _Planner:
         gone = [lay.entry.path for lay in _mask_stack(ls) if self._refusal(lay) is None]
         if not gone:
             return False
-        trial = simulate(self.base, [*self.removals, *gone])
-        return any(unit == cand for unit, _how in Manager(trial).triggered_by(service))
+        trial = Manager(simulate(self.base, [*self.removals, *gone]))
+        return (any(unit == cand for unit, _how in trial.triggered_by(service))
+                and conflict(trial, cand, service) is None)
 
 
 def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True, runtime_only: bool = False,
@@ -383,6 +388,8 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
     p = _Planner(catalog, runtime_only)
     targets = _unique(r.unit for r in reports)
     given = {r.unit: r for r in reports}
+    # A unit that can already start is not changed (rule 5: a switch to its trigger is advice, not a fix).
+    broken = {r.unit for r in reports if not r.start.ok}
     for _round in range(MAX_ROUNDS):
         new = False
         for t in list(targets):
@@ -394,7 +401,7 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
                     via = " → ".join([t] + [f"{e.target} ({e.dependency}=)" for e in b.chain]) or t
                     new |= p.masks_of(b.unit, f"{t} needs {b.unit}: {via}")
             new |= p.dropin_masks_of(t, rep)
-            for trig in p.triggers_of(rep):
+            for trig in (p.triggers_of(rep) if t in broken else ()):
                 p.triggers.setdefault(t, [])
                 if trig not in p.triggers[t]:
                     p.triggers[t].append(trig)
