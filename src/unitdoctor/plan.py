@@ -47,29 +47,15 @@ from typing import Iterable, Optional, Sequence, Union
 from . import install, names
 from .catalog import Catalog, DirListing, Entry, SubDir
 from .checks.activation import ENABLED, conflict
-from .checks.mask import Layer, layers
+from .checks.mask import Layer, MaskOwner, layers, mask_owner
+from .checks.mask import is_vendor_path as is_vendor_path  # fix.py's guard asks the same rule
 from .lookup import Role
-from .manager import LoadState, Manager
+from .manager import LoadState, Manager, is_null
 from .report import Report, why
 from .sources import EvidenceSources
 
 #: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
 MAX_ROUNDS = 16
-
-#: Roles whose masks are someone else's: a generator, a package, portablectl, the manager, SYSTEMD_UNIT_PATH.
-_NOT_OURS = {
-    Role.GENERATOR_EARLY: "kernel command line",
-    Role.GENERATOR: "generator",
-    Role.GENERATOR_LATE: "generator",
-    Role.VENDOR: "vendor",
-    Role.LOCAL: "vendor",
-    Role.XDG_DATA: "vendor",
-    Role.PERSISTENT_ATTACHED: "portable",
-    Role.RUNTIME_ATTACHED: "portable",
-    Role.TRANSIENT: "transient",
-    Role.CUSTOM: "SYSTEMD_UNIT_PATH",
-}
-
 
 class Risk(str, enum.Enum):
     """How much an action can change: ``none`` (advice, never run) to ``high`` (runs the unit's code)."""
@@ -78,11 +64,6 @@ class Risk(str, enum.Enum):
     LOW = "low"  # gone at the next reboot, or only re-reads configuration
     MEDIUM = "medium"  # a persistent configuration change (undoable from the journal)
     HIGH = "high"  # starts processes now
-
-
-def is_vendor_path(path: str) -> bool:
-    """Whether ``path`` (root-relative) is in vendor territory we never write: ``/usr`` or split-usr ``/lib``."""
-    return path == "/usr" or path.startswith("/usr/") or path == "/lib" or path.startswith("/lib/")
 
 
 # -- actions ------------------------------------------------------------------------------------------
@@ -514,24 +495,14 @@ def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[str]:
     We remove only a provable mask (a symlink that resolves to /dev/null or an empty file, or an empty
     regular file) in an admin's configuration layer; never under /usr, never generator output.
     """
-    role = e.dir.role
-    if is_vendor_path(e.path) or is_vendor_path(e.dir.path) or is_vendor_path(_real(cat, e.dir.path)):
-        return "vendor"
-    if role in _NOT_OURS:
-        return _NOT_OURS[role]
+    owner = mask_owner(cat, e)
+    if owner is not MaskOwner.ADMIN:
+        return owner.value
     if not (e.is_symlink or (e.is_reg and e.size == 0)):
         return "special file"
     if runtime_only and not cat.lookup.is_runtime(e.dir.path):
         return "persistent"
     return None
-
-
-def _real(cat: Catalog, directory: str) -> str:
-    """Where ``directory`` really is inside the root (a config dir may be a symlink into /usr)."""
-    try:
-        return cat.root.chase(directory)
-    except OSError:
-        return directory
 
 
 def _kind(e: Entry) -> tuple[str, Optional[str]]:
@@ -578,13 +549,9 @@ def _hidden_twin(cat: Catalog, mgr: Manager, unit_id: str, unit_names: tuple[str
             if e.path == mask.path:
                 seen_mask = True
                 continue
-            if seen_mask and not (e.is_symlink and _is_null_link(e)) and not (e.is_reg and e.size == 0):
+            if seen_mask and not is_null(cat, e.path):
                 return e.path
     return None
-
-
-def _is_null_link(e: Entry) -> bool:
-    return posixpath.normpath(posixpath.join(e.parent, e.target or "")) == "/dev/null"
 
 
 def _better(before: Report, after: Report) -> bool:
