@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import fixroots as fr
 import pytest
 
+import fixroots as fr
 from unitdoctor import plan as P
 from unitdoctor.checks.mask import MaskOwner, layers, mask_owner, unmask_command
 from unitdoctor.lookup import LookupPaths, Scope

@@ -49,7 +49,6 @@ from .catalog import Catalog, DirListing, Entry, SubDir
 from .checks.activation import ENABLED, conflict
 from .checks.mask import Layer, MaskOwner, layers, mask_owner
 from .checks.mask import is_vendor_path as is_vendor_path  # fix.py's guard asks the same rule
-from .lookup import Role
 from .manager import LoadState, Manager, is_null
 from .report import Report, why
 from .sources import EvidenceSources
