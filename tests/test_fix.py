@@ -256,6 +256,28 @@ def test_content_appearing_between_check_and_act_rolls_back_the_whole_fix(tmp_pa
     assert statuses(root) == [("fix", "rolled-back")]
 
 
+def test_not_a_mask_once_moved_aside_goes_back_or_stays_in_quarantine_saying_where(tmp_path):
+    """The object is examined where it was moved (quarantine); a file with content is put back, and when its
+    name was taken meanwhile it stays in quarantine, the message says where, and the fix stops."""
+    root = fr.build(tmp_path, "persistent")
+    plan = plan_of(root, "x.service")
+    q = root / fr.JOURNAL / "quarantine"
+
+    def meanwhile(name: str) -> None:
+        if name == "step-0-moved":
+            (moved,) = q.iterdir()
+            moved.unlink()
+            moved.write_text("admin's unit\n")  # as if this had been moved aside instead of the mask
+            (root / fr.ETC / "x.service").write_text("another admin's unit\n")
+
+    out = apply(root, plan, checkpoint=meanwhile)
+    assert out.status == "rolled-back" and not out.ok
+    (kept,) = q.iterdir()
+    assert kept.read_text() == "admin's unit\n"
+    assert (root / fr.ETC / "x.service").read_text() == "another admin's unit\n"
+    assert any(f"it is kept at {kept}" in m for m in out.messages), out.messages
+
+
 def test_symlink_swapped_between_plan_and_act_is_left_alone(tmp_path, capsys):
     root = fr.build(tmp_path, "persistent")
     plan = plan_of(root, "x.service")
@@ -409,7 +431,7 @@ def _fixed_reference(tmp_path: Path) -> fr.Snap:
 
 
 def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(tmp_path, capsys):
-    """multi: 5 file steps (3 masks, a directory, a link) → 12 checkpoints. At each: recover, and undo."""
+    """multi: 5 file steps (3 masks, a directory, a link) → 16 checkpoints. At each: recover, and undo."""
     fixed = _fixed_reference(tmp_path)
     n = 0
     while True:
@@ -440,14 +462,16 @@ def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(
         rc, out, err = run(capsys, "--root", str(b), "undo")
         assert rc == 0, (n, out, err)
         assert fr.diff(fr.snapshot(b), before_b) == [], (n, last)
-    assert n == 13  # journal-written, 5 × (acted, recorded), done; the 13th run was not killed
+    # journal-written; the 3 masks: moved (into quarantine), acted, recorded; the directory: acted, recorded;
+    # the link: parked (built in quarantine), acted, recorded; done. The 17th run was not killed.
+    assert n == 17
 
 
 def test_kill_9_during_an_undo_then_recover_completes_the_undo(tmp_path, capsys):
     root = fr.build(tmp_path, "both")
     before = fr.snapshot(root)
     assert apply(root, plan_of(root, "x.service")).ok
-    p = _kill_at(root, 3, "undo")  # journal-written, step-0-acted, [kill] at step-0-recorded
+    p = _kill_at(root, 4, "undo")  # journal-written, step-0-parked, step-0-acted, [kill] at step-0-recorded
     assert p.returncode == -9
     rc, out, err = run(capsys, "--root", str(root), "fix", "--recover")
     assert rc == 0, out + err

@@ -23,7 +23,7 @@ from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, add_common
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "UsageError"]
 
 #: The command modules, in the order ``--help`` lists their commands.
-COMMAND_MODULES = ("states", "why", "fix")
+COMMAND_MODULES = ("states", "why", "fix", "scan")
 
 Runner = Callable[[argparse.Namespace], int]
 
