@@ -219,7 +219,7 @@ class NameMap:
     def _key(self, src: str) -> Optional[str]:
         """The name ``src`` is filed under in the alias map, or None (unresolved or masked)."""
         dst = self.fragment_of(src)
-        if dst is None or _is_null(self.cat, dst):
+        if dst is None or is_null(self.cat, dst):
             return None
         base = posixpath.basename(dst)
         if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(src) is names.NameKind.INSTANCE:
@@ -308,8 +308,16 @@ class NameMap:
                 add(alias)
 
 
-def _is_null(cat: Catalog, path: str) -> bool:
-    """``null_or_empty_path``; answered from the catalog's scan when ``path`` is a scanned entry."""
+def is_null(cat: Catalog, path: str) -> bool:
+    """Whether ``path`` is a mask as the manager sees it: ``null_or_empty_path`` (stat-util.c, v252).
+
+    The one mask predicate of the engine (checks, plan, scan ask this): ``/dev/null``, an empty regular file,
+    a character device, or a symlink chain that ends at one. Error policy: a path that cannot be resolved
+    (dangling, a loop, escaping) is *not* a mask: nothing proves it is one, and ``fix`` removes only what is
+    provably a mask. Answered from the catalog's scan when ``path`` is a scanned entry. The install logic
+    (``install._readlink``) keeps 252's ``null_or_empty_path_with_root`` instead, whose doubled root makes
+    ``systemctl --root`` see fewer masks; that difference is systemd's, not ours.
+    """
     e = cat.entry_at(path)
     if e is not None and not e.is_symlink:
         return e.is_empty_or_chardev
@@ -359,13 +367,35 @@ class Manager:
                     index.setdefault(names.prefix_of(n) + "@.service", []).append((n, "accept"))
             self._triggers = index
         keys = [name] if names.kind_of(name) is names.NameKind.TEMPLATE else [self.load(name).id]
+        found = [pair for key in keys for pair in self._triggers.get(key, ())]
+        found += self._instance_triggers(name)
         out = []
-        for key in keys:
-            for unit, how in self._triggers.get(key, ()):
-                text = (f"{unit} triggers {name}" if how == "triggers"
-                        else f"{unit} (Accept=yes) starts an instance of {name} per connection")
-                if (unit, text) not in out:
-                    out.append((unit, text))
+        for unit, how in found:
+            text = (f"{unit} triggers {name}" if how == "triggers"
+                    else f"{unit} (Accept=yes) starts an instance of {name} per connection")
+            if (unit, text) not in out:
+                out.append((unit, text))
+        return out
+
+    def _instance_triggers(self, name: str) -> list[tuple[str, str]]:
+        """(unit, "triggers") for the same instance of a socket/timer/path template that triggers ``name``.
+
+        ``chrony-dnssrv@x.timer`` (from ``chrony-dnssrv@.timer``) triggers ``chrony-dnssrv@x.service``: the
+        template's Triggers= target is computed for the instance, so the trigger is named with the instance,
+        never with ``%i``.
+        """
+        if names.kind_of(name) is not names.NameKind.INSTANCE:
+            return []
+        prefix, inst = names.prefix_of(name), names.instance_of(name)
+        uid = self.load(name).id
+        out = []
+        for t in ("socket", "timer", "path"):
+            if not self.cat.entries(f"{prefix}@.{t}"):
+                continue
+            trig = f"{prefix}@{inst}.{t}"
+            u = self.load(trig)
+            if any(d.kind is Dep.TRIGGERS and self.load(d.target).id == uid for d in u.dependencies):
+                out.append((trig, "triggers"))
         return out
 
     def load(self, name: str) -> Unit:
@@ -522,7 +552,7 @@ class Manager:
                                 "warning", f"{kind.value} dependency dropin {e.path} is not a symlink, ignoring.",
                                 Origin(e.path)))
                             continue
-                        if _is_null(self.cat, normalize_link(e.parent, e.target or "")):
+                        if is_null(self.cat, normalize_link(e.parent, e.target or "")):
                             diags.append(unitfile.Diagnostic(
                                 "info", f"{kind.value} dependency on {n} is masked by {e.path}, ignoring.",
                                 Origin(e.path)))
@@ -725,7 +755,7 @@ def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
     for n, e in sorted(sub.entries.items()):
         if hidden_or_backup(n) or not n.endswith(".conf"):
             continue
-        masked = (_is_null(cat, normalize_link(e.parent, e.target or "")) if e.is_symlink
+        masked = (is_null(cat, normalize_link(e.parent, e.target or "")) if e.is_symlink
                   else e.is_empty_or_chardev)
         out.append(unitfile.DropIn(n, e.path, masked, sub.dir.role.value))
     return out

@@ -25,6 +25,7 @@ _unitdoctor() {
         --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --state) COMPREPLY=($(compgen -W 'enabled enabled-runtime linked linked-runtime alias masked masked-runtime static disabled indirect generated transient bad help' -- "$cur")); return ;;
         -t|--type) COMPREPLY=($(compgen -W 'service mount swap socket target device automount timer path slice scope stub loaded not-found bad-setting error merged masked help' -- "$cur")); return ;;
+        --graph) COMPREPLY=($(compgen -W '' -- "$cur")); return ;;
         --target) COMPREPLY=($(compgen -W '' -- "$cur")); return ;;
         --prometheus) COMPREPLY=($(compgen -W '' -- "$cur")); return ;;
         --graph) COMPREPLY=($(compgen -W '' -- "$cur")); return ;;
@@ -32,7 +33,7 @@ _unitdoctor() {
     local opts=$common
     case $cmd in
         states) opts="$common --state -t --type" ;;
-        why) opts="$common -v --verbose" ;;
+        why) opts="$common -v --verbose --graph" ;;
         fix) opts="$common --dry-run -y --yes --no-start --runtime-only --recover" ;;
         history) opts="$common " ;;
         undo) opts="$common --dry-run -y --yes" ;;

@@ -37,6 +37,7 @@ complete -c unitdoctor -n '__fish_seen_subcommand_from states' -l state -r -d 'l
 complete -c unitdoctor -n '__fish_seen_subcommand_from states' -s t -l type -r -d 'list only units of these types (comma-separated; help lists them)'
 complete -c unitdoctor -n '__fish_seen_subcommand_from states' -a '(__unitdoctor_units)'
 complete -c unitdoctor -n '__fish_seen_subcommand_from why' -s v -l verbose -d 'also list the evidence sources read, missing or skipped (package datab'
+complete -c unitdoctor -n '__fish_seen_subcommand_from why' -l graph -r -d 'also write the dependency graph (blocker path marked): Graphviz DOT, o'
 complete -c unitdoctor -n '__fish_seen_subcommand_from why' -a '(__unitdoctor_units)'
 complete -c unitdoctor -n '__fish_seen_subcommand_from fix' -l dry-run -d 'print the plan and change nothing at all'
 complete -c unitdoctor -n '__fish_seen_subcommand_from fix' -s y -l yes -d 'act without asking (required when stdin is not a terminal)'
