@@ -91,6 +91,7 @@ def open_pager(args: argparse.Namespace) -> bool:
     import subprocess
 
     # decide colour and width for the terminal now, before stdout becomes a pipe
+    terminal.stdout_is_tty()
     terminal.colours_enabled()
     terminal.columns()
     env = pager_environment()

@@ -133,7 +133,7 @@ def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = Fal
 
     if separate:
         all_lines = [("", ""), *all_lines]
-    to_terminal = out is sys.stdout and terminal.on_tty()
+    to_terminal = out is sys.stdout and terminal.stdout_is_tty()
     colour = terminal.colours_enabled() if out is sys.stdout else use_colour(out)
     if to_terminal:
         width = terminal.columns()
