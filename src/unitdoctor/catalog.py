@@ -324,12 +324,16 @@ class Catalog:
             self._index.at_path = at
         return at.get(directory)
 
-    def subdirs(self, name: str) -> tuple[SubDir, ...]:
-        """Every ``name`` subdirectory (``foo.service.d``, ``bar.target.wants``…), highest priority first."""
+    def has_subdir(self, name: str) -> bool:
+        """Whether some search dir has an entry ``name`` that may be a subdirectory (one set lookup, nothing read)."""
         known = self._index.subdir_names
         if known is None:
             known = self._index.subdir_names = {n for li in self.listings for n in _candidates(li.subdirs)}
-        if name not in known:
+        return name in known
+
+    def subdirs(self, name: str) -> tuple[SubDir, ...]:
+        """Every ``name`` subdirectory (``foo.service.d``, ``bar.target.wants``…), highest priority first."""
+        if not self.has_subdir(name):
             return ()
         out = []
         for li in self.listings:
@@ -340,7 +344,7 @@ class Catalog:
 
     def subdir_names(self) -> frozenset[str]:
         """The names of every ``*.wants``/``*.requires``/``*.upholds``/``*.d`` candidate, without reading any."""
-        self.subdirs("")
+        self.has_subdir("")
         assert self._index.subdir_names is not None
         return frozenset(self._index.subdir_names)
 

@@ -75,6 +75,8 @@ class Dep(str, enum.Enum):
     SLICE = "Slice"
 
 
+_PLAIN_OR_INSTANCE = names.NameKind.PLAIN | names.NameKind.INSTANCE
+
 #: Alternative spellings the parser accepts for the same dependency.
 DEP_ALIASES = {"BindTo": Dep.BINDS_TO, "PropagateReloadTo": Dep.PROPAGATES_RELOAD_TO,
                "PropagateReloadFrom": Dep.RELOAD_PROPAGATED_FROM}
@@ -433,7 +435,7 @@ class Manager:
         self.scope = cat.lookup.scope
         self.namemap = NameMap.build(cat)
         self._units: dict[str, Unit] = {}
-        self._triggers: Optional[dict[str, list[tuple[str, str]]]] = None
+        self._dropin_bases: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def triggered_by(self, name: str) -> list[tuple[str, str]]:
         """(unit, how) for every socket, timer or path unit that would start ``name``.
@@ -597,18 +599,19 @@ class Manager:
 
     def dropin_dir_names(self, unit_id: str, unit_names: tuple[str, ...], suffix: str) -> list[str]:
         """Directory names in collection order for one search dir (§5.5), type dir excluded."""
-        out: list[str] = []
-        for n in [unit_id] + [x for x in unit_names if x != unit_id]:
-            for cand in names.dropin_names(n):
-                d = cand + suffix
-                if d not in out:
-                    out.append(d)
-        return out
+        key = (unit_id, unit_names)
+        bases = self._dropin_bases.get(key)
+        if bases is None:
+            found: dict[str, None] = {}
+            for n in [unit_id] + [x for x in unit_names if x != unit_id]:
+                found.update(dict.fromkeys(names.dropin_names(n)))
+            bases = self._dropin_bases[key] = tuple(found)
+        return [b + suffix for b in bases]
 
     def _dropins(self, unit_id: str, unit_names: tuple[str, ...]) -> tuple[unitfile.DropIn, ...]:
         cands: list[unitfile.DropIn] = []
         # Only names some search dir has (one set lookup each); then in collection order.
-        dir_names = [dn for dn in self.dropin_dir_names(unit_id, unit_names, ".d") if self.cat.subdirs(dn)]
+        dir_names = [dn for dn in self.dropin_dir_names(unit_id, unit_names, ".d") if self.cat.has_subdir(dn)]
         utype = unit_id.rsplit(".", 1)[-1]
         for li in self.cat.listings if dir_names else ():
             for dn in dir_names:
@@ -624,7 +627,7 @@ class Manager:
         for suffix, kind in LINK_DIRS.items():
             seen: set[str] = set()
             for dn in self.dropin_dir_names(unit_id, unit_names, suffix):
-                if not self.cat.subdirs(dn):
+                if not self.cat.has_subdir(dn):
                     continue
                 for li in self.cat.listings:
                     sub = li.subdirs.get(dn)
@@ -670,7 +673,7 @@ class Manager:
                         "warning", f"Failed to resolve unit specifiers in {word}, ignoring: Invalid slot", a.origin))
                     continue
                 target = _expand_name_specifiers(unit_id, word)
-                if target is None or not names.is_valid(target, names.NameKind.PLAIN | names.NameKind.INSTANCE):
+                if target is None or not names.is_valid(target, _PLAIN_OR_INSTANCE):
                     diags.append(unitfile.Diagnostic(
                         "warning", f"Failed to add dependency on {target or word}, ignoring: Invalid argument",
                         a.origin))
@@ -804,8 +807,8 @@ def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
 def _layer(cat: Catalog, path: Optional[str]) -> Optional[str]:
     if not path:
         return None
-    d = cat.lookup.dir_of(path)
-    return d.layer if d else None
+    li = cat.listing_for(posixpath.dirname(path))
+    return li.dir.layer if li is not None else None
 
 
 def _errname(e: OSError) -> str:

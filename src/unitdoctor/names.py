@@ -195,7 +195,7 @@ def validate(name: str, kinds: NameKind = NameKind.ANY) -> UnitName:
     kind, reason = _diagnose(name)
     if kind is None:
         raise InvalidUnitName(name, reason)
-    if not kind & kinds:
+    if kinds is not NameKind.ANY and kind is not kinds and not kind & kinds:
         raise InvalidUnitName(name, f"{_kind_word(kind)} name not allowed here")
     return UnitName(name)
 

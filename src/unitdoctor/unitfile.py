@@ -322,7 +322,7 @@ class _Parser:
 
 
 def _plain_text(data: bytes) -> Optional[str]:
-    """``data`` decoded if every physical line is a whole logical line of valid text (``_walk_plain`` applies), else None.
+    """``data`` decoded if each physical line is a whole logical line of valid text (for ``_walk_plain``), else None.
 
     No ``\\r`` or NUL (the only line end is ``\\n``), no backslash before a line end or at the end
     (no continuation), no byte order mark, shorter than ``LONG_LINE_MAX`` in all (no line is too

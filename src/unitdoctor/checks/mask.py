@@ -17,7 +17,6 @@ from ..findings import Evidence, Finding, Severity
 from ..lookup import Role
 from ..manager import LoadState
 from ..rootfs import normalize_link
-from . import provenance
 
 if TYPE_CHECKING:
     from . import Context
@@ -126,6 +125,8 @@ def mask_finding(ctx: Context, name: str, *, as_dependency: bool = False) -> Ite
         else:
             fid, origin = "masked", None
             summary = f"{subject} ({top.how} in {e.dir.path})"
+        from . import provenance  # only for a mask: it brings the log and boot-configuration readers
+
         prov = provenance.mask_provenance(ctx, e, cand)
         origin = prov.origin
         summary += prov.note
