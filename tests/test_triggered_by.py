@@ -22,8 +22,9 @@ from unitdoctor.catalog import open_catalog
 from unitdoctor.lookup import Scope
 from unitdoctor.manager import Dep, Manager
 
-SERVICES = ("a.service", "b.service", "c-d.service", "t@.service", "t@x.service")
-TRIGGERS = ("a.socket", "b.socket", "a.timer", "c-d.path", "c-d.socket", "t.socket", "t@x.socket", "z.timer")
+SERVICES = ("a.service", "b.service", "c-d.service", "t@.service", "t@x.service", "z-b.service")
+TRIGGERS = ("a.socket", "b.socket", "a.timer", "c-d.path", "c-d.socket", "t.socket", "t@x.socket", "z.timer",
+            "t@.timer")
 
 
 def everything(m: Manager, name: str) -> list[tuple[str, str]]:
@@ -41,6 +42,8 @@ def everything(m: Manager, name: str) -> list[tuple[str, str]]:
         accept = t.last("Socket", "Accept") if n.endswith(".socket") else None
         if accept is not None and accept.value in ("yes", "true", "1") and names.prefix_of(n) + "@.service" == key:
             out.append((n, f"{n} (Accept=yes) starts an instance of {name} per connection"))
+    # An instance of a template trigger has no file of its own: the instance rule covers it.
+    out += [(u, f"{u} triggers {name}") for u, _ in m._instance_triggers(name) if (u, f"{u} triggers {name}") not in out]
     return out
 
 
@@ -54,6 +57,8 @@ def _body(kind: str, target: str, how: str) -> str:
         return f"[{section}]\n{listen}{key}={target}\n"
     if how == "spaced":
         return f"[{section}]\n{listen}  {key} =  {target}  \n"
+    if how == "specifier":
+        return f"[{section}]\n{listen}{key}=%p-b.service\n"
     if how == "continued":
         return f"[{section}]\n{listen}{key}=\\\n{target}\n"
     if how == "wrong-section":
@@ -67,7 +72,7 @@ def _body(kind: str, target: str, how: str) -> str:
 
 trigger_files = st.lists(st.tuples(
     st.sampled_from(TRIGGERS), st.sampled_from(SERVICES + ("alias.service", "t@y.service")),
-    st.sampled_from(("same-name", "explicit", "spaced", "continued", "wrong-section", "accept", "syntax-error",
+    st.sampled_from(("same-name", "explicit", "spaced", "specifier", "continued", "wrong-section", "accept", "syntax-error",
                      "empty"))), max_size=6, unique_by=lambda x: x[0])
 extras = st.lists(st.sampled_from((
     "alias-link", "socket-alias", "socket-linked", "socket-masked", "dropin-named", "dropin-type", "dropin-prefix",

@@ -168,10 +168,12 @@ class Catalog:
     root: Root
     lookup: LookupPaths
     listings: tuple[DirListing, ...]
+    #: The environment the manager runs with (user scope: HOME, XDG_*; used for specifiers).
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     _index: _Index = field(default_factory=_Index, init=False, repr=False, compare=False)
 
     @classmethod
-    def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
+    def scan(cls, root: Root, lookup: LookupPaths, environ: Optional[Mapping[str, str]] = None) -> Catalog:
         cache: dict[str, DirListing] = {}
         out = []
         for sd in lookup.search_path:
@@ -187,7 +189,7 @@ class Catalog:
             listing = _scan_dir(root, sd, real)
             cache[real] = listing
             out.append(listing)
-        return cls(root=root, lookup=lookup, listings=tuple(out))
+        return cls(root=root, lookup=lookup, listings=tuple(out), environ=dict(environ or {}))
 
     def derived(self, key: str, build: Callable[[Catalog], T]) -> T:
         """``build(self)``, computed once per catalog and kept: an index another module keeps over the snapshot.
@@ -511,4 +513,4 @@ def open_catalog(root_dir: Optional[str], scope: Scope, environ: Mapping[str, st
     root = Root(root_dir or "/")
     lookup = LookupPaths.for_scope(scope, environ=environ, rooted=not root.is_host,
                                    cwd=environ.get("PWD", "/"))
-    return Catalog.scan(root, lookup)
+    return Catalog.scan(root, lookup, environ)
