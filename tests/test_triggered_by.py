@@ -43,7 +43,9 @@ def everything(m: Manager, name: str) -> list[tuple[str, str]]:
         if accept is not None and accept.value in ("yes", "true", "1") and names.prefix_of(n) + "@.service" == key:
             out.append((n, f"{n} (Accept=yes) starts an instance of {name} per connection"))
     # An instance of a template trigger has no file of its own: the instance rule covers it.
-    out += [(u, f"{u} triggers {name}") for u, _ in m._instance_triggers(name) if (u, f"{u} triggers {name}") not in out]
+    for u, _ in m._instance_triggers(name):
+        if (u, f"{u} triggers {name}") not in out:
+            out.append((u, f"{u} triggers {name}"))
     return out
 
 
@@ -72,8 +74,8 @@ def _body(kind: str, target: str, how: str) -> str:
 
 trigger_files = st.lists(st.tuples(
     st.sampled_from(TRIGGERS), st.sampled_from(SERVICES + ("alias.service", "t@y.service")),
-    st.sampled_from(("same-name", "explicit", "spaced", "specifier", "continued", "wrong-section", "accept", "syntax-error",
-                     "empty"))), max_size=6, unique_by=lambda x: x[0])
+    st.sampled_from(("same-name", "explicit", "spaced", "specifier", "continued", "wrong-section", "accept",
+                     "syntax-error", "empty"))), max_size=6, unique_by=lambda x: x[0])
 extras = st.lists(st.sampled_from((
     "alias-link", "socket-alias", "socket-linked", "socket-masked", "dropin-named", "dropin-type", "dropin-prefix",
     "dropin-masked", "service-masked", "service-bad")), max_size=4, unique=True)
