@@ -457,9 +457,13 @@ def test_the_package_of_the_execstart_binary_is_looked_at_too(tmp_path, capsys):
     write(root, "usr/lib/systemd/system/nginx.service",
           "[Unit]\nDescription=nginx\n[Service]\nExecStart=/usr/sbin/nginx -g 'daemon on;'\n"
           "[Install]\nWantedBy=multi-user.target\n")
-    dpkg_db(root, [stanza("nginx-common", "install ok installed"), stanza("nginx", "install ok half-configured")])
+    dpkg_db(root, [stanza("nginx-common", "install ok installed", extra="Source: nginx\n"),
+                   stanza("nginx", "install ok half-configured"),
+                   stanza("dash", "install ok half-configured")])  # another source: not the unit's package
     info(root, "nginx-common", ["/lib/systemd/system/nginx.service"])
     info(root, "nginx", ["/usr/sbin/nginx"])
+    info(root, "dash", ["/usr/bin/sh"])
+    write(root, "etc/systemd/system/nginx.service.d/pre.conf", "[Service]\nExecStartPre=/usr/bin/sh -c true\n")
     now = time.time()
     apt_history(root, [apt_stanza(now - 86400, now - 86390, "apt-get install nginx", Install="nginx:amd64 (1)"),
                        apt_stanza(now + 7200, now + 7210, "apt-get upgrade", Upgrade="nginx:amd64 (1, 2)")])
@@ -470,5 +474,6 @@ def test_the_package_of_the_execstart_binary_is_looked_at_too(tmp_path, capsys):
     runs = [e for e in f["evidence"] if e["kind"] == "apt-history"]
     assert runs[0]["text"].startswith("last logged run that touched nginx: ") and "apt-get install" in runs[0]["text"]
     assert "dated in the future" in runs[1]["text"] and "apt-get upgrade" in runs[1]["text"]
+    assert "dash" not in repr(doc[0]["findings"])
     ev = [e for e in finding(doc, "packaged-by")["evidence"] if "ExecStart=" in e["text"]]
     assert ev and ev[0]["text"].endswith(f"({root}/usr/lib/systemd/system/nginx.service:4)")

@@ -253,9 +253,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     owned: list[Evidence] = []
     names: list[str] = []
     stated: set[str] = set()
+    sources: set[str] = set()  # source packages of the unit's own files
     for path, what in _files(ctx):
         if db is not None:
             for pkg in db.owners(path):
+                sources.add(pkg.source_name)
                 owned.append(Evidence("dpkg-status", f"{src.display(STATUS)}:{pkg.line}",
                                       f"{pkg.name} {pkg.version} ({pkg.status}) ships {path} ({what})"))
                 if pkg.name not in names:
@@ -266,14 +268,15 @@ def check(ctx: Context) -> Iterator[Finding]:
                 yield from _dpkg_file(ctx, path, what, pkg)
         if src.rpm is not None:
             yield from _rpm_file(ctx, path, what)
-    # A sibling package: the unit file is in X-common, the daemon it runs in X (nginx.service / nginx-common,
-    # /usr/sbin/nginx / nginx). X's state decides whether the unit can run, so it is looked at too.
+    # A sibling package: the unit file is in X-common, the daemon it runs in X, both built from one source
+    # (nginx.service / nginx-common, /usr/sbin/nginx / nginx). X's state decides whether the unit can run, so
+    # it is looked at too; a shell or helper from another source (/bin/sh: dash) is not the unit's package.
     exe = exec_binary(u) if u.load_state is LoadState.LOADED else None
-    if exe is not None and db is not None:
+    if exe is not None and db is not None and sources:
         path, _where = exe
         a = u.last("Service", "ExecStart")
         for pkg in db.owners(path):
-            if pkg.name in stated:
+            if pkg.name in stated or pkg.source_name not in sources:
                 continue
             stated.add(pkg.name)
             names.append(pkg.name)
