@@ -45,6 +45,9 @@ CONDITION_TYPES = PATH_CONDITIONS | frozenset((
     "Security", "Capability", "ACPower", "FirstBoot", "User", "Group", "ControlGroupController", "Memory",
     "CPUs", "CPUFeature", "OSRelease", "MemoryPressure", "CPUPressure", "IOPressure", "Environment"))
 
+#: The file that marks an initrd (os-release of the initrd); units that test for it run only there.
+INITRD_RELEASE = "/etc/initrd-release"
+
 #: SYSTEM_UID_MAX / SYSTEM_GID_MAX of Debian's and Fedora's builds.
 SYSTEM_UID_MAX = 999
 

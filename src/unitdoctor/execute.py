@@ -17,10 +17,10 @@ Named after systemd's execute.c (v252). Each check answers from the root's files
   users at boot); numeric ids always work; ``DynamicUser=yes`` allocates its own. 217/USER, 216/GROUP.
 
 What the job sees (checked with a live ``systemd --user``, tests/live/test_exec_vs_manager.py): a
-failing ExecStartPre=/ExecStartPost= or a missing EnvironmentFile= fails the start job of every Type=
-(except ExecStartPre= of Type=idle); a failing main process (ExecStart=) fails the job of
+missing EnvironmentFile= fails the start job of every Type=; a failing ExecStartPre=/ExecStartPost= fails
+it for every Type= but ``idle``; a failing main process (ExecStart=) fails the job of
 ``exec``/``oneshot``/``forking``/``notify``/``dbus``, while ``simple`` and ``idle`` report the job
-done at fork (``systemctl start`` returns 0) and the unit then fails. A failing ExecCondition= skips
+done (``systemctl start`` returns 0) and the unit then fails. A failing ExecCondition= skips
 the unit like a failed condition.
 """
 
@@ -58,6 +58,7 @@ class ExecProblem:
     status: str
     effect: str
     certain: bool = True
+    key: str = ""  # the Exec*= command whose process fails (ExecStart: the main process)
 
 
 @dataclass(frozen=True)
@@ -285,8 +286,9 @@ class Checker:
                 fails: list[tuple[str, str, Origin, str, str, str, bool]] = []
                 if first_spawn:
                     fails += [g for g in general if g[0] == "environment-file"]
+                # exec_child()'s order: user, group, namespace (RootDirectory=), the executable, then chdir.
                 for g in general:
-                    if g[0] == "environment-file":
+                    if g[0] in ("environment-file", "working-directory"):
                         continue
                     if g[0] in ("user", "group") and cmd.no_user:
                         continue
@@ -298,9 +300,9 @@ class Checker:
                     found, why = self.executable(path, "" if cmd.full_privileges else rootdir)
                     if found is None:
                         fails.append(("exec", f"{key}={a.value}", a.origin,
-                                      f"Command {path} is not executable: {why}" if "/" in path
-                                      else f"Command {path} is not executable: {why}",
-                                      "exit-code", "203/EXEC", True))
+                                      f"Command {path} is not executable: {why}", "exit-code", "203/EXEC", True))
+                if not fails:
+                    fails += [g for g in general if g[0] == "working-directory"]
                 first_spawn = False
                 if not fails:
                     continue
@@ -317,14 +319,12 @@ class Checker:
                     continue
                 elif key == "ExecCondition":
                     effect = "skipped"
-                elif key == "ExecStart":
-                    effect = "unit-fails" if stype in FORK_COMPLETES else "job-fails"
-                elif key == "ExecStartPre" and stype == "idle":
+                elif stype == "idle" or (key == "ExecStart" and stype == "simple"):
                     effect = "unit-fails"
                 else:
                     effect = "job-fails"
-                problem = ExecProblem(what, setting, origin, detail, result, status, effect, certain)
-                if effect == "unit-fails" and key == "ExecStart":
+                problem = ExecProblem(what, setting, origin, detail, result, status, effect, certain, key)
+                if effect == "unit-fails" and key == "ExecStart" and stype == "simple":
                     # Type=simple/idle: ExecStartPost= still runs right after the fork, and the job
                     # waits for it; a failing one fails the job.
                     main_failed = problem

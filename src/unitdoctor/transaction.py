@@ -94,6 +94,7 @@ class RunOutcome:
     result: str = ""  # the unit's Result= after a failure: exit-code, resources
     status: str = ""  # the main process's exit status after an exec failure: 203/EXEC…
     setting: str = ""  # the line that decides, as the manager's log prints it: ConditionPathExists=/x
+    process: str = ""  # the failing process: "Main" (ExecStart=) or "Control" (the others)
 
 
 def run_outcome(mgr: Manager, u: Unit) -> Optional[RunOutcome]:
@@ -132,7 +133,7 @@ def _run_outcome(mgr: Manager, u: Unit) -> Optional[RunOutcome]:
         effect = {"skipped": "skipped", "job-fails": "job-fails", "unit-fails": "unit-fails"}[p.effect]
         reason = "condition-failed" if effect == "skipped" else "exec-failed"
         return RunOutcome(effect, reason, f"{p.setting}: {p.detail}", p.origin, undecided is None, p.result,
-                          p.status, p.setting)
+                          p.status, p.setting, "Main" if p.key == "ExecStart" else "Control")
     return undecided
 
 
@@ -150,6 +151,7 @@ class _Walk:
         self.refused: list[tuple[str, Blocker, bool]] = []  # start jobs socket_start() & co. refuse
         self.chains: dict[str, tuple[Edge, ...]] = {}  # unit id -> how its start job was pulled in
         self.outcomes: dict[str, RunOutcome] = {}  # unit id -> what its start job meets (inactive units)
+        self.canceled = False  # the replay ends with the anchor's job canceled (a stop job replaced it)
         #: Job links as ``job_dependency_new`` records them: (subject unit id, object unit id, matters, edge);
         #: the first chain that reached each job (for a boot's report).
         self.links: list[tuple[str, str, bool, Edge]] = []
@@ -307,6 +309,9 @@ def _outcome_blocker(walk: _Walk, cause: str) -> Blocker:
     """The blocker for a start job that fails when it runs because of ``cause``'s own outcome."""
     o = walk.outcomes[cause]
     anchor = walk.anchor
+    if walk.canceled:
+        return Blocker(cause, o.reason, f"Job for {anchor} canceled.", walk.chains.get(cause, ()), o.certain,
+                       o.origin, o.detail)
     if cause == anchor:
         if o.effect == "assert":
             msg = f"Assertion failed on job for {anchor}."
@@ -332,7 +337,7 @@ def _own_problem(walk: _Walk) -> Optional[Blocker]:
         msg = (f"{anchor} was skipped because of an unmet condition check ({o.setting})." if o.setting
                else f"{anchor} was skipped because no trigger condition checks were met.")
     elif o.effect == "unit-fails":
-        msg = f"{anchor}: Main process exited, code=exited, status={o.status}"
+        msg = f"{anchor}: {o.process} process exited, code=exited, status={o.status}"
     else:
         msg = o.detail
     return Blocker(anchor, o.reason, msg, (), o.certain, o.origin, o.detail)
@@ -388,7 +393,7 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
     mgr = walk.mgr
     jobs = walk.installed()
     after: dict[str, set[str]] = {u: set() for u in jobs}
-    origins: dict[tuple[str, str], Edge] = {}
+    origins: dict[tuple[str, str], Dependency] = {}  # an Edge is made only for a cycle's chain
     for uid in jobs:
         for d in mgr.load(uid).dependencies:
             t = mgr.load(d.target).id
@@ -396,16 +401,16 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
                 continue
             if d.kind is Dep.AFTER:
                 after[uid].add(t)
-                origins[(uid, t)] = Edge.of(d)
+                origins[(uid, t)] = d
             elif d.kind is Dep.BEFORE:
                 after[t].add(uid)
-                origins[(t, uid)] = Edge.of(d)
+                origins[(t, uid)] = d
     for comp in _sccs(after):
         if len(comp) < 2:
             continue
         if all(jobs[u] for u in comp):
             cyc = sorted(comp)
-            chain = tuple(e for (a, b), e in origins.items() if a in comp and b in comp)
+            chain = tuple(Edge.of(d) for (a, b), d in origins.items() if a in comp and b in comp)
             return Blocker(cyc[0], "ordering-cycle", "Transaction order is cyclic. See system logs for details.",
                            chain)
     return None
@@ -481,7 +486,8 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     for an active unit except the anchor's; the run queue pops by ``compare_job_priority`` (cgroup.c:
     higher unit type first, then unit id, as CPU weight and nice are the defaults); ``job_is_runnable``
     holds a job back while a unit it is ordered after (After=, or the other's Before=) has a job; a
-    start job on an active unit finishes at once (``unit_start`` gives -EALREADY), on an inactive one it
+    start job on an active unit finishes at once (``unit_start`` gives -EALREADY), so does that of a
+    Type=simple service without ExecStartPre=/ExecStartPost= (done at fork), on another inactive one it
     runs until its process exits, after everything runnable now; a unit bound (BindsTo=) to a unit it
     is ordered after that was skipped fails its job (``unit_start``: -ENOLINK); and
     ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of a
@@ -490,8 +496,11 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     arrives.
     """
     outcomes = walk.outcomes
-    failing_now = {u for u, o in outcomes.items() if o.effect == "assert"}
-    failing_later = {u for u, o in outcomes.items() if o.effect == "job-fails"}
+    # An assert fails the job at once; so does a spawn that fails in the manager (EnvironmentFile=:
+    # result "resources"); a process that fails, when it exits.
+    failing_now = {u for u, o in outcomes.items()
+                   if o.effect == "assert" or (o.effect == "job-fails" and o.result == "resources")}
+    failing_later = {u for u, o in outcomes.items() if o.effect == "job-fails"} - failing_now
     skipped = {u for u, o in outcomes.items() if o.effect == "skipped"}
     if not (unmet or refused or failing_now or failing_later or skipped):
         return None
@@ -535,16 +544,47 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
                 return
             u = ready[0]
             dead = [b for b in sorted(bound[u] & after[u]) if state[b] == "skipped"]
-            if kinds[u] == "verify" or u in refused or u in failing_now:
+            # unit_start(): the unit's own conditions, then its asserts, then the units it is bound to,
+            # then the type's start (socket_start() refusing an unloaded service…).
+            if kinds[u] == "verify":
+                fail(u, u)
+            elif u in skipped:
+                state[u] = "skipped"
+            elif u in failing_now:
                 fail(u, u)
             elif dead:
                 fail(u, dead[0])
-            elif u in skipped:
-                state[u] = "skipped"
+            elif u in refused:
+                fail(u, u)
             else:
-                state[u] = "done" if u in walk.active else "running"
+                state[u] = "done" if u in walk.active or _done_at_fork(mgr, u) else "running"
 
-    dispatch()
+    def stop(u: str, why: str) -> None:
+        # A stop job for u: a start job still pending for u is canceled; units that require or are
+        # bound to u are stopped too (UNIT_ATOM_PROPAGATE_STOP).
+        if state[u] in ("waiting", "running"):
+            state[u] = "canceled"
+        elif state[u] == "done":
+            state[u] = "stopped"
+        else:
+            return
+        cause[u] = why
+        for w in sorted(requirers[u]):
+            stop(w, why)
+
+    def unbind() -> None:
+        # BindsTo= without After= on a unit that was skipped: the bound unit is stopped once it runs.
+        for u in order:
+            if state[u] in ("done", "running"):
+                gone = [b for b in sorted(bound[u] - after[u]) if state[b] == "skipped"]
+                if gone:
+                    stop(u, gone[0])
+
+    def step() -> None:
+        dispatch()
+        unbind()
+
+    step()
     while state[anchor] in ("waiting", "running"):
         running = [u for u in order if state[u] == "running"]
         if not running:
@@ -554,8 +594,29 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
             fail(u, u)
         else:
             state[u] = "done"
-        dispatch()
+        step()
+    if state[anchor] == "canceled":
+        walk.canceled = True
+        return cause.get(anchor)
     return cause.get(anchor) if state[anchor] == "failed" else None
+
+
+def _done_at_fork(mgr: Manager, uid: str) -> bool:
+    """Whether a start job is done as soon as it runs: a Type=simple service with no ExecCondition=,
+    ExecStartPre= or ExecStartPost= (``service_enter_start``: the job completes when the main process
+    is forked, before it has done anything), or any Type=idle service."""
+    u = mgr.load(uid)
+    if u.type != "service" or u.load_state is not LoadState.LOADED:
+        return False
+    from .execute import service_type
+
+    stype = service_type(u)
+    if stype == "idle":
+        return True  # service.c maps Type=idle's start-pre/start/start-post states to active
+    if stype != "simple":
+        return False
+    cmds = mgr.exec_commands(u)
+    return not (cmds["ExecCondition"] or cmds["ExecStartPre"] or cmds["ExecStartPost"])
 
 
 def _trigger_failure(mgr: Manager, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:

@@ -132,7 +132,7 @@ def service_body(stype: str, problems: list[str], fx: str) -> str:
 @st.composite
 def scenarios(draw: st.DrawFn, fx: str) -> Scenario:
     nodes = []
-    for i, name in enumerate(POOL):
+    for name in POOL:
         unit_lines = draw(condition_lines(fx))
         dropin_lines = draw(condition_lines(fx)) if draw(st.integers(0, 3)) == 0 else []
         for _ in range(draw(st.integers(0, 1))):

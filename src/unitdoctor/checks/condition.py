@@ -31,6 +31,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                               "returns 0 and units that require it still start.", ev,
                               (f"make the condition hold, or remove {names} "
                                f"({ctx.where(v.culprits[0].condition.origin)})",))
+            elif all(c.condition.parameter == condition.INITRD_RELEASE for c in v.culprits):
+                yield Finding("initrd-only", Severity.INFO, u.name,
+                              f"{u.id} runs only in the initrd: starting it here fails ({names} does not hold, "
+                              f"\"Assertion failed on job for {u.id}.\")", ev)
             else:
                 yield Finding("assert-failed", Severity.ERROR, u.name,
                               f"starting {u.id} fails: {names} does not hold (\"Assertion failed on job for "

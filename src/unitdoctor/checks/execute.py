@@ -27,7 +27,16 @@ def check(ctx: Context) -> Iterator[Finding]:
     if u.load_state is not LoadState.LOADED or u.type != "service":
         return
     stype = service_type(u)
+    gate = _gate(ctx)
+    if gate == "skipped":
+        return  # a condition skips the unit before any process is spawned
     for p in ctx.manager.exec_checker().problems(u):
+        if gate == "undecidable" and p.certain and p.effect in ("job-fails", "unit-fails"):
+            yield Finding("exec-failed", Severity.WARNING, u.name,
+                          f"if its conditions let it run, {u.id} fails: {p.detail}",
+                          (Evidence("setting", ctx.where(p.origin), f"{p.setting}: {p.detail}"),),
+                          (f"{_FIX.get(p.what, 'fix the line')} at {ctx.where(p.origin)}",))
+            continue
         ev = (Evidence("setting", ctx.where(p.origin), f"{p.setting}: {p.detail}"),)
         fix = (f"{_FIX.get(p.what, 'fix the line')} at {ctx.where(p.origin)}",)
         if not p.certain:
@@ -51,3 +60,15 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             yield Finding("exec-later", Severity.WARNING, u.name,
                           f"{p.setting.split('=', 1)[0]}= of {u.id} will fail when it runs: {p.detail}", ev, fix)
+
+
+def _gate(ctx: Context) -> str:
+    """Whether the unit's conditions and asserts let a start reach its processes: ``skipped`` (a
+    condition or assert fails, certainly), ``undecidable``, or ``runs``."""
+    from ..condition import test_list
+
+    env = ctx.manager.condition_environment()
+    verdicts = [test_list(items, env).ok for items in (ctx.unit.conditions, ctx.unit.asserts) if items]
+    if False in verdicts:
+        return "skipped"
+    return "undecidable" if None in verdicts else "runs"
