@@ -550,11 +550,11 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
                 fail(u, u)
             elif u in skipped:
                 state[u] = "skipped"
-            elif u in failing_now:
+            elif u in failing_now and outcomes[u].effect == "assert":
                 fail(u, u)
             elif dead:
                 fail(u, dead[0])
-            elif u in refused:
+            elif u in refused or u in failing_now:
                 fail(u, u)
             else:
                 state[u] = "done" if u in walk.active or _done_at_fork(mgr, u) else "running"
@@ -573,9 +573,11 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
             stop(w, why)
 
     def unbind() -> None:
-        # BindsTo= without After= on a unit that was skipped: the bound unit is stopped once it runs.
+        # BindsTo= without After= on a unit that was skipped: the unit is stopped once it is active
+        # (unit_check_binds_to() runs on its state change), which cancels the jobs of units that
+        # require it and are still starting.
         for u in order:
-            if state[u] in ("done", "running"):
+            if state[u] == "done":
                 gone = [b for b in sorted(bound[u] - after[u]) if state[b] == "skipped"]
                 if gone:
                     stop(u, gone[0])
