@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, NoReturn, Optional, Sequence
 
 from .. import __version__
 from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, add_common
@@ -28,8 +28,17 @@ COMMAND_MODULES = ("states", "why", "fix", "scan")
 Runner = Callable[[argparse.Namespace], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (escaped: the bad word may hold anything), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        from ..render.escape import escape
+
+        self.exit(EXIT_USAGE, f"{self.prog}: {escape(message)} (see '{self.prog} --help')\n")
+
+
 def _build() -> tuple[argparse.ArgumentParser, dict[str, Runner]]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="unitdoctor",
         description="Say why a systemd unit cannot start or be enabled, with evidence.",
     )
@@ -54,17 +63,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     idx = _first_positional(args_list)
     if idx is not None and args_list[idx] not in runners:
         args_list.insert(idx, "why")
-    args = parser.parse_args(args_list)
-    if args.command is None:
-        parser.print_usage(sys.stderr)
-        return EXIT_USAGE
+    from ..render.escape import SafeStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stderr = SafeStream(err)  # type: ignore[assignment]  # every message: names and paths from a root
     try:
-        return runners[args.command](args)
-    except UsageError as e:
-        print(f"unitdoctor: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:
-        return EXIT_OK
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_usage(sys.stderr)
+            return EXIT_USAGE
+        if not getattr(args, "json", False):
+            sys.stdout = SafeStream(out)  # type: ignore[assignment]  # text output; JSON escapes by itself
+        try:
+            return runners[args.command](args)
+        except UsageError as e:
+            print(f"unitdoctor: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        except BrokenPipeError:
+            return EXIT_OK
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def _first_positional(argv: list[str]) -> Optional[int]:
@@ -77,8 +95,8 @@ def _first_positional(argv: list[str]) -> Optional[int]:
         if a == "--root":
             skip = True
             continue
-        if a == "--":
-            return i + 1 if i + 1 < len(argv) else None
+        if a == "--":  # `unitdoctor -- UNIT`: the command goes before the `--`
+            return i if i + 1 < len(argv) else None
         if a.startswith("-"):
             continue
         return i

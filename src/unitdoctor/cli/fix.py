@@ -139,8 +139,10 @@ def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry]
 
 
 def _print(lines: list[str]) -> None:
+    from ..render.escape import escape
+
     for line in lines:
-        print(line)
+        print(escape(line))  # one line each: a newline in a path from the root is shown as \n
 
 
 def _confirm() -> bool:

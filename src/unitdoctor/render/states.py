@@ -34,10 +34,13 @@ def to_json(results: list[StateResult], presets: dict[str, Optional[str]],
 
 def table(results: list[StateResult], presets: dict[str, Optional[str]], out: TextIO) -> None:
     """The ``list-unit-files`` table: UNIT FILE, STATE, PRESET, then a count line."""
-    w1 = max([len("UNIT FILE")] + [len(r.name) for r in results])
+    from .escape import escape
+
+    names = {r.name: escape(r.name) for r in results}  # a name from the root, shown as systemd would escape it
+    w1 = max([len("UNIT FILE")] + [len(n) for n in names.values()])
     w2 = max([len("STATE")] + [len(r.state.value) for r in results])
     out.write(f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
     for r in results:
         p = presets.get(r.name) or "-"
-        out.write(f"{r.name.ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
+        out.write(f"{names[r.name].ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
     out.write(f"\n{len(results)} unit files listed.\n")

@@ -1,7 +1,7 @@
 """Human report for ``why``: verdict first, then the chain as a tree, then findings with evidence and fixes.
 
 Plain text when stdout is not a terminal or NO_COLOR is set; colour (rich, imported here only) on a
-terminal.
+terminal. Every line is escaped for the terminal (``render.escape``) before it is written, either way.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TextIO
 
 from ..catalog import Catalog
 from ..report import Report
+from .escape import escape, raw_stream
 
 
 def use_colour(out: TextIO) -> bool:
@@ -98,7 +99,8 @@ def render(cat: Catalog, reports: list[Report], out: TextIO, verbose: bool = Fal
     for i, r in enumerate(reports):
         if i:
             all_lines.append(("", ""))
-        all_lines.extend(lines(cat, r, verbose))
+        all_lines.extend((style, escape(text)) for style, text in lines(cat, r, verbose))
+    out = raw_stream(out)  # each line is escaped (names, paths, content and log lines from the root)
     if not colour:
         for _style, text in all_lines:
             out.write(text + "\n")
