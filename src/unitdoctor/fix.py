@@ -67,7 +67,7 @@ LOCK_TIMEOUT = 60.0
 #: What ``OfflineOps.start`` reports: there is no manager to ask.
 NOT_APPLICABLE = "not-applicable"
 #: Outcome states beyond the journal's.
-REFUSED, NOTHING = "refused", "nothing-to-do"
+REFUSED, NOTHING, PLANNED = "refused", "nothing-to-do", "planned"
 
 
 class InvalidPlan(ValueError):
@@ -831,20 +831,9 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
             j.save(target)
             _rollback(target, j, root, ops)
             return _outcome("undo", target, None, (f"Rolled back the interrupted fix {target.id}.",))
-        stuck = [e for e in entries if e.interrupted]
-        if stuck:
-            return _interrupted_refusal("undo", stuck)
-        if target.status != DONE:
-            return Outcome("undo", REFUSED, target.id, (),
-                           (f"{target.id} is {target.status}: nothing to undo"
-                            + (f" (undone by {target.undone_by})" if target.undone_by else "") + ".",))
-        steps, problems = _reverse_steps(target, root)
-        if problems:
-            return Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
-        if target.live and any(s.state == "planned" for s in steps):
-            steps.append(Step("daemon-reload", -1))
-        if not any(s.state == "planned" for s in steps):
-            return Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
+        steps, early = _undo_steps(entries, target, root)
+        if early is not None:
+            return early
         entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
                          steps=steps, plan=[{"action": "undo", "risk": "medium", "effect": f"undo {target.id}"}],
                          undoes=target.id)
@@ -854,6 +843,48 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
     notes = tuple(f"{u} was started by {target.id} and is not stopped by undo."
                   for u, r in _started(target) if r == "active")
     return _outcome("undo", entry, recheck, notes)
+
+
+def _undo_steps(entries: list[Entry], target: Entry, root: Root) -> tuple[list[Step], Optional[Outcome]]:
+    """The steps that undo ``target`` (not interrupted), or the outcome that ends the undo before any change."""
+    stuck = [e for e in entries if e.interrupted]
+    if stuck:
+        return [], _interrupted_refusal("undo", stuck)
+    if target.status != DONE:
+        return [], Outcome("undo", REFUSED, target.id, (),
+                           (f"{target.id} is {target.status}: nothing to undo"
+                            + (f" (undone by {target.undone_by})" if target.undone_by else "") + ".",))
+    steps, problems = _reverse_steps(target, root)
+    if problems:
+        return steps, Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
+    if target.live and any(s.state == "planned" for s in steps):
+        steps.append(Step("daemon-reload", -1))
+    if not any(s.state == "planned" for s in steps):
+        return steps, Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
+    return steps, None
+
+
+def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Outcome:
+    """What ``undo`` would do, changing nothing and taking no lock (``undo --dry-run``).
+
+    The status is ``planned`` with the steps ``undo`` would journal and run (their ``message`` says what
+    each does), or what ``undo`` would end with before any change (refused, nothing to do). Raises
+    ``LookupError`` for an unknown entry.
+    """
+    entries = journal.entries()
+    target = pick(entries, entry_id)
+    if target is None:
+        raise LookupError(entry_id or "no fix to undo in the journal")
+    if target.interrupted:
+        return Outcome("undo", PLANNED, target.id, (),
+                       (f"Would roll back the interrupted fix {target.id} (the steps it completed).",))
+    steps, early = _undo_steps(entries, target, root)
+    if early is not None:
+        return early
+    for st in steps:
+        if st.state == "planned":
+            st.message = _message(root, st, "") if st.kind == "file" else "Reload the manager (daemon-reload)."
+    return Outcome("undo", PLANNED, target.id, tuple(steps), (), undoes=target.id)
 
 
 def _started(e: Entry) -> list[tuple[str, str]]:

@@ -17,13 +17,12 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     sc = sub.add_parser("scan", help="every mask, every unit that cannot start, and what the next boot does")
     add_common(sc, suppress=True)
     sc.add_argument("--target", metavar="UNIT", help="the boot's target (default: default.target)")
-    sc.add_argument("--offline", action="store_true",
-                    help="do not ask the running manager for failed units and NeedDaemonReload; implied by --root")
     sc.add_argument("--prometheus", metavar="FILE",
                     help="also write the metrics in node_exporter's textfile format to FILE (atomically)")
     sc.add_argument("--graph", metavar="FILE",
                     help="also write the boot's dependency graph: Graphviz DOT, or SVG when FILE ends in .svg")
     un = sub.add_parser("units", help="print the unitdoctor-scan.service and .timer that run scan periodically")
+    add_common(un, suppress=True)  # accepted anywhere on the line, as systemctl does; not used
     un.add_argument("name", nargs="?", choices=("unitdoctor-scan.service", "unitdoctor-scan.timer"),
                     help="print only this one")
     return {"scan": run_scan, "units": run_units}

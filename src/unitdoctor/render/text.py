@@ -93,14 +93,26 @@ def live_lines(r: Report) -> list[tuple[str, str]]:
     return out
 
 
+def render_lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str]]:
+    """One report's (style, text) lines, ready for ``write``."""
+    return lines(cat, r, verbose)
+
+
 def render(cat: Catalog, reports: list[Report], out: TextIO, verbose: bool = False) -> None:
-    colour = use_colour(out)
-    all_lines: list[tuple[str, str]] = []
+    """All reports, a blank line between two."""
     for i, r in enumerate(reports):
-        if i:
-            all_lines.append(("", ""))
-        all_lines.extend((style, escape(text)) for style, text in lines(cat, r, verbose))
-    out = raw_stream(out)  # each line is escaped (names, paths, content and log lines from the root)
+        write(lines(cat, r, verbose), out, separate=i > 0)
+
+
+def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = False) -> None:
+    """``all_lines`` on ``out``: coloured on a terminal, plain otherwise; a blank line first with ``separate``."""
+    if separate:
+        all_lines = [("", ""), *all_lines]
+    colour = use_colour(out)
+    # The one point where report lines meet the terminal: names, paths, file content and log lines from
+    # the root are escaped here (render.escape), a line at a time, so a newline in them cannot forge a line.
+    all_lines = [(style, escape(text)) for style, text in all_lines]
+    out = raw_stream(out)
     if not colour:
         for _style, text in all_lines:
             out.write(text + "\n")
