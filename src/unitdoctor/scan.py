@@ -74,26 +74,6 @@ class ScanResult:
         return out
 
 
-# -- the one place the "shipped masked on purpose" rule is decided ------------------------------------------------
-# h8-advice owns the predicate for intentional distribution masks; until it lands on main this is the only call site.
-
-
-def _intended(mask_layer: str, origin: Optional[str]) -> bool:
-    """Whether a mask is the distribution's on purpose: it sits in the vendor tree and a package ships it."""
-    try:
-        from .checks import provenance as _prov
-
-        pred = getattr(_prov, "is_intended_mask", None)
-    except ImportError:  # pragma: no cover
-        pred = None
-    if pred is not None:
-        try:
-            return bool(pred(mask_layer, origin))
-        except TypeError:
-            pass
-    return mask_layer == "vendor" and origin == "vendor"
-
-
 def scan(cat: Catalog, *, target: Optional[str] = None, live: Sequence[LiveUnit] = (),
          sources: Optional[EvidenceSources] = None, live_asked: bool = False,
          manager: Optional[Manager] = None) -> ScanResult:
@@ -190,12 +170,13 @@ def _mask(cat: Catalog, r: install.StateResult, found: tuple[Finding, ...], need
     d = cat.lookup.dir_of(path) if path else None
     layer = _LAYER_OF_ROLE.get(d.role, "other") if d is not None else "other"
     f = next((x for x in found if "mask" in x.id and x.severity is Severity.ERROR), None)
-    # why decides "shipped masked on purpose" (checks.mask.distribution_mask): an info finding, no error
+    # why decides "shipped masked on purpose" (checks.mask.distribution_mask: a package owns the vendor mask and
+    # nothing enabled pulls the unit in): its info finding. The boot's own need is checked here too.
     info = next((x for x in found if x.id == "masked-intended"), None)
     origin = f.origin if f is not None else info.origin if info is not None else None
     if origin == "kernel-command-line":
         layer = "kernel-command-line"
-    intended = (info is not None or _intended(layer, origin)) and not needed_by
+    intended = info is not None and not needed_by
     return Mask(r.name, r.state.value, layer, cat.root.display(path) if path else "", origin, intended, needed_by, f)
 
 
