@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from tests.boot import container
+
 from unitdoctor import shipped
 
 CI = os.environ.get("CI") == "true"
