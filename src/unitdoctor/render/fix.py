@@ -43,6 +43,8 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
     mode = "live: the manager is reloaded and units started" if plan.live else "offline: files only"
     out = [f"Plan for {', '.join(plan.units)}{where} ({plan.scope} scope; {mode}):"]
     changes = plan.changes
+    if changes:  # a partial fix says so before its steps, not only at the end
+        out += [f"  ! this plan does not make it start: {o.summary}" for o in plan.outlook if not o.ok]
     if not changes:
         out.append("  nothing to change")
     for n, a in enumerate(changes, 1):
