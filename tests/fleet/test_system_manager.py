@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
@@ -22,6 +23,8 @@ import pytest
 from . import scenarios
 from .harness import REPO, run_playbook, wrapper
 
+#: The script builds its root first when it is missing (mmdebstrap, 1-2 minutes), then boots in about a second.
+BOOT_TIMEOUT = 600
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -46,32 +49,30 @@ def _container_missing() -> str | None:
 
 
 @pytest.fixture
-def container() -> Iterator[int]:
+def container(tmp_path: Path) -> Iterator[int]:
     """A booted container; yields the host PID of its PID 1. It halts when the test ends."""
     reason = _container_missing()
     if reason is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the container test cannot run, and CI=true requires it: {reason}", pytrace=False)
         pytest.skip(reason)
-    proc = subprocess.Popen([str(_script()), "--", "cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None and proc.stdin is not None
-    seen = []
-    leader = None
-    for line in proc.stderr:
-        seen.append(line)
-        m = re.search(r"PID 1 = host PID (\d+)", line)
-        if m:
-            leader = int(m.group(1))
-            break
-    if leader is None:
-        proc.wait(60)
-        pytest.fail("the container did not boot:\n" + "".join(seen), pytrace=False)
+    log = tmp_path / "pid1-container.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([str(_script()), "--", "cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=err)
+    assert proc.stdin is not None
     try:
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        leader = None
+        while leader is None and proc.poll() is None and time.monotonic() < deadline:
+            m = re.search(r"PID 1 = host PID (\d+)", log.read_text(errors="replace"))
+            leader = int(m.group(1)) if m else None
+            time.sleep(0.1)
+        if leader is None:
+            pytest.fail("the container did not boot:\n" + log.read_text(errors="replace")[-3000:], pytrace=False)
         yield leader
     finally:
         proc.stdin.close()  # `cat` inside ends, and the script halts the container
-        proc.stderr.close()
         try:
             proc.wait(120)
         except subprocess.TimeoutExpired:

@@ -26,7 +26,7 @@ description:
     otherwise through C(systemctl).
 version_added: 0.1.0
 author:
-  - unitdoctor developers
+  - unitdoctor developers (!UNKNOWN)
 options:
   name:
     description:
@@ -79,10 +79,16 @@ seealso:
   - module: ansible.builtin.systemd_service
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
+    details: The plan is computed and returned; nothing at all is changed (no journal entry either).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
+    details: One before/after per path the plan removes or creates.
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
 """
 
@@ -278,52 +284,72 @@ def _run(module, cat, mgr, name):
     changes = fleet.file_changes(plan)
     if module._diff:
         result["diff"] = fleet.diff(plan, cat.root)
-    # What cannot be repaired here fails the task before anything changes: vendor and kernel-command-line
-    # masks, missing units, syntax errors, package problems (the plan's advice says what a person can do).
-    blocked = [o for o in plan.outlook if not o.ok] + ([True] if p["enabled"] and _enable_advice(plan, name) else [])
-    if blocked:
-        predicted = why(simulate(cat, [a.path for a in changes if hasattr(a, "path")]), name, sources=sources)
-        result["after"] = fleet.verdict(predicted)
-        why_not = result["cause"] or fleet.cause(cat, predicted) or {}
-        reason = "; ".join(o.summary for o in plan.outlook if not o.ok) or "; ".join(_enable_advice(plan, name))
-        origin = f" (masked by: {why_not['origin']})" if why_not.get("origin") else ""
-        advice = " | ".join(result["advice"]) or "none"
-        result["msg"] = f"{reason}{origin}; not changed. Advice: {advice}"
-        module.fail_json(**result)
+    predicted = why(simulate(cat, [a.path for a in changes if hasattr(a, "path")]), name, sources=sources)
+    _refuse_if_blocked(module, result, plan, name, predicted)
     starts = _to_start(plan, name) if p["started"] else []
-    pending = [u for u in starts if mgr.active_state(u) not in fleet.RUNNING]
-    done = []
     if module.check_mode:
+        pending = [u for u in starts if mgr.active_state(u) not in fleet.RUNNING]
         result["changed"] = bool(changes or pending)
-        after_cat = simulate(cat, [a.path for a in changes if hasattr(a, "path")])
-        result["after"] = fleet.verdict(why(after_cat, name, sources=sources))
+        result["after"] = fleet.verdict(predicted)
         result["msg"] = _msg(name, changes, pending, cat.root, check=True)
         return result
-    if changes:
-        try:
-            outcome = udfix.apply(plan, root=cat.root, journal=udfix.journal_for(cat.lookup.scope.value, cat.root,
-                                                                                   fleet.environment()),
-                                  ops=mgr.ops)
-        except (JournalError, udfix.InvalidPlan) as e:
-            result["msg"] = f"{name}: nothing was changed: {e}"
-            module.fail_json(**result)
-        result["journal_id"] = outcome.entry
-        result["steps"] = [render_fix.step_json(s, cat.root) for s in outcome.steps]
-        result["changed"] = any(s.state == "done" for s in outcome.steps if s.kind in ("file", "enable"))
-        if outcome.status != udfix.DONE and outcome.status != udfix.NOTHING:
-            result["msg"] = "{}: {}; {}".format(name, outcome.status, " ".join(outcome.messages))
-            module.fail_json(**result)
-        done += [u for u, state in outcome.started if state in fleet.RUNNING]
-        failed = [s.message for s in outcome.failed]
-        if failed:
-            result["msg"] = "{}: {}".format(name, " ".join(failed))
-            module.fail_json(**result)
-    for u in starts:
-        if u in done or mgr.active_state(u) in fleet.RUNNING:
+    started = _apply(module, result, plan, cat, mgr) if changes else []
+    started += _start(module, result, mgr, [u for u in starts if u not in started])
+    after = why(fleet.catalog(p["root"], p["scope"], fleet.environment()), name, live=mgr.facts(name))
+    result["after"] = fleet.verdict(after, mgr.active_state(name))
+    if not after.start.ok:
+        b = after.start.blocker
+        result["msg"] = f"{name} still cannot start: {b.message if b else 'see after'}"
+        module.fail_json(**result)
+    result["msg"] = _msg(name, changes, started, cat.root, journal=result["journal_id"])
+    return result
+
+
+def _refuse_if_blocked(module, result, plan, name, predicted):
+    """Fail before anything changes when the plan cannot make ``name`` startable (or enable it as asked):
+    vendor and kernel-command-line masks, missing units, syntax errors, package problems. The plan's
+    advice says what a person can do."""
+    reasons = [o.summary for o in plan.outlook if not o.ok]
+    if module.params["enabled"]:
+        reasons += _enable_advice(plan, name)
+    if not reasons:
+        return
+    result["after"] = fleet.verdict(predicted)
+    cause = result["cause"] or {}
+    origin = f" (masked by: {cause['origin']})" if cause.get("origin") else ""
+    advice = " | ".join(result["advice"]) or "none"
+    result["msg"] = f"{'; '.join(reasons)}{origin}; nothing was changed. Advice: {advice}"
+    module.fail_json(**result)
+
+
+def _apply(module, result, plan, cat, mgr):
+    """Run the plan through ``fix.apply`` (journal first, re-checks, rollback); the units it started."""
+    journal = udfix.journal_for(cat.lookup.scope.value, cat.root, fleet.environment())
+    try:
+        outcome = udfix.apply(plan, root=cat.root, journal=journal, ops=mgr.ops)
+    except (JournalError, udfix.InvalidPlan) as e:
+        result["msg"] = f"{plan.units[0]}: nothing was changed: {e}"
+        module.fail_json(**result)
+    result["journal_id"] = outcome.entry
+    result["steps"] = [render_fix.step_json(s, cat.root) for s in outcome.steps]
+    result["changed"] = any(s.state == "done" for s in outcome.steps if s.kind in ("file", "enable"))
+    problems = list(outcome.messages) if outcome.status not in (udfix.DONE, udfix.NOTHING) else \
+        [s.message for s in outcome.failed]
+    if problems:
+        result["msg"] = f"{plan.units[0]}: {outcome.status}: {' '.join(problems)}"
+        module.fail_json(**result)
+    return [u for u, state in outcome.started if state in fleet.RUNNING]
+
+
+def _start(module, result, mgr, units):
+    """Start each of ``units`` that is not running yet; the units started."""
+    done = []
+    for u in units:
+        if mgr.active_state(u) in fleet.RUNNING:
             continue
         try:
             state = mgr.ops.start(u)
-        except fleet.ManagerError as e:
+        except (fleet.ManagerError, OSError) as e:
             result["msg"] = f"Failed to start {u}: {e}"
             module.fail_json(**result)
         if state not in fleet.RUNNING:
@@ -331,15 +357,7 @@ def _run(module, cat, mgr, name):
             module.fail_json(**result)
         done.append(u)
         result["changed"] = True
-    fresh = fleet.catalog(module.params["root"], module.params["scope"], fleet.environment())
-    after = why(fresh, name, live=mgr.facts(name))
-    result["after"] = fleet.verdict(after, mgr.active_state(name))
-    if not after.start.ok:
-        result["msg"] = "{} still cannot start: {}".format(name, after.start.blocker.message if after.start.blocker
-                                                         else "see after")
-        module.fail_json(**result)
-    result["msg"] = _msg(name, changes, done, cat.root, journal=result["journal_id"])
-    return result
+    return done
 
 
 def _msg(name, changes, started, root, check=False, journal=None):

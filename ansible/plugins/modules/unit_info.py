@@ -17,7 +17,7 @@ description:
   - Reads only; never changes anything, so it is the same in check mode.
 version_added: 0.1.0
 author:
-  - unitdoctor developers
+  - unitdoctor developers (!UNKNOWN)
 options:
   name:
     description:
@@ -44,11 +44,15 @@ seealso:
   - module: unitdoctor.systemd.unit
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Never changes anything.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
 """
 
