@@ -67,6 +67,25 @@ def build(layers: Mapping[str, Path], scope: str) -> None:
         _mask(run / f"ud-ck-{t}.service")
 
 
+def build_fleet(layers: Mapping[str, Path], scope: str) -> list[str]:
+    """Units for the README's fleet playbook: one fixable (masked in /etc and /run), one vendor mask, one fine."""
+    cfg, run, ven = layers["config"], layers["runtime"], layers["vendor"]
+    install = f"[Install]\nWantedBy={'default.target' if scope == 'user' else 'multi-user.target'}\n"
+    _write(ven / "ud-fleet-fix.service", ONESHOT.format(d="fleet", unit="", install=install))
+    _mask(cfg / "ud-fleet-fix.service")
+    _mask(run / "ud-fleet-fix.service")
+    _mask(ven / "ud-fleet-vendor.service")
+    _write(ven / "ud-fleet-fine.service", ONESHOT.format(d="fine", unit="", install=install))
+    return ["ud-fleet-fix.service", "ud-fleet-vendor.service", "ud-fleet-fine.service"]
+
+
+def readme_playbook(readme: Path) -> str:
+    """The fleet playbook of the README (the YAML block after "Find and repair masks across a fleet")."""
+    text = readme.read_text()
+    after = text[text.index("Find and repair masks across a fleet"):]
+    return after[after.index("```yaml\n") + 8:after.index("```", after.index("```yaml\n") + 8)]
+
+
 PLAYBOOK = """
 - hosts: target
   gather_facts: false

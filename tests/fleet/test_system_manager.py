@@ -90,6 +90,7 @@ def test_system_manager_scenarios(collections: Path, tmp_path: Path, container: 
     layers = {"config": root / "etc/systemd/system", "runtime": root / "run/systemd/system",
               "vendor": root / "usr/lib/systemd/system"}
     scenarios.build(layers, "system")
+    fleet_units = scenarios.build_fleet(layers, "system")
     assert inside(container, "systemctl", "daemon-reload").returncode == 0
     assert inside(container, "python3", "-c", "import jeepney").returncode != 0  # nothing but Python on the target
     python = wrapper(tmp_path / "python", ["nsenter", "-t", str(container), "-a", "-r", "-w", "--"],
@@ -104,6 +105,20 @@ def test_system_manager_scenarios(collections: Path, tmp_path: Path, container: 
     # in the system scope the finding names the vendor layer (/usr/lib); who wrote the mask there (here: this
     # test, not a package) is the provenance's business
     assert res["u ven"]["cause"]["finding"] == "masked-vendor", res["u ven"]["cause"]
+
+    # the README's fleet playbook, as written (become is not needed: we are root in the container)
+    res, out = run_playbook(collections, tmp_path / "readme", scenarios.readme_playbook(REPO / "README.md"),
+                            interpreter=python, extra_vars={"critical": fleet_units, "ansible_become": False})
+    why = {u["unit"]: u["start"]["ok"] for u in res["Why can the critical units not start?"]["units"]}
+    assert why == {"ud-fleet-fix.service": False, "ud-fleet-vendor.service": False, "ud-fleet-fine.service": True}
+    repair = {r["item"]["unit"]: r for r in
+              res["Remove the masks that block them (every layer, masked dependencies too) and start them"]["results"]}
+    assert sorted(repair) == ["ud-fleet-fix.service", "ud-fleet-vendor.service"], out
+    assert repair["ud-fleet-fix.service"]["changed"] is True and not repair["ud-fleet-fix.service"].get("failed")
+    assert repair["ud-fleet-vendor.service"]["failed"] is True and repair["ud-fleet-vendor.service"]["advice"]
+    person = res["What needs a person (vendor or kernel-command-line masks, packages)"]["results"]
+    assert [r["item"]["item"]["unit"] for r in person] == ["ud-fleet-vendor.service"]
+    assert _states(systemctl, "ud-fleet-fix.service") == ("disabled", "active")
 
 
 def _states(systemctl: Callable[..., str], unit: str) -> tuple[str, str]:
