@@ -75,8 +75,7 @@ PLAYBOOK = """
       unitdoctor.systemd.unit: {name: x.service, root: "{{ roots.diff }}"}
       diff: true
     - name: info without name
-      unitdoctor.systemd.unit_info: {root: "{{ roots.runtime }}"}
-      ignore_errors: true
+      unitdoctor.systemd.unit_info: {root: "{{ roots.vendor }}"}
     - name: unit bad name
       unitdoctor.systemd.unit: {name: "", root: "{{ roots.runtime }}"}
       ignore_errors: true
@@ -189,14 +188,17 @@ def test_roots(collections: Path, tmp_path: Path) -> None:
                                                        f"{roots['diff']}/{RUN}/x.service"]
     assert f"--- before: {roots['diff']}/{ETC}/x.service" in out
 
+    # scan (no name): every mask of the root, by layer
     # errors are one clear line
-    assert res["info without name"]["_status"] == "failed" and "scan" in res["info without name"]["msg"]
+    scan = res["info without name"]
+    assert scan["_status"] == "ok" and scan["changed"] is False and scan["scan"]["schema_version"], out
+    assert [(m["unit"], m["layer"], m["state"]) for m in scan["scan"]["masks"]] == [("x.service", "vendor", "masked")]
     assert res["unit bad name"]["_status"] == "failed" and "Traceback" not in res["unit bad name"]["msg"]
     assert "needs a running manager" in res["unit started offline"]["msg"]
 
     # the module's journal is unitdoctor's: the CLI undoes it exactly
     before_undo = snapshot(roots["both"])
-    cp = subprocess.run([sys.executable, "-m", "unitdoctor", f"--root={roots['both']}", "undo",
+    cp = subprocess.run([sys.executable, "-m", "unitdoctor", f"--root={roots['both']}", "undo", "--yes",
                          res["unit both"]["journal_id"]], capture_output=True, text=True,
                         env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
     assert cp.returncode == 0, cp.stdout + cp.stderr

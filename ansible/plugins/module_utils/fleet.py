@@ -111,6 +111,17 @@ class Manager:
         except ManagerError:
             return None
 
+    def problem_units(self):
+        """For scan: the failed units and those needing a reload, from the manager (None without D-Bus)."""
+        if self.bus is None:
+            return None
+        from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor import bus
+
+        try:
+            return bus.fetch_problem_units(self.scope, self.environ)
+        except ManagerError:
+            return None
+
     def active_state(self, name):
         """``ActiveState`` of ``name`` (None when no manager runs the files)."""
         if not self.live:

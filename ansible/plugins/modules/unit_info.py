@@ -12,8 +12,9 @@ description:
   - For each unit in O(name), what C(unitdoctor why --json) says - the verdict (would C(systemctl start)
     succeed, and if not which unit blocks it with systemctl's message), the dependency chain with file and
     line, and findings with evidence (which layer, who masked it and when, the package) and the commands that fix them.
-  - Without O(name), what C(unitdoctor scan --json) says for the whole host (or root), when the engine in this
-    collection has C(scan); otherwise the task fails saying so.
+  - Without O(name), what C(unitdoctor scan --json) says for the whole host (or root) - every mask by layer with
+    its provenance and whether the distribution meant it, every unit that cannot start, and what the next boot
+    does (RV(scan)).
   - Reads only; never changes anything, so it is the same in check mode.
 version_added: 0.1.0
 author:
@@ -35,6 +36,10 @@ options:
     type: str
     choices: [system, user, global]
     default: system
+  target:
+    description:
+      - Without O(name), the boot's target for the scan's boot prediction (default C(default.target)).
+    type: str
   verbose:
     description:
       - Also list the evidence sources read, missing or skipped (package database, logs, boot configuration).
@@ -67,6 +72,10 @@ EXAMPLES = r"""
     msg: "{{ why.units[0].start.message }} ({{ why.units[0].findings | map(attribute='origin') | select | list }})"
   when: not why.ok
 
+- name: Every mask and every unit that cannot start on the host, and the next boot
+  unitdoctor.systemd.unit_info:
+  register: scan
+
 - name: Units of an offline image
   unitdoctor.systemd.unit_info:
     name: [sshd, chrony]
@@ -75,7 +84,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ok:
-  description: Every unit can start and no error was found.
+  description: Every unit can start and no error was found (without O(name), the scan found no problem).
   returned: always
   type: bool
 units:
@@ -88,8 +97,11 @@ units:
   type: list
   elements: dict
 scan:
-  description: The C(unitdoctor scan --json) document for the host or root.
-  returned: when O(name) is not given and the engine has scan
+  description:
+    - The C(unitdoctor scan --json) document (schema/scan.schema.json in the project) - C(masks) (unit, state,
+      layer, path, origin, intended, needed_by, finding), C(findings), C(boot) (the next boot's outcome per
+      unit), C(counts).
+  returned: when O(name) is not given
   type: dict
 notes:
   description: How the manager was reached, or why it was not.
@@ -110,8 +122,7 @@ def run(module):
     p = module.params
     env = fleet.environment()
     if not p["name"]:
-        raise fleet.FleetError("unit_info without name needs unitdoctor's scan, which the engine in this build "
-                               "of the collection does not have yet; name the units to look at")
+        return _scan(p, env)
     units = [fleet.mangle(n) for n in p["name"]]
     cat = fleet.catalog(p["root"], p["scope"], env)
     mgr = fleet.Manager(p["root"], p["scope"], env)
@@ -125,12 +136,29 @@ def run(module):
             "notes": [n for n in (mgr.note,) if n]}
 
 
+def _scan(p, env):
+    from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import scan as render_scan
+    from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.scan import scan
+
+    target = fleet.mangle(p["target"]) if p["target"] else None
+    cat = fleet.catalog(p["root"], p["scope"], env)
+    mgr = fleet.Manager(p["root"], p["scope"], env)
+    try:
+        live = mgr.problem_units()
+    finally:
+        mgr.close()
+    result = scan(cat, target=target, live=live or (), live_asked=live is not None)
+    doc = render_scan.to_json(result)
+    return {"changed": False, "ok": doc["ok"], "scan": doc, "notes": [n for n in (mgr.note,) if n]}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="list", elements="str", aliases=["unit", "units"]),
             root=dict(type="path"),
             scope=dict(type="str", default="system", choices=["system", "user", "global"]),
+            target=dict(type="str"),
             verbose=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
