@@ -431,7 +431,7 @@ def _fixed_reference(tmp_path: Path) -> fr.Snap:
 
 
 def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(tmp_path, capsys):
-    """multi: 4 file steps (2 masks, a directory, a link) → 13 checkpoints. At each: recover, and undo."""
+    """multi: 5 file steps (3 masks, a directory, a link) → 16 checkpoints. At each: recover, and undo."""
     fixed = _fixed_reference(tmp_path)
     n = 0
     while True:
@@ -462,9 +462,9 @@ def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(
         rc, out, err = run(capsys, "--root", str(b), "undo", "--yes")
         assert rc == 0, (n, out, err)
         assert fr.diff(fr.snapshot(b), before_b) == [], (n, last)
-    # journal-written; the 2 masks: moved (into quarantine), acted, recorded; the directory: acted, recorded;
-    # the link: parked (built in quarantine), acted, recorded; done. The 14th run was not killed.
-    assert n == 14
+    # journal-written; the 3 masks: moved (into quarantine), acted, recorded; the directory: acted, recorded;
+    # the link: parked (built in quarantine), acted, recorded; done. The 17th run was not killed.
+    assert n == 17
 
 
 def test_kill_9_during_an_undo_then_recover_completes_the_undo(tmp_path, capsys):

@@ -218,10 +218,12 @@ def _has_default_deps(unit: Unit) -> bool:
     return dd is None or dd.value.strip().lower() not in ("0", "no", "n", "false", "f", "off")
 
 
-def predict_boot(mgr: Manager, target: Optional[str] = None, *, host: bool = False) -> BootPrediction:
+def predict_boot(mgr: Manager, target: Optional[str] = None, *, host: bool = False,
+                 prefer: frozenset[str] = frozenset()) -> BootPrediction:
     """The outcome of every unit the next boot pulls in, anchored at ``target`` (default: default.target).
 
-    ``host``: the root is the running machine (conditions about the host may be evaluated).
+    ``host``: the root is the running machine (conditions about the host may be evaluated). ``prefer``: units
+    whose job to delete when a cycle can lose one of several (what a real boot did; otherwise the first by name).
     """
     requested = target or "default.target"
     anchor_unit = mgr.load(requested)
@@ -245,7 +247,7 @@ def predict_boot(mgr: Manager, target: Optional[str] = None, *, host: bool = Fal
                             f"the boot transaction fails: {top.message}", top.unit, walk.chains.get(u, ()))
                 for u in walk.jobs]
         return BootPrediction(requested, anchor_unit.id, False, top, fallback, tuple(outs), ())
-    return _Boot(mgr, walk, anchor_unit.id, host).predict(requested, fallback, enabled)
+    return _Boot(mgr, walk, anchor_unit.id, host, prefer).predict(requested, fallback, enabled)
 
 
 def _enabled_units(mgr: Manager) -> list[str]:
@@ -259,7 +261,8 @@ _REQUIRING = (Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE, Dep.SLICE)
 
 
 class _Boot:
-    def __init__(self, mgr: Manager, walk: _Walk, anchor: str, host: bool) -> None:
+    def __init__(self, mgr: Manager, walk: _Walk, anchor: str, host: bool, prefer: frozenset[str]) -> None:
+        self.prefer = prefer
         self.mgr = mgr
         self.walk = walk
         self.anchor = anchor
@@ -300,7 +303,7 @@ class _Boot:
                 self.cycles.append(Cycle(units, edges, (), ()))
                 return Blocker(units[0], "ordering-cycle", "Transaction order is cyclic. See system logs for details.",
                                edges)
-            victim = cands[0]
+            victim = next((c for c in cands if c in self.prefer), cands[0])
             gone = self._delete(victim)
             self.cycles.append(Cycle(units, edges, cands, tuple(sorted(gone - {victim}))))
             for u in sorted(gone):
@@ -384,6 +387,7 @@ class _Boot:
                 if d.kind in _REQUIRING and t in kinds and t != u:
                     requirers[t].append((u, Edge.of(d)))
         checks = {u: start_check(mgr, mgr.load(u), host=self.host) for u in kinds if kinds[u] == "start"}
+        refused = dict(self.walk.refused_starts())
         state = {u: "waiting" for u in kinds}
         result: dict[str, UnitOutcome] = {}
         chains = self.walk.chains
@@ -406,7 +410,14 @@ class _Boot:
                 fail_dependents(u, u)
                 return
             c = checks[u]
-            if c.condition:
+            if u in refused:
+                # socket_start() & co. refuse when the unit they trigger is not loaded (-ENOENT): the job fails.
+                b = refused[u]
+                state[u] = "failed"
+                result[u] = UnitOutcome(u, Outcome.FAILED, b.reason, f"the unit it triggers, {b.unit}, is not loaded",
+                                        b.unit, chains.get(u, ()))
+                fail_dependents(u, u)
+            elif c.condition:
                 state[u] = "done"
                 result[u] = UnitOutcome(u, Outcome.SKIPPED, "condition-failed", c.condition, u, chains.get(u, ()))
             elif c.assertion:

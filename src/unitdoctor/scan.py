@@ -190,10 +190,12 @@ def _mask(cat: Catalog, r: install.StateResult, found: tuple[Finding, ...], need
     d = cat.lookup.dir_of(path) if path else None
     layer = _LAYER_OF_ROLE.get(d.role, "other") if d is not None else "other"
     f = next((x for x in found if "mask" in x.id and x.severity is Severity.ERROR), None)
-    origin = f.origin if f is not None else None
+    # why decides "shipped masked on purpose" (checks.mask.distribution_mask): an info finding, no error
+    info = next((x for x in found if x.id == "masked-intended"), None)
+    origin = f.origin if f is not None else info.origin if info is not None else None
     if origin == "kernel-command-line":
         layer = "kernel-command-line"
-    intended = _intended(layer, origin) and not needed_by
+    intended = (info is not None or _intended(layer, origin)) and not needed_by
     return Mask(r.name, r.state.value, layer, cat.root.display(path) if path else "", origin, intended, needed_by, f)
 
 

@@ -262,7 +262,7 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
     mgr = walk.mgr
     jobs = walk.installed()
     after: dict[str, set[str]] = {u: set() for u in jobs}
-    origins: dict[tuple[str, str], Edge] = {}
+    origins: dict[tuple[str, str], Dependency] = {}  # an Edge is made only for a cycle's chain
     for uid in jobs:
         for d in mgr.load(uid).dependencies:
             t = mgr.load(d.target).id
@@ -270,16 +270,16 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
                 continue
             if d.kind is Dep.AFTER:
                 after[uid].add(t)
-                origins[(uid, t)] = Edge.of(d)
+                origins[(uid, t)] = d
             elif d.kind is Dep.BEFORE:
                 after[t].add(uid)
-                origins[(t, uid)] = Edge.of(d)
+                origins[(t, uid)] = d
     for comp in _sccs(after):
         if len(comp) < 2:
             continue
         if all(jobs[u] for u in comp):
             cyc = sorted(comp)
-            chain = tuple(e for (a, b), e in origins.items() if a in comp and b in comp)
+            chain = tuple(Edge.of(d) for (a, b), d in origins.items() if a in comp and b in comp)
             return Blocker(cyc[0], "ordering-cycle", "Transaction order is cyclic. See system logs for details.",
                            chain)
     return None

@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 _UPPER_LINE = 'mkdir -p "$RUN/upper" "$RUN/work" "$RUN/merged"'
 _CONSOLE_LINE = '[[ -f $RUN/console.log ]] && cp "$RUN/console.log" "$DIR/last-console.log"'
 #: Properties read from every unit after boot.
-PROPS = ("Id", "LoadState", "ActiveState", "SubState", "Result", "ConditionResult", "AssertResult")
+PROPS = ("Id", "LoadState", "ActiveState", "SubState", "Result", "ConditionResult", "AssertResult",
+         "ConditionTimestampMonotonic", "AssertTimestampMonotonic")
 
 
 def script() -> Optional[Path]:
@@ -77,11 +78,20 @@ class Boot:
     output: str
     stderr: str
 
+    def console_units(self, what: str) -> set[str]:
+        """Units named on console lines of one kind: ``depend`` ("Dependency failed for U."), ``failed``
+        ("Failed to start U." / "Failed to listen on U."). Units without Description= are shown by name."""
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", self.console)
+        pat = {"depend": r"\[DEPEND\] Dependency failed for (\S+?)\.$",
+               "failed": r"\[FAILED\] Failed to (?:start|listen on) (\S+?)\.$"}[what]
+        return set(re.findall(pat, plain, re.M))
+
     def deleted_jobs(self) -> list[tuple[str, str]]:
         """(unit whose job systemd deleted to break an ordering cycle, the unit it was started for) from the console."""
         out = []
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", self.console)
         for m in re.finditer(r"Job ([^\s/]+)/start deleted to break ordering cycle starting with ([^\s/]+)/start",
-                             self.console):
+                             plain):
             out.append((m.group(1), m.group(2)))
         return out
 
@@ -91,7 +101,7 @@ systemctl is-system-running --wait >/dev/null 2>&1 || true
 sleep 0.3
 for u in $(systemctl list-units --all --plain --no-legend --no-pager | awk '{print $1}') $EXTRA; do
   echo "@@ $u"
-  systemctl show -p Id -p LoadState -p ActiveState -p SubState -p Result -p ConditionResult -p AssertResult -- "$u"
+  systemctl show PROPS -- "$u"
 done
 """
 
@@ -116,7 +126,8 @@ def boot(files: dict[str, object], *, extra_units: tuple[str, ...] = (), command
                 p.write_text(str(content))
         console = work / "console.log"
         env = dict(os.environ, PID1_OVERLAY=str(upper), PID1_CONSOLE=str(console))
-        script_text = command if command is not None else _DUMP.replace("$EXTRA", " ".join(extra_units))
+        script_text = command if command is not None else _DUMP.replace("$EXTRA", " ".join(extra_units)).replace(
+            "PROPS", " ".join(f"-p {p}" for p in PROPS))
         cmd = [str(_patched(work)), "--timeout", str(timeout), *args, "--", "bash", "-s"]
         p = subprocess.run(cmd, input=script_text, capture_output=True, text=True, env=env, timeout=timeout + 120)
         text = console.read_text(errors="replace") if console.exists() else ""

@@ -27,10 +27,16 @@ CALLBACKS = Path(__file__).resolve().parent / "callbacks"
 TOOLS = ("ansible-playbook", "ansible-galaxy")
 
 
+def _path() -> str:
+    """PATH with this interpreter's scripts directory first: ansible-core's commands are installed beside it
+    (scripts/test may run the suite with a venv's Python without activating the venv)."""
+    return os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", os.defpath)])
+
+
 def ansible_missing() -> Optional[str]:
     """Why real ansible runs cannot happen here (None: they can)."""
     for t in TOOLS:
-        if shutil.which(t) is None:
+        if shutil.which(t, path=_path()) is None:
             return f"{t} not found (pip install '.[ansible]')"
     return None
 
@@ -39,7 +45,7 @@ def build_and_install(workdir: Path) -> Path:
     """Build the collection from this checkout and install it; return the collections path."""
     dist = workdir / "dist"
     subprocess.run([str(REPO / "scripts" / "build-collection"), str(dist)], check=True, capture_output=True,
-                   text=True)
+                   text=True, env=dict(os.environ, PATH=_path(), PYTHON=sys.executable))
     (tarball,) = dist.glob("unitdoctor-systemd-*.tar.gz")
     coll = workdir / "collections"
     subprocess.run(["ansible-galaxy", "collection", "install", "--force", "-p", str(coll), str(tarball)],
@@ -50,6 +56,7 @@ def build_and_install(workdir: Path) -> Path:
 def _env(workdir: Path, collections: Path, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update({
+        "PATH": _path(),
         "ANSIBLE_HOME": str(workdir / "ansible-home"),
         "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-tmp"),
         "ANSIBLE_COLLECTIONS_PATH": str(collections),

@@ -11,7 +11,17 @@ import os
 import sys
 from typing import Any, Callable
 
-from .common import EXIT_OK, EXIT_PROBLEM, EXIT_SOFTWARE, add_common, emit_json, internal_error, mangle, open_catalog
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_SOFTWARE,
+    EXIT_USAGE,
+    add_common,
+    emit_json,
+    internal_error,
+    mangle,
+    open_catalog,
+)
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -20,6 +30,8 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     why.add_argument("units", nargs="+", metavar="UNIT")
     why.add_argument("--verbose", "-v", action="store_true",
                      help="also list the evidence sources read, missing or skipped (package database, logs…)")
+    why.add_argument("--graph", metavar="FILE",
+                     help="also write the dependency graph (blocker path marked): Graphviz DOT, or SVG for *.svg")
     return {"why": run}
 
 
@@ -42,11 +54,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
     status = EXIT_OK
     docs: list[Any] = []
+    reports: list[Any] = []
+    if not args.json and not args.quiet:
+        from .pager import open_pager
+
+        open_pager(args)
     printed = 0
     for u in units:
         # One unit's bug must not cost the others their answers: report it and go on.
         try:
             r = why(cat, u, manager=mgr, live=live.get(u), sources=src)
+            reports.append(r)
             if args.json:
                 from ..render import json as render_json
 
@@ -75,4 +93,12 @@ def run(args: argparse.Namespace) -> int:
             printed += 1
     if args.json and not args.quiet:
         emit_json(docs, ensure_ascii=True)
+    if getattr(args, "graph", None):
+        from ..render import graph
+
+        try:
+            graph.write(args.graph, graph.why_dot(mgr, reports))
+        except graph.GraphError as e:
+            print(f"unitdoctor: {e}", file=sys.stderr)
+            return EXIT_USAGE
     return status
