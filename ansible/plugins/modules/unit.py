@@ -235,12 +235,14 @@ from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.repo
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.sources import EvidenceSources
 
 
-def _to_start(plan, name):
-    """The units a start of ``name`` goes through: its triggers when the plan starts it that way."""
+def _to_start(plan, name, model):
+    """The units a start of ``name`` goes through: the triggers the plan starts it by, else the socket, timer or
+    path units that trigger it (a service they activate is started by them, as the plan does for a broken
+    one), else the unit itself."""
     for o in plan.outlook:
         if o.unit == name and o.started_via:
             return [u.strip() for u in o.started_via.split(",")]
-    return [name]
+    return [u for u, _how in model.triggered_by(name)] or [name]
 
 
 def _enable_advice(plan, name):
@@ -286,7 +288,7 @@ def _run(module, cat, mgr, name):
         result["diff"] = fleet.diff(plan, cat.root)
     predicted = why(simulate(cat, [a.path for a in changes if hasattr(a, "path")]), name, sources=sources)
     _refuse_if_blocked(module, result, plan, name, predicted)
-    starts = _to_start(plan, name) if p["started"] else []
+    starts = _to_start(plan, name, model) if p["started"] else []
     if module.check_mode:
         pending = [u for u in starts if mgr.active_state(u) not in fleet.RUNNING]
         result["changed"] = bool(changes or pending)
