@@ -694,7 +694,7 @@ def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: b
     for f in rep.findings:
         if f.severity.value != "error" or "masked" in f.id:
             continue
-        text = f.summary + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
+        text = f.summary.rstrip(".") + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
         out.append(Advice(rep.unit, text))
     return out
 
