@@ -87,87 +87,43 @@ class BootPrediction:
 
 
 # -- the single place where unit-level start checks come in ------------------------------------------------------
-# Conditions, asserts and exec checks are h8-conditions' (condition.py, execute.py). Until they exist on main this
-# answers "no problem known" for every unit; the boot model calls nothing else for them.
+# Conditions, asserts and exec checks are h8-conditions' (condition.py, execute.py), applied by
+# ``transaction.run_outcome``. Until that exists on main this answers "no problem known" for every unit; the boot
+# model asks nothing else about them.
 
 
 @dataclass(frozen=True)
 class StartCheck:
-    """What starting one loaded unit does on its own: skipped (condition), failed (assert/exec), or fine."""
+    """What the start job of one loaded unit meets when it runs (``transaction.run_outcome``'s answer).
 
-    condition: Optional[str] = None  # the failing Condition*= setting (file:line in the message)
-    assertion: Optional[str] = None
-    exec_problem: Optional[str] = None
-    job_waits_for_exec: bool = True  # False for Type=simple: the job is done at fork, before exec fails
+    ``effect``: ``ok``, ``skipped`` (a condition failed: the job is done, the unit stays inactive), ``assert``
+    (the job fails at once), ``job-fails`` (a process fails, and the job with it), ``unit-fails`` (the job is done
+    at fork, then the unit fails: dependents still start). ``certain`` is False when something could not be
+    decided offline.
+    """
+
+    effect: str = "ok"
+    reason: str = "started"
+    detail: str = ""
+    certain: bool = True
 
 
-_MODULES: dict[str, object] = {}
-
-
-def _optional(name: str) -> object:
-    """``unitdoctor.NAME`` if it exists (h8-conditions' modules), else None; looked up once."""
-    if name not in _MODULES:
-        import importlib
-
-        try:
-            _MODULES[name] = importlib.import_module(f"{__package__}.{name}")
-        except ImportError:  # pragma: no cover - until it lands
-            _MODULES[name] = None
-    return _MODULES[name]
+_OK = StartCheck()
 
 
 def start_check(mgr: Manager, unit: Unit, *, host: bool) -> StartCheck:
-    """How ``unit``'s own start goes: conditions, asserts and executables, from ``condition``/``execute``."""
-    cond_mod = _optional("condition")
-    exec_mod = _optional("execute")
-    simple = _service_type(unit) == "simple"
-    cond = asrt = exe = None
-    if cond_mod is not None:
-        cond, asrt = _condition_results(cond_mod, mgr, unit, host)
-    if exec_mod is not None and unit.type == "service":
-        exe = _exec_result(exec_mod, mgr, unit)
-    return StartCheck(cond, asrt, exe, not simple)
+    """How ``unit``'s own start goes: conditions, asserts and executables (``transaction.run_outcome``)."""
+    from . import transaction
 
-
-def _condition_results(mod, mgr: Manager, unit: Unit, host: bool) -> tuple[Optional[str], Optional[str]]:
-    fn = getattr(mod, "evaluate", None)
-    if fn is None:
-        return None, None
-    try:
-        res = fn(mgr, unit)
-    except TypeError:
-        return None, None
-    cond = getattr(res, "condition_failed", None)
-    asrt = getattr(res, "assert_failed", None)
-    return (_describe(cond), _describe(asrt))
-
-
-def _exec_result(mod, mgr: Manager, unit: Unit) -> Optional[str]:
-    fn = getattr(mod, "check", None)
-    if fn is None:
-        return None
-    try:
-        res = fn(mgr, unit)
-    except TypeError:
-        return None
-    return _describe(getattr(res, "failure", res if isinstance(res, str) else None))
-
-
-def _describe(x: object) -> Optional[str]:
-    if x is None or x is False:
-        return None
-    return str(getattr(x, "message", x))
-
-
-def _service_type(unit: Unit) -> str:
-    if unit.type != "service":
-        return ""
-    t = unit.last("Service", "Type")
-    if t is not None and t.value:
-        return t.value
-    if unit.last("Service", "BusName") is not None:
-        return "dbus"
-    return "simple" if unit.settings("Service", "ExecStart") else "oneshot"
+    run_outcome = getattr(transaction, "run_outcome", None)
+    if run_outcome is None:  # pragma: no cover - until h8-conditions lands
+        return _OK
+    ro = run_outcome(mgr, unit)
+    if ro is None:
+        return _OK
+    detail = ro.detail + (f" [{ro.origin.path}:{ro.origin.line}]" if ro.origin is not None and ro.origin.line
+                          else "")
+    return StartCheck(ro.effect, ro.reason if ro.effect != "ok" else "started", detail, ro.certain)
 
 
 # -- the prediction ---------------------------------------------------------------------------------------------
@@ -450,19 +406,23 @@ class _Boot:
                 result[u] = UnitOutcome(u, Outcome.FAILED, b.reason, f"the unit it triggers, {b.unit}, is not loaded",
                                         b.unit, chains.get(u, ()))
                 fail_dependents(u, u)
-            elif c.condition:
+            elif c.effect == "skipped":
                 settle(u, "done")
-                result[u] = UnitOutcome(u, Outcome.SKIPPED, "condition-failed", c.condition, u, chains.get(u, ()))
-            elif c.assertion:
+                result[u] = UnitOutcome(u, Outcome.SKIPPED, c.reason, c.detail, u, chains.get(u, ()),
+                                        certain=c.certain)
+            elif c.effect == "assert":
                 settle(u, "failed")
-                result[u] = UnitOutcome(u, Outcome.FAILED, "assert-failed", c.assertion, u, chains.get(u, ()))
+                result[u] = UnitOutcome(u, Outcome.FAILED, c.reason, c.detail, u, chains.get(u, ()),
+                                        certain=c.certain)
                 fail_dependents(u, u)
-            elif c.exec_problem:
-                result[u] = UnitOutcome(u, Outcome.FAILED, "exec-failed", c.exec_problem, u, chains.get(u, ()))
-                settle(u, "running-fails" if c.job_waits_for_exec else "done")
+            elif c.effect in ("job-fails", "unit-fails"):
+                result[u] = UnitOutcome(u, Outcome.FAILED, c.reason, c.detail, u, chains.get(u, ()),
+                                        certain=c.certain)
+                settle(u, "running-fails" if c.effect == "job-fails" else "done")
             else:
                 settle(u, "done")
-                result[u] = UnitOutcome(u, Outcome.ACTIVE, "started", "starts", None, chains.get(u, ()))
+                result[u] = UnitOutcome(u, Outcome.ACTIVE, "started", "starts" if c.certain else
+                                        f"starts, unless: {c.detail}", None, chains.get(u, ()), certain=c.certain)
 
         # The run queue: a job is runnable when no job of a unit it is ordered after is unfinished; among the
         # runnable ones the highest priority runs first. A job whose process fails later ("running-fails") finishes
