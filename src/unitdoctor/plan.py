@@ -772,7 +772,7 @@ def simulate(cat: Catalog, removed: Iterable[str]) -> Catalog:
             subdirs[sn] = sub if len(kept) == len(sub.entries) else SubDir(
                 sub.name, sub.dir, sub.path, kept, sub.via_symlink, sub.error)
         listings.append(DirListing(li.dir, entries, subdirs, li.error))
-    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings))
+    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings), environ=cat.environ)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
