@@ -520,7 +520,7 @@ class Manager:
         """Trigger units (sorted) that may trigger the unit loaded as ``key``: a superset, never fewer."""
         hints = self.cat.derived("manager.triggers", TriggerHints.build)
         if hints.dropins_name(lambda t: self._may_be(t, key)):
-            return hints.all  # a drop-in may redirect any trigger: ask every one of them
+            return list(hints.all)  # a drop-in may redirect any trigger: ask every one of them
         found = [n for n in hints.all
                  if n in hints.unsure or any(self._may_be(t, key) for t in hints.targets[n])
                  or (n.endswith(".socket") and names.prefix_of(n) + "@.service" == key)]
