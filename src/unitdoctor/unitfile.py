@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from unitdoctor.origin import Origin
+from .origin import Origin
 
 __all__ = [
     "LONG_LINE_MAX",

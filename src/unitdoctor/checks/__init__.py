@@ -68,11 +68,6 @@ class Context:
         """Whether the unit files are the running system's (verbs like daemon-reload and --now apply)."""
         return self.manager.cat.root.is_host
 
-    def after_edit(self, what: str) -> str:
-        """"fix WHAT", plus the daemon-reload the running manager needs (systemctl refuses it with --root)."""
-        if self.live:
-            return f"fix {what}, then: systemctl {self.scope_flag}daemon-reload"
-        return f"fix {what}"
 
 
 def _package_check(ctx: Context) -> Iterator[Finding]:
