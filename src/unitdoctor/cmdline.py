@@ -109,7 +109,8 @@ class Found:
     warnings: tuple[tuple[str, str], ...]
 
 
-def _read_text(root: Root, path: str, skipped: list, warnings: list) -> Optional[str]:
+def _read_text(root: Root, path: str, skipped: list[tuple[str, str]], warnings: list[tuple[str, str]],
+               ) -> Optional[str]:
     try:
         data = root.read(path, limit=CONFIG_MAX)
     except OSError as e:
@@ -189,8 +190,8 @@ def boot_cmdlines(root: Root, *, live: bool) -> Found:
             text = _read_text(root, p, skipped, warnings)
             if text is None:
                 continue
-            for n, line in enumerate(text.splitlines(), 1):
-                key, _, rest = line.strip().partition(" ")
+            for lineno, entry_line in enumerate(text.splitlines(), 1):
+                key, _, rest = entry_line.strip().partition(" ")
                 if key == "options":
-                    cmdlines.append(CommandLine(p, n, rest.strip(), "boot loader entry"))
+                    cmdlines.append(CommandLine(p, lineno, rest.strip(), "boot loader entry"))
     return Found(tuple(cmdlines), tuple(skipped), tuple(warnings))

@@ -99,11 +99,11 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
         for i, r in enumerate(results):
             nxt = results[i + 1] if i + 1 < len(results) else None
             underline = nxt is not None and nxt.name.rpartition(".")[2] != r.name.rpartition(".")[2]
-            p = presets.get(r.name)
+            preset = presets.get(r.name)
             state_colour = _GREEN if r.state in _GREEN_STATES else _RED if r.state in _RED_STATES else None
-            preset_colour = _GREY if p is None else _GREEN if p == "enabled" else _RED
+            preset_colour = _GREY if preset is None else _GREEN if preset == "enabled" else _RED
             cells = ((shown[r.name].ljust(w1), None), (r.state.value.ljust(w2), state_colour),
-                     ((p or "-").ljust(w3), preset_colour))
+                     ((preset or "-").ljust(w3), preset_colour))
             line = ""
             for j, (text, c) in enumerate(cells):
                 if j:

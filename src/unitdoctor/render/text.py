@@ -68,8 +68,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         for f in r.findings:
             style = {"error": "bad", "warning": "warn", "info": "dim"}[f.severity.value]
             out.append((style, f"  [{f.severity.value}] {f.id}: {f.summary}"))
-            for e in f.evidence:
-                out.append(("dim", f"      {e.kind}: {e.source}  {e.text}"))
+            for ev in f.evidence:
+                out.append(("dim", f"      {ev.kind}: {ev.source}  {ev.text}"))
             for fx in f.fix:
                 out.append(("", f"      fix: {fx}"))
     if verbose and r.sources:
