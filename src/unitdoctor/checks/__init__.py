@@ -83,10 +83,10 @@ CHECKS = (mask.check, unitfile.check, _package_check, dependency.check, activati
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:
-    out: list[Finding] = []
+    """Every check's findings, each once (first occurrence kept), errors first; linear in their number."""
+    seen: dict[Finding, None] = {}  # findings are frozen, so hashable; a dict keeps their order
     for check in CHECKS:
         for f in check(ctx):
-            if f not in out:
-                out.append(f)
+            seen.setdefault(f, None)
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return tuple(sorted(out, key=lambda f: order[f.severity]))
+    return tuple(sorted(seen, key=lambda f: order[f.severity]))
