@@ -734,21 +734,18 @@ def mask_advice(cat: Catalog, ls: list[Layer], name: str, *, runtime_only: bool)
 
 
 def kernel_cmdline_sources(cat: Catalog, name: str) -> list[str]:
-    """Files inside the root whose kernel command line masks ``name`` (systemd.mask=, any spelling)."""
-    out = []
-    short = name[:-len(".service")] if name.endswith(".service") else None
-    words = {f"systemd.mask={name}", f"rd.systemd.mask={name}"}
-    if short:
-        words |= {f"systemd.mask={short}", f"rd.systemd.mask={short}"}
-    for path in ("/etc/kernel/cmdline", "/etc/default/grub", "/proc/cmdline" if cat.root.is_host else ""):
-        if not path:
-            continue
-        try:
-            text = cat.root.read(path, limit=1 << 20).decode("utf-8", "replace")
-        except OSError:
-            continue
-        if any(w in text.replace('"', " ").replace("'", " ").split() for w in words):
-            out.append(cat.root.display(path))
+    """Files inside the root whose kernel command line masks ``name`` (``systemd.mask=``/``rd.systemd.mask=``
+    as systemd-debug-generator reads them: ``cmdline``'s one reader of the boot sources)."""
+    from . import cmdline
+
+    out: list[str] = []
+    found = list(cmdline.boot_cmdlines(cat.root, live=False).cmdlines)
+    if cat.root.is_host:
+        found += cmdline.boot_cmdlines(cat.root, live=True).cmdlines
+    for cmd in found:
+        shown = cat.root.display(cmd.path)
+        if shown not in out and any(o.unit == name for o in cmdline.mask_options(cmd)):
+            out.append(shown)
     return out
 
 
@@ -785,7 +782,7 @@ def simulate(cat: Catalog, removed: Iterable[str]) -> Catalog:
             subdirs[sn] = sub if len(kept) == len(sub.entries) else SubDir(
                 sub.name, sub.dir, sub.path, kept, sub.via_symlink, sub.error)
         listings.append(DirListing(li.dir, entries, subdirs, li.error))
-    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings))
+    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings), environ=cat.environ)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -31,6 +31,7 @@ from tests.fixroots import (
     write,
 )
 from tests.fixroots import diff as tree_diff
+from tests.test_provenance import _removed_root
 
 from .harness import REPO, host_python, run_playbook
 
@@ -62,6 +63,12 @@ PLAYBOOK = """
     - name: unit cmdline
       unitdoctor.systemd.unit: {name: x.service, root: "{{ roots.cmdline }}"}
       ignore_errors: true
+    - name: unit removed package
+      unitdoctor.systemd.unit: {name: x.service, root: "{{ roots.removed }}"}
+      ignore_errors: true
+    - name: unit runtime only
+      unitdoctor.systemd.unit: {name: x.service, root: "{{ roots.persistent }}", runtime_only: true}
+      ignore_errors: true
     - name: unit hidden
       unitdoctor.systemd.unit: {name: x.service, root: "{{ roots.hidden }}"}
     - name: unit check
@@ -91,7 +98,13 @@ def hidden(r: Path) -> None:
     write(r, f"{ETC}/x.service", "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n")
 
 
-BUILDERS = {"runtime": runtime, "both": both, "dependency": dependency, "socket": socket, "enable": persistent,
+def removed(r: Path) -> None:
+    """x.service masked by deb-systemd-helper when its package was removed (not purged): no unit file left."""
+    _removed_root(r)
+
+
+BUILDERS = {"removed": removed, "persistent": persistent,
+            "runtime": runtime, "both": both, "dependency": dependency, "socket": socket, "enable": persistent,
             "vendor": vendor, "cmdline": cmdline, "hidden": hidden, "check": both, "diff": both}
 
 
@@ -164,6 +177,18 @@ def test_roots(collections: Path, tmp_path: Path) -> None:
     assert r["_status"] == "failed" and r["changed"] is False, out
     assert r["cause"]["origin"] == "kernel-command-line"
     assert any("systemd.mask=x.service" in a and "etc/kernel/cmdline" in a for a in r["advice"]), r["advice"]
+
+    # a package problem: the mask deb-systemd-helper left when the package was removed hides no unit file;
+    # removing it would not make the unit startable, so nothing is changed and the cause names the package
+    r = res["unit removed package"]
+    assert r["_status"] == "failed" and r["changed"] is False and r["journal_id"] is None, out
+    assert r["cause"]["origin"] == "package-removed" and "dsh-marker" in [e["kind"] for e in r["cause"]["evidence"]]
+    assert r["after"]["reason"] == "not-found" and (roots["removed"] / ETC / "x.service").is_symlink()
+    # runtime_only never touches a persistent mask: the advice says so
+    r = res["unit runtime only"]
+    assert r["_status"] == "failed" and r["changed"] is False, out
+    assert any("--runtime-only" in a for a in r["advice"]), r["advice"]
+    assert (roots["persistent"] / ETC / "x.service").is_symlink()
 
     # a mask below a real file in /etc has no effect: the unit can start, nothing is touched
     r = res["unit hidden"]

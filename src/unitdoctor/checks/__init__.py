@@ -2,6 +2,11 @@
 
 ``diagnose()`` runs them in the order an admin would hunt: the unit's own file and mask, the
 dependency chain, then how the unit is meant to be started.
+
+A check that needs a heavy module (package databases, log readers, the boot configuration) imports
+it inside the function, behind the cheap question that decides whether it is needed at all (a
+package database exists: ``_package_check``; the unit is masked: ``mask.mask_finding`` →
+``provenance``), so ``why`` on a healthy unit of a root without them loads none of it.
 """
 
 from __future__ import annotations
@@ -83,10 +88,10 @@ CHECKS = (mask.check, unitfile.check, _package_check, dependency.check, activati
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:
-    out: list[Finding] = []
+    """Every check's findings, each once (first occurrence kept), errors first; linear in their number."""
+    seen: dict[Finding, None] = {}  # findings are frozen, so hashable; a dict keeps their order
     for check in CHECKS:
         for f in check(ctx):
-            if f not in out:
-                out.append(f)
+            seen.setdefault(f, None)
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return tuple(sorted(out, key=lambda f: order[f.severity]))
+    return tuple(sorted(seen, key=lambda f: order[f.severity]))

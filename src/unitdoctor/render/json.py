@@ -6,12 +6,13 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..live import LiveUnit
+from ..origin import Origin
 from ..report import Report
 from . import SCHEMA_VERSION
 from .words import enable_message
 
 
-def _source(cat: Catalog, origin) -> str:
+def _source(cat: Catalog, origin: Origin) -> str:
     p = origin.path
     if p.startswith("/"):
         p = cat.root.display(p)

@@ -168,9 +168,11 @@ def lines(r: ScanResult) -> list[tuple[str, str]]:
 
 def render(r: ScanResult, out: TextIO) -> None:
     from . import text
+    from .escape import escape, raw_stream
 
     colour = text.use_colour(out)
-    all_lines = lines(r)
+    all_lines = [(style, escape(t)) for style, t in lines(r)]
+    out = raw_stream(out)
     if colour:
         try:
             from rich.console import Console
