@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
 HERE = Path(__file__).resolve().parent
-SRC = HERE.parent / "src"
+#: The tree measured: this checkout's src, or another one (``UD_BENCH_SRC=/path/to/src``, e.g. to
+#: compare a change with its parent in the same run conditions).
+SRC = Path(os.environ.get("UD_BENCH_SRC") or HERE.parent / "src")
 #: The environment of every run: no colour, C locale, our tree first on the path, no SysV hook.
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NO_COLOR": "1", "SYSTEMCTL_SKIP_SYSV": "1",
        "SYSTEMD_PAGER": "cat", "PAGER": "cat", "PYTHONPATH": str(SRC), "HOME": "/nonexistent"}

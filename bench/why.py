@@ -48,8 +48,10 @@ def verdict_of_why(p: subprocess.CompletedProcess, unit: str) -> str:
     first = p.stdout.splitlines()[0] if p.stdout else ""
     if first.startswith(f"✓ {unit} can start"):
         return "ok"
-    prefix = f"✗ {unit} cannot start: "
-    return first[len(prefix):] if first.startswith(prefix) else f"? {first!r} {p.stderr[-300:]!r}"
+    for prefix in (f"✗ {unit} cannot start: ", f"? {unit} may not start: "):
+        if first.startswith(prefix):
+            return first[len(prefix):]
+    return f"? {first!r} {p.stderr[-300:]!r}"
 
 
 def verdict_of_verify(p: subprocess.CompletedProcess, unit: str) -> str:
@@ -115,7 +117,7 @@ def main() -> int:
             times, last = interleave({"unitdoctor why (all)": cmd}, max(3, rounds // 3))
             report_line("unitdoctor why (all)", times["unitdoctor why (all)"])
             p = last["unitdoctor why (all)"]
-            verdicts = sum(1 for line in p.stdout.splitlines() if line.startswith(("✓ ", "✗ ")))
+            verdicts = sum(1 for line in p.stdout.splitlines() if line.startswith(("✓ ", "✗ ", "? ")))
             same("one verdict per unit, no traceback", verdicts == len(units) and "Traceback" not in p.stderr,
                  f"{verdicts} verdicts for {len(units)} units; stderr {p.stderr[-300:]!r}")
             met.append(goal("why on every unit of / in one call < 2 s", median(times["unitdoctor why (all)"]) < 2.0))
