@@ -71,7 +71,7 @@ def main() -> int:
                          "python3 -c pass": [sys.executable, "-c", "pass"]}
                 times, last = interleave(cases, rounds if n <= 2000 else 1)
                 for k, xs in times.items():
-                    report_line(k, xs)
+                    report_line(k, xs, cases[k])
                 a, b = rows(last["unitdoctor states"].stdout), rows(last["systemctl list-unit-files"].stdout)
                 same(f"all {len(b)} rows", a == b, first_difference(a, b))
                 t_ours, t_sd = median(times["unitdoctor states"]), median(times["systemctl list-unit-files"])
@@ -83,7 +83,7 @@ def main() -> int:
                     met.append(goal("states at 1,000 units <= ~60 ms", t_ours <= 0.065))
             else:
                 times, last = interleave({"unitdoctor states": ours}, rounds)
-                report_line("unitdoctor states", times["unitdoctor states"])
+                report_line("unitdoctor states", times["unitdoctor states"], ours)
                 t_ours = median(times["unitdoctor states"])
                 listed = {r[0]: r[1] for r in rows(last["unitdoctor states"].stdout)}
                 pick = random.Random(n).sample(sorted(listed), min(SAMPLE, len(listed)))
