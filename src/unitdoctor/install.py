@@ -55,6 +55,11 @@ class UnitFileState(str, enum.Enum):
     NOT_FOUND = "not-found"
 
     @property
+    def is_masked(self) -> bool:
+        """``masked`` or ``masked-runtime``."""
+        return self in (UnitFileState.MASKED, UnitFileState.MASKED_RUNTIME)
+
+    @property
     def is_enabled_rc0(self) -> bool:
         """``is-enabled`` exits 0 for these states (systemctl-is-enabled.c)."""
         return self in (UnitFileState.ENABLED, UnitFileState.ENABLED_RUNTIME, UnitFileState.STATIC,
