@@ -130,7 +130,7 @@ def _mangle(units: Sequence[str]) -> list[str]:
 
 
 def _states(args: argparse.Namespace) -> int:
-    from . import install
+    from . import install, sysv
     from .preset import Presets
     from .render import states as render
 
@@ -138,7 +138,11 @@ def _states(args: argparse.Namespace) -> int:
     if args.units:
         results = []
         for u in _mangle(args.units):
-            results.append(install.lookup_state(cat, u))
+            results.append(sysv.is_enabled(cat, u, os.environ))
+            h = results[-1].sysv
+            if h is not None and not args.json:
+                print(f"{u} is not a native service, redirecting to systemd-sysv-install.\n"
+                      f"Executing: {h.command}", file=sys.stderr)
             if results[-1].error is not None and not args.json:
                 break  # is-enabled stops at the first name it cannot look up
     else:
@@ -186,7 +190,7 @@ def _why(args: argparse.Namespace) -> int:
             live = bus.fetch_units(cat.lookup.scope.value, os.environ, units)
         except bus.ManagerError as e:
             print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
-    reports = [why(cat, u, manager=mgr, live=live.get(u), sources=src) for u in units]
+    reports = [why(cat, u, manager=mgr, live=live.get(u), sources=src, environ=os.environ) for u in units]
     if args.json:
         import json
 

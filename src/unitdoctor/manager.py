@@ -328,9 +328,13 @@ class Manager:
     """Loads units from a catalog as the manager would, caching each unit by name."""
 
     def __init__(self, cat: Catalog) -> None:
-        self.cat = cat
+        from . import sysv
+
+        # The manager runs its generators before loading anything; offline they did not run, so the
+        # units systemd-sysv-generator would write are added in memory (sysv.py).
+        self.cat, self.sysv = sysv.with_generated(cat)
         self.scope = cat.lookup.scope
-        self.namemap = NameMap.build(cat)
+        self.namemap = NameMap.build(self.cat)
         self._units: dict[str, Unit] = {}
         self._triggers: Optional[dict[str, list[tuple[str, str]]]] = None
 

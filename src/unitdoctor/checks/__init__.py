@@ -16,7 +16,7 @@ from ..manager import Manager, Unit
 from ..origin import Origin
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
-from . import activation, dependency, live, mask, package, unitfile
+from . import activation, dependency, live, mask, package, sysv, unitfile
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Context:
         return f"fix {what}"
 
 
-CHECKS = (mask.check, unitfile.check, package.check, dependency.check, activation.check, live.check)
+CHECKS = (mask.check, unitfile.check, sysv.check, package.check, dependency.check, activation.check, live.check)
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:
