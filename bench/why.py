@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
-"""`unitdoctor why UNIT` on one unit of a large root, beside `systemctl --root is-enabled UNIT`.
+"""`unitdoctor why` against `systemd-analyze verify --root` of the same unit, and our start-up floor.
 
-Usage: bench/why.py [N]   (default 10000). Both run as fresh processes (cold start included), best
-of 5; prints both times and the ratio. `why` does much more (manager model, dependency closure,
-findings) than `is-enabled`; the target is at most 3x its time.
+Usage: bench/why.py [--rounds N] [--profile] [--no-host]
+
+Fresh processes on both sides, interleaved rounds, medians (bench/harness.py). Cases:
+
+1. A generated 10,000-unit root (bench/roots.py) whose ``app0000.service`` pulls ~1,000 units
+   into its start transaction: `why` against `systemd-analyze verify`, which also loads the
+   closure and builds a test transaction for the unit. Same answer: both say it can start, or
+   both name the same failure ("Failed to create U/start: MSG" against our verdict line).
+2. A small example root (examples/roots/masked-dependency): `why app.service`, and verify.
+3. `unitdoctor --version` against a bare interpreter (`python3 -c pass`).
+4. `why` on every unit file of this machine's `/` in one call (`--offline`; skipped with --no-host).
+
+``--profile`` adds cProfile's top entries and the import times for cases 1, 2 and 4.
 """
 
 from __future__ import annotations
@@ -11,41 +21,111 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from roots import build  # noqa: E402
+from harness import (  # noqa: E402
+    ENV,
+    HERE,
+    UNITDOCTOR,
+    build_root,
+    goal,
+    interleave,
+    load_average,
+    main_args,
+    median,
+    profile,
+    report_line,
+    same,
+)
+
+EXAMPLE = HERE.parent / "examples/roots/masked-dependency"
 
 
-def best(cmd: list[str], env: dict[str, str], runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, env=env)
-        times.append(time.perf_counter() - t)
-    return min(times)
+def verdict_of_why(p: subprocess.CompletedProcess, unit: str) -> str:
+    """Our verdict line, reduced to "ok" or systemctl's failure message."""
+    first = p.stdout.splitlines()[0] if p.stdout else ""
+    if first.startswith(f"✓ {unit} can start"):
+        return "ok"
+    prefix = f"✗ {unit} cannot start: "
+    return first[len(prefix):] if first.startswith(prefix) else f"? {first!r} {p.stderr[-300:]!r}"
+
+
+def verdict_of_verify(p: subprocess.CompletedProcess, unit: str) -> str:
+    """verify's test transaction: "ok" or the message after "Failed to create UNIT/start: "."""
+    marker = f"Failed to create {unit}/start: "
+    for line in p.stderr.splitlines():
+        if marker in line:
+            return line.split(marker, 1)[1]
+    return "ok" if p.returncode == 0 else f"? rc={p.returncode} {p.stderr[-300:]!r}"
+
+
+def compare_with_verify(label: str, root: Path, unit: str, rounds: int) -> tuple[float, float]:
+    ours = [*UNITDOCTOR, "--root", str(root), "why", unit]
+    theirs = ["systemd-analyze", "verify", f"--root={root}", "--man=no", unit]
+    times, last = interleave({"unitdoctor why": ours, "systemd-analyze verify": theirs}, rounds)
+    print(f"{label}: {unit}")
+    for k, xs in times.items():
+        report_line(k, xs)
+    a, b = verdict_of_why(last["unitdoctor why"], unit), verdict_of_verify(last["systemd-analyze verify"], unit)
+    same("verdict", a == b, f"ours {a!r}, verify {b!r}")
+    return median(times["unitdoctor why"]), median(times["systemd-analyze verify"])
+
+
+def host_units() -> list[str]:
+    p = subprocess.run(["systemctl", "--root=/", "list-unit-files", "--no-legend", "--no-pager", "--full"],
+                       capture_output=True, text=True, env=ENV, check=False)
+    return [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
-    env = {"PATH": "/usr/bin:/bin", "SYSTEMCTL_SKIP_SYSV": "1",
-           "PYTHONPATH": str(HERE.parent / "src"), "NO_COLOR": "1"}
-    with tempfile.TemporaryDirectory() as tmp:
-        root = build(Path(tmp) / "root", n)
-        unit = "svc00002.service"
-        ours = best([sys.executable, "-m", "unitdoctor", "--root", str(root), "why", unit], env)
-        theirs = best(["systemctl", f"--root={root}", "is-enabled", unit], env)
-        print(f"units={n} unit={unit}")
-        print(f"unitdoctor why        {ours:8.3f}s")
-        print(f"systemctl is-enabled  {theirs:8.3f}s")
-        print(f"ratio (ours/theirs)   {ours / theirs:8.2f}x  (target <= 3x)")
-        base = best([sys.executable, "-c", "pass"], env)
-        version = best([sys.executable, "-m", "unitdoctor", "--version"], env)
-        print(f"python -c pass        {base:8.3f}s (interpreter start on this machine)")
-        print(f"unitdoctor --version  {version:8.3f}s (+{(version - base) * 1000:.0f} ms over a bare interpreter)")
+    _, flags = main_args(sys.argv[1:])
+    rounds = int(flags.get("rounds", "11"))
+    print(f"bench/why.py: {rounds} interleaved rounds per case, fresh processes; load average {load_average()}")
+    met = []
+    with tempfile.TemporaryDirectory(prefix="ud-bench-why-") as tmp:
+        sys.path.insert(0, str(HERE))
+        from roots import ANCHOR
+
+        root = build_root(tmp, 10000, closure=1000)
+        ud, sd = compare_with_verify("\n1. 10,000-unit root, start transaction of ~1,000 units", root, ANCHOR, rounds)
+        print(f"  ratio ours/verify: {ud / sd:.2f}x")
+        met.append(goal("why on the 10,000-unit root <= 1.5x systemd-analyze verify of the same unit",
+                        ud <= 1.5 * sd))
+
+        ud, sd = compare_with_verify("\n2. small example root", EXAMPLE, "app.service", rounds)
+        print(f"  ratio ours/verify: {ud / sd:.2f}x")
+        met.append(goal("why on an example root < 100 ms in a fresh process", ud < 0.100))
+
+        print("\n3. start-up floor")
+        times, last = interleave({"unitdoctor --version": [*UNITDOCTOR, "--version"],
+                                  "python3 -c pass": [sys.executable, "-c", "pass"]}, rounds)
+        for k, xs in times.items():
+            report_line(k, xs)
+        over = median(times["unitdoctor --version"]) - median(times["python3 -c pass"])
+        same("version printed", last["unitdoctor --version"].stdout.startswith("unitdoctor "))
+        print(f"  --version costs {over * 1000:+.1f} ms over a bare interpreter")
+        met.append(goal("--version within 15 ms of a bare interpreter", over <= 0.015))
+
+        if "no-host" not in flags:
+            units = host_units()
+            print(f"\n4. why on every unit file of this machine's / in one call ({len(units)} units, --offline)")
+            cmd = [*UNITDOCTOR, "why", "--offline", *units]
+            times, last = interleave({"unitdoctor why (all)": cmd}, max(3, rounds // 3))
+            report_line("unitdoctor why (all)", times["unitdoctor why (all)"])
+            p = last["unitdoctor why (all)"]
+            verdicts = sum(1 for line in p.stdout.splitlines() if line.startswith(("✓ ", "✗ ")))
+            same("one verdict per unit, no traceback", verdicts == len(units) and "Traceback" not in p.stderr,
+                 f"{verdicts} verdicts for {len(units)} units; stderr {p.stderr[-300:]!r}")
+            met.append(goal("why on every unit of / in one call < 2 s", median(times["unitdoctor why (all)"]) < 2.0))
+
+        if "profile" in flags:
+            profile(["--root", str(root), "why", ANCHOR])
+            profile(["--root", str(EXAMPLE), "why", "app.service"])
+            if "no-host" not in flags:
+                profile(["why", "--offline", *host_units()])
+    print(f"\ngoals met: {sum(met)}/{len(met)}; load average now {load_average()}")
     return 0
 
 

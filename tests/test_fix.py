@@ -21,7 +21,8 @@ import pytest
 from tests import fixroots as fr
 from tests.differential.systemctl import our_states, systemctl_path, their_states
 
-from unitdoctor import cli, cli_fix, fix
+from unitdoctor import cli, fix
+from unitdoctor.cli import fix as cli_fix
 from unitdoctor.journal import Journal, LockBusy
 from unitdoctor.plan import Link, Plan, RemoveMask, StartUnit, plan_fix
 from unitdoctor.report import why

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "unitdoctor"
 CI = os.environ.get("CI") == "true"
 #: Front ends that may import third-party packages (lazily); everything else is the engine.
-FRONT_ENDS = {"cli.py", "bus.py", "render"}
+FRONT_ENDS = {"cli", "bus.py", "render"}
 STDLIB = set(sys.stdlib_module_names)
 
 
@@ -72,3 +72,49 @@ def test_version_cold_start_loads_no_front_end_dependencies() -> None:
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert p.stdout.strip().endswith("[]"), p.stdout + p.stderr
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The unitdoctor modules ``path`` imports, at any depth of the code, except under ``if TYPE_CHECKING:``."""
+    me = _module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for node in ast.walk(tree)
+                   if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                   for n in ast.walk(node)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            for a in node.names:
+                # `from . import mod` imports the submodule; the parent package is already being imported.
+                found.add(f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target)
+    return {m for m in found if m in modules and m != me and not me.startswith(m + ".")}
+
+
+def test_no_import_cycles() -> None:
+    """No module imports, directly or through others, a module that imports it (lazy imports count too)."""
+    paths = {_module_name(p): p for p in SRC.rglob("*.py")}
+    graph = {m: _imports(p, set(paths)) for m, p in paths.items()}
+    cycles = []
+    for start in graph:
+        stack, seen = [(start, (start,))], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    cycles.append(" → ".join((*trail, start)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, (*trail, nxt)))
+    assert cycles == [], "\n".join(sorted(cycles))

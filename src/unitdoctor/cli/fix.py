@@ -19,17 +19,17 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, add_common, emit_json, mangle, open_catalog
+
 if TYPE_CHECKING:
-    from .fix import ManagerOps, Outcome
-    from .journal import Entry, Journal
-    from .rootfs import Root
-
-COMMANDS = ("fix", "history", "undo")
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+    from ..fix import ManagerOps, Outcome
+    from ..journal import Entry, Journal
+    from ..rootfs import Root
 
 
-def add_parsers(sub: Any, common: Callable[..., None]) -> None:
-    """Register ``fix``, ``history`` and ``undo`` on the subparsers ``sub`` (``common`` adds --root etc.)."""
+def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
+    """Add ``fix``, ``history`` and ``undo`` to the subparsers ``sub``."""
+    common = add_common
     fx = sub.add_parser("fix", help="repair what why found: print the plan, ask, act (journaled, undoable)")
     common(fx, suppress=True)
     fx.add_argument("units", nargs="*", metavar="UNIT")
@@ -46,11 +46,12 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     un = sub.add_parser("undo", help="restore exactly what a fix changed (default: the latest fix)")
     common(un, suppress=True)
     un.add_argument("entry", nargs="?", metavar="ID", help="journal entry (see history); a unique prefix will do")
+    return {"fix": run, "history": run, "undo": run}
 
 
 def run(args: argparse.Namespace) -> int:
-    from .fix import InvalidPlan
-    from .journal import JournalError
+    from ..fix import InvalidPlan
+    from ..journal import JournalError
 
     try:
         if args.command == "fix":
@@ -82,8 +83,7 @@ def _cmd(args: argparse.Namespace, verb: str) -> str:
 
 
 def _root(args: argparse.Namespace) -> Root:
-    from .cli import UsageError
-    from .rootfs import Root
+    from ..rootfs import Root
 
     try:
         return Root(args.root or "/")
@@ -93,15 +93,15 @@ def _root(args: argparse.Namespace) -> Root:
 
 
 def _journal(args: argparse.Namespace, root: Root) -> Journal:
-    from .journal import Journal
+    from ..journal import Journal
 
     return Journal.for_scope(args.scope or "system", root, dict(os.environ))
 
 
 def _manager_ops(args: argparse.Namespace, root: Root) -> tuple[ManagerOps, bool, Optional[str], Callable[[], None]]:
     """(ops, live, note, close): the running manager for the host, else ``OfflineOps`` and why."""
-    from .fix import OfflineOps
-    from .live import ManagerError
+    from ..fix import OfflineOps
+    from ..live import ManagerError
 
     def nothing() -> None:
         return None
@@ -111,7 +111,7 @@ def _manager_ops(args: argparse.Namespace, root: Root) -> tuple[ManagerOps, bool
         return OfflineOps(), False, None, nothing
     if scope == "global":
         return OfflineOps(), False, "--global: no single manager runs these unit files; files only", nothing
-    from . import bus
+    from .. import bus
 
     try:
         mb = bus.connect(scope, os.environ)
@@ -138,13 +138,6 @@ def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry]
                    f"complete it, or `{_cmd(args, 'undo ' + stuck[-1].id)}` to roll it back")
 
 
-def _emit_json(doc: dict[str, Any]) -> None:
-    import json
-
-    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
 def _print(lines: list[str]) -> None:
     for line in lines:
         print(line)
@@ -168,19 +161,17 @@ def _interactive() -> bool:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    from .cli import UsageError, _catalog, _mangle
-
     if not args.units:
         raise UsageError("fix needs at least one UNIT (or --recover)")
-    units = _mangle(args.units)
-    cat = _catalog(args)
+    units = mangle(args.units)
+    cat = open_catalog(args)
 
-    from . import fix
-    from .manager import Manager
-    from .plan import plan_fix
-    from .render import fix as render
-    from .report import why
-    from .sources import EvidenceSources
+    from .. import fix
+    from ..manager import Manager
+    from ..plan import plan_fix
+    from ..render import fix as render
+    from ..report import why
+    from ..sources import EvidenceSources
 
     ops, live, note, close = _manager_ops(args, cat.root)
     try:
@@ -197,7 +188,7 @@ def _fix(args: argparse.Namespace) -> int:
 
         def done(code: int, outcomes: tuple[Outcome, ...] = ()) -> int:
             if args.json:
-                _emit_json(render.document("fix", cat.root, plan=plan, dry_run=args.dry_run, outcomes=outcomes,
+                emit_json(render.document("fix", cat.root, plan=plan, dry_run=args.dry_run, outcomes=outcomes,
                                            ok=code == EXIT_OK, notes=notes))
             return code
 
@@ -218,7 +209,7 @@ def _fix(args: argparse.Namespace) -> int:
                 if not args.json:
                     print("Nothing was changed.")
                 return done(EXIT_PROBLEM)
-        outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: _catalog(args))
+        outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
         if not args.json:
             hint = f"undo with `{_cmd(args, 'undo ' + outcome.entry)}`" if outcome.entry else ""
             _print(render.outcome_lines(outcome, hint=hint))
@@ -230,29 +221,27 @@ def _fix(args: argparse.Namespace) -> int:
 
 
 def _recover(args: argparse.Namespace) -> int:
-    from .cli import UsageError, _catalog
-
     if args.units:
         raise UsageError("fix --recover takes no UNIT: it completes the interrupted fixes in the journal")
-    from . import fix
-    from .render import fix as render
+    from .. import fix
+    from ..render import fix as render
 
     root = _root(args)
     journal = _journal(args, root)
     if not journal.exists() or not journal.interrupted():
         if args.json:
-            _emit_json(render.document("recover", root, outcomes=(), ok=True))
+            emit_json(render.document("recover", root, outcomes=(), ok=True))
         else:
             print("No interrupted fix in the journal.")
         return EXIT_OK
     ops, _live, note, close = _manager_ops(args, root)
     try:
-        outcomes = fix.recover(root=root, journal=journal, ops=ops, recheck=lambda: _catalog(args))
+        outcomes = fix.recover(root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
     finally:
         close()
     ok = all(o.ok for o in outcomes)
     if args.json:
-        _emit_json(render.document("recover", root, outcomes=outcomes, ok=ok, notes=[note] if note else []))
+        emit_json(render.document("recover", root, outcomes=outcomes, ok=ok, notes=[note] if note else []))
     else:
         for o in outcomes:
             _print(render.outcome_lines(o, hint=f"undo with `{_cmd(args, 'undo ' + (o.entry or ''))}`"))
@@ -263,14 +252,14 @@ def _recover(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from . import fix
-    from .render import fix as render
+    from .. import fix
+    from ..render import fix as render
 
     root = _root(args)
     journal = _journal(args, root)
     items = fix.history(journal)
     if args.json:
-        _emit_json(render.history_json(items, journal.display))
+        emit_json(render.history_json(items, journal.display))
     else:
         _print(render.history_lines(items, journal.display))
         if any(h.interrupted for h in items):
@@ -279,9 +268,8 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    from . import fix
-    from .cli import UsageError, _catalog
-    from .render import fix as render
+    from .. import fix
+    from ..render import fix as render
 
     root = _root(args)
     journal = _journal(args, root)
@@ -289,7 +277,7 @@ def _undo(args: argparse.Namespace) -> int:
         raise UsageError(f"no journal at {journal.display}: nothing to undo")
     ops, _live, note, close = _manager_ops(args, root)
     try:
-        outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: _catalog(args))
+        outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
     except LookupError:
         raise UsageError(f"no fix {args.entry!r} in {journal.display} (see `{_cmd(args, 'history')}`)"
                          if args.entry else f"no fix to undo in {journal.display}") from None
@@ -297,7 +285,7 @@ def _undo(args: argparse.Namespace) -> int:
         close()
     ok = outcome.status in ("done", "rolled-back", "nothing-to-do") and not outcome.failed
     if args.json:
-        _emit_json(render.document("undo", root, outcomes=(outcome,), ok=ok, notes=[note] if note else []))
+        emit_json(render.document("undo", root, outcomes=(outcome,), ok=ok, notes=[note] if note else []))
     else:
         _print(render.outcome_lines(outcome))
     return EXIT_OK if ok else EXIT_PROBLEM
