@@ -246,6 +246,44 @@ def _conflicts(walk: _Walk) -> list[Blocker]:
             for unit, (chain, matters) in stops.items() if matters and walk.jobs.get(unit)]
 
 
+#: Dependencies after which a target with default dependencies is ordered (UNIT_ATOM_ADD_DEFAULT_TARGET_DEPENDENCY_QUEUE).
+_TARGET_ORDERS_AFTER = (Dep.REQUIRES, Dep.REQUISITE, Dep.WANTS, Dep.BINDS_TO, Dep.UPHOLDS)
+
+
+def _default_dependencies(u: Unit) -> bool:
+    dd = u.last("Unit", "DefaultDependencies")
+    return dd is None or dd.value.strip().lower() not in ("0", "no", "n", "false", "f", "off")
+
+
+def ordering(mgr: Manager, uid: str) -> list[tuple[Dep, str, Edge]]:
+    """(AFTER or BEFORE, other unit id, edge) for every ordering of ``uid``: declared, and the After= a target
+    gets on what it pulls in.
+
+    The latter is ``unit_add_default_target_dependency`` (unit.c, v252), run from the target-deps queue once
+    both units are loaded: a target with DefaultDependencies=yes is ordered after each unit it Requires=,
+    Requisite=, Wants=, BindsTo= or Upholds= that is loaded and has DefaultDependencies=yes, unless the target
+    is already ordered before it.
+    """
+    u = mgr.load(uid)
+    out: list[tuple[Dep, str, Edge]] = []
+    for d in u.dependencies:
+        if d.kind in (Dep.AFTER, Dep.BEFORE):
+            out.append((d.kind, mgr.load(d.target).id, Edge.of(d)))
+    if u.type == "target" and u.load_state is LoadState.LOADED and _default_dependencies(u):
+        before = {t for k, t, _ in out if k is Dep.BEFORE}
+        for d in u.dependencies:
+            if d.kind not in _TARGET_ORDERS_AFTER:
+                continue
+            other = mgr.load(d.target)
+            if (other.load_state is not LoadState.LOADED or not _default_dependencies(other)
+                    or other.id in before or other.id == u.id
+                    or any(x.kind is Dep.AFTER and mgr.load(x.target).id == u.id for x in other.dependencies)):
+                continue
+            out.append((Dep.AFTER, other.id, Edge(u.id, "After", other.id,
+                                                  Origin(f"(default dependencies of {u.id})"))))
+    return out
+
+
 def _cycle(walk: _Walk) -> Optional[Blocker]:
     """An ordering cycle among the transaction's jobs made only of jobs that matter to the anchor.
 
@@ -257,16 +295,15 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
     after: dict[str, set[str]] = {u: set() for u in jobs}
     origins: dict[tuple[str, str], Edge] = {}
     for uid in jobs:
-        for d in mgr.load(uid).dependencies:
-            t = mgr.load(d.target).id
+        for kind, t, edge in ordering(mgr, uid):
             if t not in after:
                 continue
-            if d.kind is Dep.AFTER:
+            if kind is Dep.AFTER:
                 after[uid].add(t)
-                origins[(uid, t)] = Edge.of(d)
-            elif d.kind is Dep.BEFORE:
+                origins[(uid, t)] = edge
+            else:
                 after[t].add(uid)
-                origins[(t, uid)] = Edge.of(d)
+                origins[(t, uid)] = edge
     for comp in _sccs(after):
         if len(comp) < 2:
             continue
@@ -345,8 +382,10 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     run queue pops by ``compare_job_priority`` (cgroup.c: higher unit type first, then unit id, as
     CPU weight and nice are the defaults); ``job_is_runnable`` holds a job back while a unit it is
     ordered after (After=, or the other's Before=) has a job; a start job on an active unit finishes
-    at once (``unit_start`` gives -EALREADY), on an inactive one it runs until its process exits,
-    after everything runnable now, unless it is refused (it fails); a verify job on an inactive unit
+    at once (``unit_start`` gives -EALREADY), and so does one whose unit becomes active inside
+    ``unit_start`` (``completes_at_once``: a target, a Type=simple service at fork…); any other
+    runs until its process exits, after everything runnable now, unless it is refused (it fails);
+    a verify job on an inactive unit
     fails, and
     ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of
     it, recursively. So an active anchor that nothing orders after is done before a failing verify
@@ -359,15 +398,12 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     after: dict[str, set[str]] = {u: set() for u in kinds}
     requirers: dict[str, set[str]] = {u: set() for u in kinds}
     for u in kinds:
+        for kind, t, _edge in ordering(mgr, u):
+            if t in kinds and t != u:
+                (after[u] if kind is Dep.AFTER else after[t]).add(t if kind is Dep.AFTER else u)
         for d in mgr.load(u).dependencies:
             t = mgr.load(d.target).id
-            if t not in kinds or t == u:
-                continue
-            if d.kind is Dep.AFTER:
-                after[u].add(t)
-            elif d.kind is Dep.BEFORE:
-                after[t].add(u)
-            if d.kind in _PROPAGATE_FAILURE:
+            if t in kinds and t != u and d.kind in _PROPAGATE_FAILURE:
                 requirers[t].add(u)
     order = sorted(kinds, key=lambda u: (-_TYPE_ENUM.index(u.rsplit(".", 1)[-1])
                                         if u.rsplit(".", 1)[-1] in _TYPE_ENUM else 0, u))
@@ -389,7 +425,7 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
             if kinds[u] == "verify" or u in refused:
                 fail(u)
             else:
-                state[u] = "done" if u in walk.active else "running"
+                state[u] = "done" if u in walk.active or completes_at_once(mgr.load(u)) else "running"
 
     dispatch()
     while state[anchor] in ("waiting", "running"):
@@ -399,6 +435,42 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
         state[running[0]] = "done"
         dispatch()
     return state[anchor] == "failed"
+
+
+#: Unit types whose start makes them active inside ``unit_start`` (target.c, slice.c, timer.c, path.c).
+_ACTIVE_AT_ONCE = ("target", "slice", "timer", "path")
+
+
+def completes_at_once(u: Unit) -> bool:
+    """Whether a start job on inactive ``u`` finishes inside the run queue step that runs it.
+
+    ``unit_notify`` finishes the job as soon as the unit is active. Targets, slices, timers and paths get
+    there in their start function; a socket too when nothing is spawned first (``socket_enter_start_pre``:
+    no ExecStartPre=, no SocketUser=/SocketGroup= chown, no ExecStartPost=); a service of Type=simple or
+    idle right after fork (``service_enter_start``) unless ExecCondition=/ExecStartPre= run first or
+    ExecStartPost= after. 252's Type= default is simple with ExecStart=, dbus with BusName=, else oneshot.
+    """
+    from .manager import _exec_lists
+
+    t = u.type
+    if t in _ACTIVE_AT_ONCE:
+        return True
+    if t not in ("service", "socket"):
+        return False
+    section = "Service" if t == "service" else "Socket"
+    cmds = _exec_lists(list(u.assignments))
+    if any(cmds.get(f"Exec{k}") for k in ("Condition", "StartPre", "StartPost")):
+        return False
+    if t == "socket":
+        return not any(a.value.strip() for a in u.settings("Socket", "SocketUser") + u.settings("Socket", "SocketGroup"))
+    typ = u.last(section, "Type")
+    kind = typ.value.strip() if typ is not None and typ.value.strip() else None
+    if kind is None:
+        if u.last("Service", "BusName") is not None and u.last("Service", "BusName").value.strip():
+            kind = "dbus"
+        else:
+            kind = "simple" if cmds.get("ExecStart") else "oneshot"
+    return kind in ("simple", "idle")
 
 
 def _trigger_failure(mgr: Manager, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:

@@ -639,3 +639,68 @@ def test_conflict_with_a_wanted_unit_drops_the_start_job(live_manager: LiveManag
     p = predict_start(mgr, "c.service")
     assert (p.ok, sorted(b.unit for b in p.blockers)) == (False, ["b.service", "c.service"])
     assert live_message("c.service", live_manager.start_unit("c.service")) in {b.message for b in p.blockers}
+
+
+# -- Requisite= without After=: the run queue decides (transaction._anchor_fails_at_runtime) -------------------------
+
+#: Bodies of the unit that has the bare Requisite=, by how its start job ends (``transaction.completes_at_once``).
+REQUISITE_ANCHORS = {
+    "simple": "[Service]\nExecStart=/bin/sleep 300\n",  # Type= defaults to simple: done at fork
+    "idle": "[Service]\nType=idle\nExecStart=/bin/sleep 300\n",
+    "simple-pre": "[Service]\nExecStartPre=/bin/true\nExecStart=/bin/sleep 300\n",  # waits for the pre command
+    "simple-post": "[Service]\nExecStart=/bin/sleep 300\nExecStartPost=/bin/true\n",
+    "exec": "[Service]\nType=exec\nExecStart=/bin/sleep 300\n",  # waits for execve()
+    "oneshot": ONESHOT,  # waits for the process to exit
+    "target": "",  # a target is active at once
+}
+REQUISITE_STATS: dict[str, int] = {}
+
+
+def requisite_scenarios() -> list[tuple[str, str, str, str, str]]:
+    """(anchor, anchor body kind, requisite, ordering, pulled in how): every body kind with no ordering, the anchor's
+    id sorting before and after the requisite's, directly and through a unit the anchor Requires=; with After= and
+    Before= one id order each."""
+    out = []
+    for kind in sorted(REQUISITE_ANCHORS):
+        suffix = ".target" if kind == "target" else ".service"
+        for via in ("direct", "required"):
+            for anchor, req in (("a", "y"), ("z", "b")):
+                out.append((anchor + suffix, kind, req + ".service", "", via))
+            for order in ("After", "Before"):
+                out.append(("m" + suffix, kind, "n.service", order, via))
+    return out
+
+
+def _check_requisite(live_manager: LiveManager, scenario: tuple[str, str, str, str, str]) -> None:
+    anchor, kind, req, order, via = scenario
+    holder = anchor if via == "direct" else "h" + anchor[1:]
+    lines = [f"Requisite={req}"] + ([f"{order}={req}"] if order else [])
+    body = REQUISITE_ANCHORS[kind]
+    nodes = [_file("config", req)]
+    if via == "direct":
+        nodes.append(_file("config", anchor, "[Unit]\n" + "\n".join(lines) + "\n" + body))
+    else:
+        nodes.append(_file("config", holder, "[Unit]\n" + "\n".join(lines) + "\n" + REQUISITE_ANCHORS["simple"]))
+        nodes.append(_file("config", anchor, f"[Unit]\nRequires={holder}\n" + body))
+    layout, mgr = _tree(live_manager, *nodes)
+    p = predict_start(mgr, anchor, active=active_units(live_manager))
+    res = live_manager.start_unit(anchor)
+    problem = disagreement(anchor, p, res)
+    assert problem is None, f"{problem}\n{scenario}"
+    first = "anchor's id first" if anchor < req else "requisite's id first"
+    key = f"{kind}, {order or 'no'} ordering, {via}, {first}: {'started' if res.rc == 0 else 'failed'}"
+    REQUISITE_STATS[key] = REQUISITE_STATS.get(key, 0) + 1
+
+
+def test_requisite_without_after_follows_the_run_queue(live_manager: LiveManager) -> None:
+    """Requisite= on an inactive unit: the verify job fails when it runs, and fails the jobs of the units that need
+    it only if they are still running then. A start job that completes inside ``unit_start`` (Type=simple at fork,
+    a target) and runs first (the run queue's order: unit type, then id) is done before; one that waits for a
+    process, or is ordered after the requisite, fails."""
+    REQUISITE_STATS.clear()
+    for scenario in requisite_scenarios():
+        _check_requisite(live_manager, scenario)
+    print(f"\nRequisite= run-queue comparisons with the live manager: {sum(REQUISITE_STATS.values())}")
+    for what, n in sorted(REQUISITE_STATS.items()):
+        print(f"  {n:4}  {what}")
+    assert any(k.endswith("started") for k in REQUISITE_STATS) and any(k.endswith("failed") for k in REQUISITE_STATS)
