@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+from typing import Optional
 
 import pytest
 
@@ -41,8 +42,9 @@ echo "Usage: /etc/init.d/cron {start|stop|status|restart|reload|force-reload}"
 """
 
 
-def _root(tmp_path: pathlib.Path, scripts: dict[str, tuple[str, int]], links: dict[str, str] = {},
+def _root(tmp_path: pathlib.Path, scripts: dict[str, tuple[str, int]], links: Optional[dict[str, str]] = None,
           generator: bool = True) -> pathlib.Path:
+    links = links or {}
     root = tmp_path / "root"
     for d in ("etc/systemd/system", "usr/lib/systemd/system"):
         (root / d).mkdir(parents=True, exist_ok=True)

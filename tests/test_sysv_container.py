@@ -29,8 +29,8 @@ import subprocess
 import tarfile
 
 import pytest
-
 from tests import debroots
+
 from unitdoctor import sysv
 from unitdoctor.catalog import open_catalog
 from unitdoctor.lookup import Scope

@@ -246,7 +246,7 @@ def _conflicts(walk: _Walk) -> list[Blocker]:
             for unit, (chain, matters) in stops.items() if matters and walk.jobs.get(unit)]
 
 
-#: Dependencies after which a target with default dependencies is ordered (UNIT_ATOM_ADD_DEFAULT_TARGET_DEPENDENCY_QUEUE).
+#: What a target with default dependencies is ordered after (UNIT_ATOM_ADD_DEFAULT_TARGET_DEPENDENCY_QUEUE).
 _TARGET_ORDERS_AFTER = (Dep.REQUIRES, Dep.REQUISITE, Dep.WANTS, Dep.BINDS_TO, Dep.UPHOLDS)
 
 
@@ -462,7 +462,8 @@ def completes_at_once(u: Unit) -> bool:
     if any(cmds.get(f"Exec{k}") for k in ("Condition", "StartPre", "StartPost")):
         return False
     if t == "socket":
-        return not any(a.value.strip() for a in u.settings("Socket", "SocketUser") + u.settings("Socket", "SocketGroup"))
+        chown = u.settings("Socket", "SocketUser") + u.settings("Socket", "SocketGroup")
+        return not any(a.value.strip() for a in chown)
     typ = u.last(section, "Type")
     kind = typ.value.strip() if typ is not None and typ.value.strip() else None
     if kind is None:
