@@ -21,7 +21,7 @@ CRON = """#!/bin/sh
 # Start/stop the cron daemon.
 #
 ### BEGIN INIT INFO
-# Provides:          cron crond
+# Provides:          cron
 # Required-Start:    $remote_fs $syslog $time
 # Required-Stop:     $remote_fs $syslog $time
 # Should-Start:      $network $named slapd autofs ypbind nscd nslcd winbind sssd
@@ -70,9 +70,10 @@ def _manager(root: pathlib.Path) -> Manager:
 
 
 def test_cron_script_becomes_the_unit_systemd_252_writes(tmp_path: pathlib.Path) -> None:
-    """The text is what systemd-sysv-generator 252 wrote for Debian's /etc/init.d/cron in the booted container."""
+    """The text is what systemd-sysv-generator 252 wrote for Debian's /etc/init.d/cron (bookworm, rc2-5 links) in
+    the booted container after its cron.service was removed; it started it (active)."""
     root = _root(tmp_path, {"cron": (CRON, 0o755)},
-                 {"etc/rc2.d/S01cron": "../init.d/cron", "etc/rc5.d/S01cron": "../init.d/cron",
+                 {**{f"etc/rc{n}.d/S01cron": "../init.d/cron" for n in (2, 3, 4, 5)},
                   "etc/rc0.d/K01cron": "../init.d/cron"})
     mgr = _manager(root)
     s = mgr.sysv["cron.service"]
@@ -82,6 +83,8 @@ def test_cron_script_becomes_the_unit_systemd_252_writes(tmp_path: pathlib.Path)
 Documentation=man:systemd-sysv-generator(8)
 SourcePath=/etc/init.d/cron
 Description=LSB: Regular background program processing daemon
+Before=multi-user.target
+Before=multi-user.target
 Before=multi-user.target
 Before=graphical.target
 After=remote-fs.target
@@ -110,7 +113,7 @@ ExecStart=/etc/init.d/cron start
 ExecStop=/etc/init.d/cron stop
 ExecReload=/etc/init.d/cron reload
 """
-    u = mgr.load("crond.service")  # Provides: crond → an alias in generator.late
+    u = mgr.load("cron.service")
     assert (u.id, u.load_state, u.fragment) == ("cron.service", LoadState.LOADED,
                                                 "/run/systemd/generator.late/cron.service")
     wants = {d.target for d in mgr.load("multi-user.target").dependencies if d.kind is Dep.WANTS}

@@ -327,8 +327,14 @@ def _is_null(cat: Catalog, path: str) -> bool:
 class Manager:
     """Loads units from a catalog as the manager would, caching each unit by name."""
 
-    def __init__(self, cat: Catalog) -> None:
+    def __init__(self, cat: Catalog, *, loaded: frozenset[str] = frozenset()) -> None:
+        """``loaded``: ids of the units a running manager holds (``list-units --all``; live only).
+
+        Offline nothing is known to be loaded, and every name is loaded as if the manager met it first.
+        """
         from . import sysv
+
+        self.loaded = loaded
 
         # The manager runs its generators before loading anything; offline they did not run, so the
         # units systemd-sysv-generator would write are added in memory (sysv.py).
@@ -387,6 +393,9 @@ class Manager:
                 base = names.with_instance(base, names.instance_of(name) or "")
             if names.is_valid(base) and base.rsplit(".", 1)[-1] == utype:
                 unit_id = base
+        clash = self._merge_clash(name, unit_names + (unit_id,))
+        if clash is not None:
+            return clash
         diags: list[unitfile.Diagnostic] = []
         assignments: list[unitfile.Assignment] = []
         forigin = Origin(fragment, None, _layer(self.cat, fragment)) if fragment else None
@@ -433,6 +442,28 @@ class Manager:
             state = LoadState.BAD_SETTING if errno == "ENOEXEC" else LoadState.ERROR
             return result(state, errno, origin or forigin)
         return self._finish(name, unit_id, unit_names, fragment, forigin, assignments, diags, result)
+
+    def _merge_clash(self, name: str, unit_names: tuple[str, ...]) -> Optional[Unit]:
+        """The unit ``name`` becomes when one of its other names is already a loaded unit that does not carry it.
+
+        ``merge_by_names`` (load-fragment.c, v252) merges only into a unit that is still a stub or not-found
+        (``unit_merge``): a name of ours that the running manager already holds as a loaded, masked or
+        broken unit without our name among its own fails the load with EEXIST, in both directions. A unit
+        loaded from its fragment carries its aliases, so a running ssh.service answers to sshd.service; a
+        masked one carries only its own name, and neither does an instance with its own file carry the
+        instance names of its template's aliases.
+        """
+        if not self.loaded or name in self.loaded:
+            return None
+        for other in unit_names:
+            if other == name or other not in self.loaded:
+                continue
+            held = self.load(other)
+            if held.load_state is LoadState.NOT_FOUND or name in held.names:
+                continue
+            return Unit(name, name, (name,), LoadState.ERROR, load_error_for(LoadState.ERROR, name, "EEXIST"),
+                        None, (), (), (), ())
+        return None
 
     def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]

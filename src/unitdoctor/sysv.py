@@ -176,7 +176,8 @@ def scripts(cat: Catalog) -> dict[str, Script]:
 
 def _runlevel_links(cat: Catalog, found: dict[str, Script]) -> None:
     """S links in /etc/rc[1-5].d: the highest priority, and Before= + WantedBy= of the runlevel's target."""
-    for rcd, target in RUNLEVELS:
+    runlevels: dict[str, dict[str, Origin]] = {}
+    for rcd, _target in RUNLEVELS:
         d = f"{RC_D}/{rcd}"
         try:
             listing = cat.root.scandir(d)
@@ -191,11 +192,15 @@ def _runlevel_links(cat: Catalog, found: dict[str, Script]) -> None:
             if s is None:
                 continue
             s.start_priority = max(s.start_priority, int(n[1:3]))
-            if target not in s.wanted_by:
-                s.wanted_by.append(target)
-                s.before.append(target)
-                s.origins.setdefault(f"Before={target}", Origin(f"{d}/{n}"))
-                s.origins.setdefault(f"WantedBy={target}", Origin(f"{d}/{n}"))
+            runlevels.setdefault(rcd, {})[s.name] = Origin(f"{d}/{n}")
+    # Once per rc?.d directory that has an S link: rc2.d to rc4.d each add multi-user.target again.
+    for rcd, target in RUNLEVELS:
+        for name, origin in runlevels.get(rcd, {}).items():
+            s = found[name]
+            s.wanted_by.append(target)
+            s.before.append(target)
+            s.origins.setdefault(f"Before={target}", origin)
+            s.origins.setdefault(f"WantedBy={target}", origin)
 
 
 def _load(cat: Catalog, s: Script) -> None:
@@ -317,7 +322,11 @@ def _dependencies(s: Script, text: str, base: str, is_before: bool, origin: Orig
 
 
 def _fix_order(found: dict[str, Script]) -> None:
-    """``fix_order``: start priorities order two scripts unless both have LSB headers."""
+    """``fix_order``: start priorities order two scripts unless both have LSB headers.
+
+    systemd walks its services in hash-table order (a random key per boot), so when several lines are added to one
+    list their order varies; we add them in name order.
+    """
     for s in found.values():
         if s.start_priority < 0:
             continue
@@ -350,7 +359,7 @@ def generated_files(cat: Catalog, found: Mapping[str, Script]) -> dict[str, Unio
             # A real script always wins over an alias of the same name; the first alias made stays.
             if a not in present and a not in found and p not in out:
                 out[p] = Symlink(s.name)
-        for t in s.wanted_by:
+        for t in dict.fromkeys(s.wanted_by):
             p = f"{late}/{t}.wants/{s.name}"
             if not _present_sub(cat, late, f"{t}.wants", s.name):
                 out[p] = Symlink(f"../{s.name}")

@@ -611,19 +611,56 @@ def test_required_socket_whose_service_is_broken_fails_the_anchor(live_manager: 
     assert live_manager.start_unit("b.service") == StartResult(0, "")
 
 
-@pytest.mark.xfail(strict=True, reason="engine divergence (manager.py): the offline model does not know which units "
-                   "a manager has loaded; merging a template alias's instance name into an already loaded unit "
-                   "fails with EEXIST (merge_by_names, load-fragment.c)")
+def loaded_units(m: LiveManager) -> frozenset[str]:
+    cp = m.systemctl("list-units", "--all", "--plain", "--no-legend")
+    return frozenset(line.split()[0] for line in cp.stdout.splitlines() if line.split())
+
+
 def test_alias_instance_of_already_loaded_instance_fails_with_file_exists(live_manager: LiveManager) -> None:
-    """u@.service -> t@.service; t@1.service has its own file and is loaded first; u@1.service then fails."""
+    """u@.service -> t@.service; t@1.service has its own file and is loaded first; u@1.service then fails.
+
+    ``merge_by_names`` (load-fragment.c): t@1.service, loaded from its own file, does not carry the name u@1.service,
+    and a loaded unit is never merged into (EEXIST). Which units are loaded is the running manager's state
+    (``Manager(loaded=…)``, from ``list-units --all``); with nothing loaded the merge succeeds.
+    """
     layout, mgr = _tree(live_manager, _file("config", "t@.service"), _file("config", "t@1.service"),
                         _link("config", "u@.service", ("config", "t@.service")))
+    assert predict_start(mgr, "u@1.service").ok  # nothing loaded yet
     assert live_manager.start_unit("t@1.service").rc == 0
     res = live_manager.start_unit("u@1.service")
-    assert live_message("u@1.service", res) == (
-        "Unit u@1.service failed to load properly, please adjust/correct and reload service manager: File exists")
-    predict_start(mgr, "t@1.service")
-    assert not predict_start(mgr, "u@1.service").ok
+    message = "Unit u@1.service failed to load properly, please adjust/correct and reload service manager: File exists"
+    assert live_message("u@1.service", res) == message
+    loaded = Manager(mgr.cat, loaded=loaded_units(live_manager))
+    p = predict_start(loaded, "u@1.service")
+    assert (p.ok, p.blocker.reason, p.blocker.message) == (False, "load-error", message)  # type: ignore[union-attr]
+    assert predict_start(loaded, "t@1.service").ok
+
+
+def test_alias_of_a_masked_unit_names_the_unit_unless_it_is_loaded(live_manager: LiveManager) -> None:
+    """The blocker's name through aliases (checked on Debian's ssh.service/sshd.service in the booted container too):
+    config/c.service -> data/b.service, config/d.service -> config/c.service, b masked in config. Starting an alias
+    at any depth merges it into b.service and the manager names b.service; a unit that Requires= the alias too.
+    When b.service is already loaded (here: a loaded unit Wants= it), the masked b.service does not carry its alias
+    names, and loading c.service fails with EEXIST instead."""
+    layout, mgr = _tree(live_manager, _file("data", "b.service"), _link("config", "c.service", ("data", "b.service")),
+                        _link("config", "d.service", ("config", "c.service")),
+                        _link("config", "b.service", ("/dev/null",)),
+                        _file("config", "x.service", "[Unit]\nRequires=d.service\n" + ONESHOT),
+                        _file("config", "z.service", "[Unit]\nRequires=x.service\n" + ONESHOT))
+    for unit in ("b.service", "c.service", "d.service", "x.service", "z.service"):
+        p = predict_start(mgr, unit)
+        assert p.blocker is not None and p.blocker.message == "Unit b.service is masked."
+        assert live_message(unit, live_manager.start_unit(unit)) == p.blocker.message, unit
+    holder = layout.dirs("config")[0] / "w.service"
+    holder.write_text("[Unit]\nWants=b.service\n[Service]\nExecStart=/bin/sleep 300\n")
+    live_manager.daemon_reload()
+    assert live_manager.start_unit("w.service").rc == 0
+    loaded = Manager(layout.catalog_manager().cat, loaded=loaded_units(live_manager))
+    for unit, named in (("c.service", "c.service"), ("x.service", "d.service")):
+        p = predict_start(loaded, unit)
+        assert p.blocker is not None
+        assert live_message(unit, live_manager.start_unit(unit)) == p.blocker.message, unit
+        assert p.blocker.message.endswith("File exists") and p.blocker.unit == named
 
 
 def test_conflict_with_a_wanted_unit_drops_the_start_job(live_manager: LiveManager) -> None:
