@@ -131,9 +131,11 @@ def cmdline_and_etc(r: Path) -> None:
 
 
 def multi(r: Path) -> None:
-    """Several file steps in one fix: two masks of x, and a socket to enable (a directory, then a link)."""
+    """Several file steps in one fix: two masks of x, the mask of a socket-activated service and its socket to
+    enable (a directory, then a link)."""
     both(r)
     write(r, f"{USR}/foo.service", STATIC.format(d="foo"))
+    link(r, f"{RUN}/foo.service", "/dev/null")
     write(r, f"{USR}/foo.socket", SOCKET.format(d="foo"))
 
 

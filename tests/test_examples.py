@@ -153,7 +153,7 @@ CASES = [
     Case(
         "socket-activated", "foo.service", "loaded", "disabled", True,
         findings=(("activated-by", "info", ("systemctl --root={R} enable foo.socket",),
-                   (("trigger", "foo.socket"),)),),
+                   (("trigger", "{R}/usr/lib/systemd/system/foo.socket"),)),),
         fragment="{R}/usr/lib/systemd/system/foo.service",
     ),
     Case(
@@ -189,8 +189,8 @@ CASES = [
         "vendor-mask", "x.service", "masked", "masked", False,
         "x.service", "masked", _masked("x.service"),
         findings=(("masked-vendor", "error",
-                   ("install a unit file at /etc/systemd/system/x.service: a file in /etc/systemd/system "
-                    "overrides the vendor mask",),
+                   ("write the unit file you want at /etc/systemd/system/x.service: a file in "
+                    "/etc/systemd/system overrides the vendor mask",),
                    (("mask", "{R}/usr/lib/systemd/system/x.service"),)),),
         enable="Failed to enable unit, unit {R}/usr/lib/systemd/system/x.service is masked.",
         fragment="{R}/usr/lib/systemd/system/x.service",

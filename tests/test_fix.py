@@ -81,7 +81,7 @@ def test_fix_yes_then_why_is_clean_systemctl_agrees_and_undo_restores_the_exact_
         assert their_states(root, sc.states) == our_states(root, sc.states)
     assert statuses(root) == [("fix", "done")]
 
-    rc, out, err = run(capsys, "--root", str(root), "undo")
+    rc, out, err = run(capsys, "--root", str(root), "undo", "--yes")
     assert rc == 0, out + err
     assert fr.diff(fr.snapshot(root), before) == []
     assert statuses(root) == [("fix", "undone"), ("undo", "done")]
@@ -160,7 +160,7 @@ def test_user_scope_on_the_host_with_a_private_environment_journals_in_xdg_state
     assert list((home / "state/unitdoctor").glob("*.json"))
     rc, doc = run_json(capsys, "--user", "history")
     assert doc["journal"] == f"{home}/state/unitdoctor" and doc["entries"][0]["scope"] == "user"
-    assert run(capsys, "--user", "undo")[0] == 0
+    assert run(capsys, "--user", "undo", "--yes")[0] == 0
     assert os.readlink(mask) == "/dev/null"
 
 
@@ -254,6 +254,28 @@ def test_content_appearing_between_check_and_act_rolls_back_the_whole_fix(tmp_pa
     del after[f"{fr.RUN}/x.service"], before[f"{fr.RUN}/x.service"]
     assert fr.diff(after, before) == []  # the /etc mask came back exactly (text, times)
     assert statuses(root) == [("fix", "rolled-back")]
+
+
+def test_not_a_mask_once_moved_aside_goes_back_or_stays_in_quarantine_saying_where(tmp_path):
+    """The object is examined where it was moved (quarantine); a file with content is put back, and when its
+    name was taken meanwhile it stays in quarantine, the message says where, and the fix stops."""
+    root = fr.build(tmp_path, "persistent")
+    plan = plan_of(root, "x.service")
+    q = root / fr.JOURNAL / "quarantine"
+
+    def meanwhile(name: str) -> None:
+        if name == "step-0-moved":
+            (moved,) = q.iterdir()
+            moved.unlink()
+            moved.write_text("admin's unit\n")  # as if this had been moved aside instead of the mask
+            (root / fr.ETC / "x.service").write_text("another admin's unit\n")
+
+    out = apply(root, plan, checkpoint=meanwhile)
+    assert out.status == "rolled-back" and not out.ok
+    (kept,) = q.iterdir()
+    assert kept.read_text() == "admin's unit\n"
+    assert (root / fr.ETC / "x.service").read_text() == "another admin's unit\n"
+    assert any(f"it is kept at {kept}" in m for m in out.messages), out.messages
 
 
 def test_symlink_swapped_between_plan_and_act_is_left_alone(tmp_path, capsys):
@@ -409,7 +431,7 @@ def _fixed_reference(tmp_path: Path) -> fr.Snap:
 
 
 def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(tmp_path, capsys):
-    """multi: 4 file steps (2 masks, a directory, a link) → 10 checkpoints. At each: recover, and undo."""
+    """multi: 5 file steps (3 masks, a directory, a link) → 16 checkpoints. At each: recover, and undo."""
     fixed = _fixed_reference(tmp_path)
     n = 0
     while True:
@@ -437,17 +459,19 @@ def test_kill_9_at_each_step_of_a_fix_then_recover_completes_or_undo_rolls_back(
         assert run(capsys, "--root", str(a), "why", *UNITS)[0] == 0
         assert [s for _c, s in statuses(a)] == ["done"]
 
-        rc, out, err = run(capsys, "--root", str(b), "undo")
+        rc, out, err = run(capsys, "--root", str(b), "undo", "--yes")
         assert rc == 0, (n, out, err)
         assert fr.diff(fr.snapshot(b), before_b) == [], (n, last)
-    assert n == 11  # journal-written, 4 × (acted, recorded), done; the 11th run was not killed
+    # journal-written; the 3 masks: moved (into quarantine), acted, recorded; the directory: acted, recorded;
+    # the link: parked (built in quarantine), acted, recorded; done. The 17th run was not killed.
+    assert n == 17
 
 
 def test_kill_9_during_an_undo_then_recover_completes_the_undo(tmp_path, capsys):
     root = fr.build(tmp_path, "both")
     before = fr.snapshot(root)
     assert apply(root, plan_of(root, "x.service")).ok
-    p = _kill_at(root, 3, "undo")  # journal-written, step-0-acted, [kill] at step-0-recorded
+    p = _kill_at(root, 4, "undo")  # journal-written, step-0-parked, step-0-acted, [kill] at step-0-recorded
     assert p.returncode == -9
     rc, out, err = run(capsys, "--root", str(root), "fix", "--recover")
     assert rc == 0, out + err
@@ -509,7 +533,7 @@ def test_undo_restores_owner_mode_times_and_link_text(tmp_path, capsys):
     os.utime(root / fr.ETC / "x.service", ns=(3_000_000_000, 4_000_000_000), follow_symlinks=False)
     before = os.lstat(mask)
     assert run(capsys, "--root", str(root), "fix", "--yes", "x.service")[0] == 0
-    assert run(capsys, "--root", str(root), "undo")[0] == 0
+    assert run(capsys, "--root", str(root), "undo", "--yes")[0] == 0
     st = os.lstat(mask)
     assert (st.st_uid, st.st_gid, oct(st.st_mode), st.st_size, st.st_mtime_ns) == (
         before.st_uid, before.st_gid, oct(before.st_mode), 0, 2_000_000_000)
@@ -521,7 +545,7 @@ def test_undo_refuses_when_a_path_changed_since_the_fix(tmp_path, capsys):
     root = fr.build(tmp_path, "persistent")
     assert run(capsys, "--root", str(root), "fix", "--yes", "x.service")[0] == 0
     (root / fr.ETC / "x.service").write_text("[Unit]\nDescription=the admin's own file\n")
-    rc, out, err = run(capsys, "--root", str(root), "undo")
+    rc, out, err = run(capsys, "--root", str(root), "undo", "--yes")
     assert rc == 1
     assert "changed since" in out and "found a regular file with content" in out
     assert (root / fr.ETC / "x.service").read_text().startswith("[Unit]")
@@ -530,11 +554,11 @@ def test_undo_refuses_when_a_path_changed_since_the_fix(tmp_path, capsys):
 
 def test_undo_with_nothing_to_undo_or_an_unknown_id_is_exit_2(tmp_path, capsys):
     root = fr.build(tmp_path, "persistent")
-    assert run(capsys, "--root", str(root), "undo")[0] == 2  # no journal at all
+    assert run(capsys, "--root", str(root), "undo", "--yes")[0] == 2  # no journal at all
     assert run(capsys, "--root", str(root), "fix", "--yes", "x.service")[0] == 0
-    assert run(capsys, "--root", str(root), "undo", "nope")[0] == 2
-    assert run(capsys, "--root", str(root), "undo")[0] == 0
-    rc, _out, err = run(capsys, "--root", str(root), "undo")
+    assert run(capsys, "--root", str(root), "undo", "nope", "--yes")[0] == 2
+    assert run(capsys, "--root", str(root), "undo", "--yes")[0] == 0
+    rc, _out, err = run(capsys, "--root", str(root), "undo", "--yes")
     assert rc == 2 and "no fix to undo" in err
 
 
@@ -545,10 +569,10 @@ def test_undo_by_unique_id_prefix_and_an_undo_that_would_clobber_a_later_change_
     mask.symlink_to("../../../dev/null")  # masked again (other link text), fixed again
     assert run(capsys, "--root", str(root), "fix", "--yes", "x.service")[0] == 0
     first, second = journal(root).entries()
-    assert run(capsys, "--root", str(root), "undo", first.id[:8])[0] == 2  # ambiguous prefix
-    assert run(capsys, "--root", str(root), "undo", first.id[:-1])[0] == 0
+    assert run(capsys, "--root", str(root), "undo", first.id[:8], "--yes")[0] == 2  # ambiguous prefix
+    assert run(capsys, "--root", str(root), "undo", first.id[:-1], "--yes")[0] == 0
     assert os.readlink(mask) == "/dev/null"
-    rc, out, _ = run(capsys, "--root", str(root), "undo", second.id)  # it would have to overwrite that link
+    rc, out, _ = run(capsys, "--root", str(root), "undo", second.id, "--yes")  # it would have to overwrite that link
     assert rc == 1 and "changed since" in out and "found a symlink to /dev/null" in out
     assert os.readlink(mask) == "/dev/null"
 
@@ -584,7 +608,7 @@ def test_json_of_fix_history_undo_and_recover_validates(tmp_path, capsys, valida
     _valid(validators["history"], doc)
     assert len(doc["entries"]) == (1 if sc.fixable else 0)
     if sc.fixable:
-        rc, doc = run_json(capsys, "--root", str(root), "undo")
+        rc, doc = run_json(capsys, "--root", str(root), "undo", "--yes")
         assert rc == 0 and doc["outcomes"][0]["status"] == "done"
         _valid(validators["fix"], doc)
         rc, doc = run_json(capsys, "--root", str(root), "history")

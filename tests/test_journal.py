@@ -229,13 +229,13 @@ def test_entry_is_fsynced_file_then_directory_before_the_first_change(tmp_path, 
     monkeypatch.setattr(os, "unlink", unlink)
     out = do_fix(root, "x.service")
     assert out.ok
-    first = events.index("unlink x.service")
+    first = events.index(f"unlink {out.entry}-0")  # the mask is removed in quarantine, where it was moved
     name = f"rename {out.entry}.json"
     journaled = events.index(name)
     assert events[journaled - 1] == "fsync-file" and events[journaled + 1] == "fsync-dir"
     assert journaled < first
-    assert events[first + 1] == "fsync-dir"  # the removal itself is made durable before it is recorded
-    assert events[first + 2:first + 5] == ["fsync-file", name, "fsync-dir"]
+    # the removal itself is made durable (quarantine, then the unit directory) before it is recorded
+    assert events[first + 1:first + 6] == ["fsync-dir", "fsync-dir", "fsync-file", name, "fsync-dir"]
 
 
 def test_a_temporary_file_left_by_a_crash_is_ignored_then_swept(tmp_path):
@@ -246,7 +246,8 @@ def test_a_temporary_file_left_by_a_crash_is_ignored_then_swept(tmp_path):
     assert len(jr(root).entries()) == 1
     with jr(root).locked():
         pass
-    assert sorted(p.name for p in d.iterdir()) == sorted([next(d.glob("*.json")).name, "lock"])
+    assert sorted(p.name for p in d.iterdir()) == sorted([next(d.glob("*.json")).name, "lock", "quarantine"])
+    assert list((d / "quarantine").iterdir()) == []
 
 
 def test_save_outside_the_lock_is_a_programming_error(tmp_path):

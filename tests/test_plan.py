@@ -265,14 +265,58 @@ def test_a_masked_socket_is_still_found_as_the_trigger_and_unmasked(tmp_path):
     """A masked unit is not loaded and has no Triggers=; the plan asks again with its mask gone."""
     def build(r: Path) -> None:
         fr.write(r, f"{fr.USR}/foo.service", fr.STATIC.format(d="foo"))
+        fr.link(r, f"{fr.ETC}/foo.service", "/dev/null")
         fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
         fr.link(r, f"{fr.ETC}/foo.socket", "/dev/null")
         fr.link(r, f"{fr.USR}/bar.socket", "/dev/null")  # masked, but by the vendor and for another service
 
     p = plan_for(make(tmp_path, build), "foo.service", live=True)
-    assert kinds(p) == ["remove-mask", "enable", "daemon-reload", "start"]
-    assert masks(p)[0].path == "/etc/systemd/system/foo.socket"
+    assert kinds(p) == ["remove-mask", "remove-mask", "enable", "daemon-reload", "start"]
+    assert [m.path for m in masks(p)] == ["/etc/systemd/system/foo.service", "/etc/systemd/system/foo.socket"]
     assert p.actions[-1].name == "foo.socket"
+
+
+def test_a_masked_socket_of_a_unit_that_can_start_is_left_alone(tmp_path):
+    """fix on a unit that can already start changes no file: its trigger is advice (why), not a step."""
+    def build(r: Path) -> None:
+        fr.write(r, f"{fr.USR}/foo.service", fr.STATIC.format(d="foo"))
+        fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
+        fr.link(r, f"{fr.ETC}/foo.socket", "/dev/null")
+
+    root = make(tmp_path, build)
+    assert plan_for(root, "foo.service").actions == ()
+    assert kinds(plan_for(root, "foo.service", live=True)) == ["start"]  # live: only started, nothing changed
+
+
+def test_a_unit_that_can_start_gets_no_trigger_enabled(tmp_path):
+    def build(r: Path) -> None:
+        fr.write(r, f"{fr.USR}/foo.service", fr.STATIC.format(d="foo"))
+        fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
+
+    p = plan_for(make(tmp_path, build), "foo.service")
+    assert p.actions == () and p.ok and p.outlook[0].started_via is None
+
+
+def test_an_enabled_masked_service_is_unmasked_and_its_disabled_socket_left_alone(tmp_path):
+    """Enabled, it starts at boot by itself once unmasked; enabling the socket too would be a switch (advice)."""
+    def build(r: Path) -> None:
+        fr.write(r, f"{fr.USR}/foo.service", fr.SERVICE.format(d="foo"))
+        fr.link(r, f"{fr.ETC}/multi-user.target.wants/foo.service", f"/{fr.USR}/foo.service")
+        fr.link(r, f"{fr.ETC}/foo.service", "/dev/null")
+        fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
+
+    p = plan_for(make(tmp_path, build), "foo.service")
+    assert kinds(p) == ["remove-mask"] and p.ok
+
+
+def test_a_socket_that_conflicts_with_the_service_is_never_enabled_for_it(tmp_path):
+    def build(r: Path) -> None:
+        fr.write(r, f"{fr.USR}/foo.service", fr.STATIC.format(d="foo"))
+        fr.link(r, f"{fr.ETC}/foo.service", "/dev/null")
+        fr.write(r, f"{fr.USR}/foo.socket", "[Unit]\nConflicts=foo.service\n" + fr.SOCKET.format(d="foo"))
+
+    p = plan_for(make(tmp_path, build), "foo.service")
+    assert kinds(p) == ["remove-mask"] and p.outlook[0].started_via is None
 
 
 def test_a_masked_unit_of_the_same_name_that_triggers_something_else_is_left_alone(tmp_path):
@@ -289,9 +333,10 @@ def test_a_masked_unit_of_the_same_name_that_triggers_something_else_is_left_alo
 def test_runtime_only_enables_in_the_runtime_config_dir(tmp_path):
     def build(r: Path) -> None:
         fr.write(r, f"{fr.USR}/foo.service", fr.STATIC.format(d="foo"))
+        fr.link(r, "run/systemd/system/foo.service", "/dev/null")
         fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
 
-    (en,) = plan_for(make(tmp_path, build), "foo.service", runtime_only=True).actions
+    (_unmask, en) = plan_for(make(tmp_path, build), "foo.service", runtime_only=True).actions
     assert isinstance(en, P.EnableUnit) and en.runtime and en.risk is P.Risk.LOW
     assert en.links[0].path == "/run/systemd/system/sockets.target.wants/foo.socket"
 

@@ -265,15 +265,40 @@ def _vendor_root(root, lists):
 
 
 def test_vendor_origin_names_the_package(tmp_path, capsys):
-    """dpkg lists /lib/systemd/system/x.service; on merged /usr it is /usr/lib/systemd/system/x.service."""
+    """dpkg lists /lib/systemd/system/x.service; on merged /usr it is /usr/lib/systemd/system/x.service.
+
+    Nothing enabled needs x.service: the package masks it on purpose, an ``info`` (Debian's hwclock.service).
+    """
     root = _vendor_root(tmp_path, lists=True)
     _, doc = why(capsys, root, "x.service")
-    f = finding(doc, "masked-vendor")
-    assert f["origin"] == "vendor"
+    f = finding(doc, "masked-intended")
+    assert f["origin"] == "vendor" and f["severity"] == "info" and f["fix"] == []
     ev = next(e for e in f["evidence"] if e["kind"] == "dpkg-status")
     assert ev["source"] == f"{root}/var/lib/dpkg/status:1"
     assert ev["text"].startswith("xpkg 1.0-1 (install ok installed) ships /usr/lib/systemd/system/x.service")
-    assert "shipped by xpkg" in f["summary"]
+    assert "xpkg" in f["summary"]
+
+
+@pytest.mark.parametrize("dep", ["Requires", "Wants"])
+def test_a_distribution_mask_that_something_enabled_needs_is_an_error(dep, tmp_path, capsys):
+    root = _vendor_root(tmp_path, lists=True)
+    write(root, "usr/lib/systemd/system/app.service", f"[Unit]\n{dep}=x.service\n[Service]\n"
+          "ExecStart=/usr/bin/true\n[Install]\nWantedBy=multi-user.target\n")
+    os.makedirs(root / "etc/systemd/system/multi-user.target.wants")
+    os.symlink("/usr/lib/systemd/system/app.service", root / "etc/systemd/system/multi-user.target.wants/app.service")
+    where = f"{root}/usr/lib/systemd/system/app.service:2"
+    _, doc = why(capsys, root, "x.service")
+    f = finding(doc, "masked-vendor")
+    assert f["severity"] == "error" and f["origin"] == "vendor"
+    assert where in [e["source"] for e in f["evidence"] if e["kind"] == "dependency"]
+
+
+def test_a_disabled_unit_needing_a_distribution_mask_does_not_make_it_an_error(tmp_path, capsys):
+    root = _vendor_root(tmp_path, lists=True)
+    write(root, "usr/lib/systemd/system/app.service", "[Unit]\nRequires=x.service\n[Service]\n"
+          "ExecStart=/usr/bin/true\n[Install]\nWantedBy=multi-user.target\n")
+    _, doc = why(capsys, root, "x.service")
+    assert finding(doc, "masked-intended")["severity"] == "info"
 
 
 def test_vendor_directory_mask_no_package_owns_is_admin(tmp_path, capsys):

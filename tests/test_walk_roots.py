@@ -29,12 +29,7 @@ from unitdoctor.sources import EvidenceSources
 REPO = pathlib.Path(__file__).resolve().parent.parent
 #: Names that still crash, each with the issue part that fixes it; checked strictly (a fixed one fails the
 #: ``test_known_crash`` below until it is removed here).
-KNOWN_CRASHES: dict[str, str] = {
-    "user@0.service": "h8-conditions (#8 item 1): specifiers in Slice=/dependencies of instances (user-%i.slice)",
-    "user-runtime-dir@0.service": "h8-conditions (#8 item 1): specifiers in dependencies of instances "
-                                  "(user-%i.slice)",
-    "user-%i.slice": "h8-conditions (#8 item 1): the unexpanded name from user@.service's Slice= is walked",
-}
+KNOWN_CRASHES: dict[str, str] = {}
 WALKED: dict[str, collections.Counter] = {}
 
 

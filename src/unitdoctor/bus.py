@@ -664,3 +664,23 @@ def fetch_units(scope: str, environ: Mapping[str, str], names: Sequence[str], *,
         raise ManagerUnavailable("live facts need jeepney (pip install 'unitdoctor[live]')") from None
     with connect(scope, environ, timeout=timeout) as b:
         return {n: b.unit(n) for n in names}
+
+
+def fetch_problem_units(scope: str, environ: Mapping[str, str], *, timeout: float = DEFAULT_TIMEOUT,
+                        ) -> list[LiveUnit]:
+    """For ``scan``: every loaded unit the manager holds that is failed or whose files changed since it loaded
+    them (``ListUnits``, then ``NeedDaemonReload`` per unit with a unit file); ManagerError if it cannot be asked."""
+    try:
+        import jeepney  # noqa: F401
+    except ImportError:
+        raise ManagerUnavailable("live facts need jeepney (pip install 'unitdoctor[live]')") from None
+    with connect(scope, environ, timeout=timeout) as b:
+        (listed,) = b._manager("ListUnits")
+        out = []
+        for row in listed:
+            name, load, active, path = str(row[0]), str(row[2]), str(row[3]), str(row[6])
+            if load != "loaded":
+                continue
+            if active == "failed" or bool(b.get_property(path, UNIT_IFACE, "NeedDaemonReload")):
+                out.append(b.unit(name))
+        return out

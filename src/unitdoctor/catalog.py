@@ -147,6 +147,8 @@ class Catalog:
     _broken: Optional[DirListing] = field(default=None, repr=False)
     _broken_known: bool = field(default=False, repr=False)
     _subdir_names: Optional[set[str]] = field(default=None, repr=False)
+    #: The environment the manager runs with (user scope: HOME, XDG_*; used for specifiers).
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
@@ -183,7 +185,7 @@ class Catalog:
                 out.append(DirListing(li.dir, {}, {}, None if e.errno in _MISSING else errno_name(e)))
                 continue
             out.append(_scan_dir(root, li.dir, real))
-        return Catalog(root=root, lookup=self.lookup, listings=tuple(out))
+        return Catalog(root=root, lookup=self.lookup, listings=tuple(out), environ=self.environ)
 
     # -- names --------------------------------------------------------------------------------
 
@@ -468,4 +470,6 @@ def open_catalog(root_dir: Optional[str], scope: Scope, environ: Mapping[str, st
     root = Root(root_dir or "/")
     lookup = LookupPaths.for_scope(scope, environ=environ, rooted=not root.is_host,
                                    cwd=environ.get("PWD", "/"))
-    return Catalog.scan(root, lookup)
+    cat = Catalog.scan(root, lookup)
+    cat.environ = dict(environ)
+    return cat

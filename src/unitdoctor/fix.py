@@ -12,9 +12,12 @@
    change; a mask that is already gone is skipped.
 4. **Journal**: the entry, with the exact prior state of every path, is written and fsync'd.
 5. **Act**, file steps first: each re-checks with ``lstat`` through its parent's descriptor that the object
-   is the very one recorded (same kind, link text, emptiness, inode) and only then ``unlinkat``/``symlinkat``/
-   ``mkdirat``. A regular file with content is never removed. A step that fails or finds a swap stops the
-   fix, and the steps already done are reversed from the journal: files are all-or-nothing.
+   is the very one recorded (same kind, link text, emptiness, inode). A mask is then moved aside into
+   quarantine in one ``rename`` and deleted there only if what arrived is the mask (else put back, never
+   replacing); a link or empty file is built in quarantine and renamed into place without replacing
+   anything (docs/journal.md, "Quarantine"). A regular file with content is never removed. A step that fails
+   or finds a swap stops the fix, and the steps already done are reversed from the journal: files are
+   all-or-nothing.
 6. **Manager** steps (live only): enable through the manager, ``daemon-reload``, ``start``. Their failures
    are reported; they do not roll back the files, which are right.
 
@@ -39,6 +42,7 @@ from .journal import (
     CONFLICT,
     DONE,
     IN_PROGRESS,
+    LOCAL_QUARANTINE,
     ROLLED_BACK,
     ROLLING_BACK,
     UNDONE,
@@ -47,7 +51,11 @@ from .journal import (
     Journal,
     Step,
     dir_fd,
+    move_noreplace,
+    move_out,
+    open_dir,
     state_at,
+    unlink_if_unopened,
 )
 from .live import ManagerError  # bus.py's errors derive from it; re-exported
 from .plan import Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit, is_vendor_path
@@ -59,7 +67,7 @@ LOCK_TIMEOUT = 60.0
 #: What ``OfflineOps.start`` reports: there is no manager to ask.
 NOT_APPLICABLE = "not-applicable"
 #: Outcome states beyond the journal's.
-REFUSED, NOTHING = "refused", "nothing-to-do"
+REFUSED, NOTHING, PLANNED = "refused", "nothing-to-do", "planned"
 
 
 class InvalidPlan(ValueError):
@@ -226,13 +234,74 @@ def _current(root: Root, path: str) -> FileState:
         return ABSENT
 
 
-def _transition(root: Root, path: str, before: FileState, after: FileState, *, strict: bool) -> str:
+class Kept(Conflict):
+    """An object that is not a mask was moved aside and its name was taken meanwhile: it stays in quarantine."""
+
+
+@dataclass
+class _Park:
+    """Where one step's object waits while it is moved: ``name`` in the journal's quarantine directory
+    (``primary``) or, when that is on another filesystem than the path, in the hidden directory
+    ``.unitdoctor-quarantine`` beside the path (systemd and we skip hidden names). ``record(dir)`` journals
+    the directory before anything is moved into it; ``point`` is the test-only checkpoint hook."""
+
+    root: Root
+    primary: str
+    name: str
+    record: Callable[[str], None] = lambda _d: None
+    point: Callable[[str], None] = lambda _n: None
+
+    def dirs(self, parent: str) -> tuple[str, str]:
+        return self.primary, posixpath.join(parent, LOCAL_QUARANTINE)
+
+    def find(self, parent: str) -> Optional[tuple[str, int]]:
+        """The quarantine directory (path, descriptor) that holds ``name`` now, or None."""
+        for d in self.dirs(parent):
+            try:
+                fd = open_dir(self.root, d)
+            except OSError:
+                continue
+            try:
+                os.lstat(self.name, dir_fd=fd)
+                return d, fd
+            except FileNotFoundError:
+                os.close(fd)
+        return None
+
+    def open(self, parent: str, dfd: int, *, local: bool = False) -> tuple[str, int]:
+        """A quarantine directory for an object in ``dfd``: the journal's, unless on another device."""
+        if not local:
+            qfd = open_dir(self.root, self.primary, create=True, mode=0o700)
+            if os.fstat(qfd).st_dev == os.fstat(dfd).st_dev:
+                self.record(self.primary)
+                return self.primary, qfd
+            os.close(qfd)
+        d = self.dirs(parent)[1]
+        qfd = open_dir(self.root, d, create=True, mode=0o700)
+        self.record(d)
+        return d, qfd
+
+    def tidy(self, d: str, qfd: int) -> None:
+        """Remove a hidden quarantine directory beside a path once it is empty."""
+        if d != self.primary:
+            with contextlib.suppress(OSError):
+                parent, base = posixpath.split(d)
+                with dir_fd(self.root, parent) as pfd:
+                    os.rmdir(base, dir_fd=pfd)
+
+
+def _transition(root: Root, path: str, before: FileState, after: FileState, *, strict: bool,
+                park: _Park) -> str:
     """Move ``path`` from ``before`` to ``after``; return ``done``, ``already`` (it is ``after``) or ``kept``.
 
     The current object is looked at with ``lstat`` through a descriptor of its parent directory (opened
     confined to the root, no symlink followed), and acted on relative to that descriptor. ``strict``: it
-    must also be the very inode recorded (same run). Raises ``Conflict`` when it is neither ``before``
-    nor ``after``, OSError when the filesystem refuses.
+    must also be the very inode recorded (same run). A link or empty file is never unlinked where it
+    stands: it is first moved aside into quarantine in one ``rename`` and removed only if what arrived
+    there is the mask expected (``_remove``); one is created under its quarantine name and renamed into
+    place without replacing anything (``_create``). Raises ``Conflict`` when the path holds neither
+    ``before`` nor ``after`` (``Kept`` when the object stays in quarantine), OSError when the filesystem
+    refuses.
     """
     bad = _bad_path(path)
     if bad:
@@ -242,10 +311,15 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
     if is_vendor_path(real_parent):
         raise Conflict(f"{root.display(path)}: its directory resolves to {real_parent}, under /usr; left alone")
     with dir_fd(root, parent) as dfd:
+        parked = park.find(parent)
+        # an earlier run of this step was interrupted with the object in quarantine
+        if parked is not None and _finish_parked(root, path, dfd, name, before, after, park, parked):
+            os.fsync(dfd)
+            return "done"
         cur = state_at(dfd, name)
         if not cur.matches(before):
             if cur.matches(after):
-                return "already"
+                return "done" if parked is not None else "already"
             raise Conflict(f"{root.display(path)}: expected {before.describe()}, found {cur.describe()}; left alone")
         if strict and not cur.same_object(before):
             raise Conflict(f"{root.display(path)} was replaced by another {cur.describe()[2:]} since it was "
@@ -259,22 +333,12 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
                         return "kept"
                     raise
             elif cur.type == "symlink" or (cur.type == "file" and cur.size == 0):
-                os.unlink(name, dir_fd=dfd)
+                if not _remove(root, path, dfd, name, before, park):
+                    return "already"
             else:  # a regular file with content, a device: never
                 raise Conflict(f"{root.display(path)} is {cur.describe()}; never removed")
-        elif after.type == "symlink":
-            assert after.target is not None
-            os.symlink(after.target, name, dir_fd=dfd)
-            _restore_meta(dfd, name, after)
-        elif after.type == "file" and after.size == 0:
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=dfd)
-            try:
-                os.fchmod(fd, after.mode if after.mode is not None else 0o644)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            _restore_meta(dfd, name, after)
+        elif after.type == "symlink" or (after.type == "file" and after.size == 0):
+            _create(root, path, dfd, name, after, park)
         elif after.type == "dir":
             os.mkdir(name, 0o700, dir_fd=dfd)
             sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
@@ -286,6 +350,159 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
             raise Conflict(f"{root.display(path)}: cannot create {after.describe()}")
         os.fsync(dfd)
     return "done"
+
+
+def _is_mask_like(st: FileState) -> bool:
+    return st.type == "symlink" or (st.type == "file" and st.size == 0)
+
+
+def _remove(root: Root, path: str, dfd: int, name: str, before: FileState, park: _Park) -> bool:
+    """Remove the mask ``name`` by moving it into quarantine and deleting it there if it is ``before``.
+
+    POSIX has no "unlink if still a symlink to /dev/null": whatever is at the name when ``unlinkat`` runs
+    is gone. So the object is taken away first, whole (``journal.move_out``), and examined at its
+    quarantine name, where nobody else writes. Returns False when the name was already gone.
+    """
+    parent = posixpath.dirname(path)
+    qdir, qfd = park.open(parent, dfd)
+    try:
+        try:
+            move_out(dfd, name, qfd, park.name)
+        except OSError as e:
+            if e.errno != errno.EXDEV:
+                if e.errno == errno.ENOENT:
+                    return False
+                raise
+            local = park.open(parent, dfd, local=True)  # a bind mount: same device, still another mount
+            os.close(qfd)
+            qdir, qfd = local
+            move_out(dfd, name, qfd, park.name)
+        os.fsync(qfd)
+        os.fsync(dfd)
+        park.point("moved")
+        _settle(root, path, dfd, name, qdir, qfd, before, park)
+        return True
+    finally:
+        park.tidy(qdir, qfd)
+        os.close(qfd)
+
+
+def _settle(root: Root, path: str, dfd: int, name: str, qdir: str, qfd: int, before: FileState,
+            park: _Park) -> None:
+    """Delete the object in quarantine if it is the mask ``before``; else put it back, or keep it there."""
+    got = state_at(qfd, park.name)
+    if got.matches(before) and _is_mask_like(got):
+        if got.type == "symlink":
+            os.unlink(park.name, dir_fd=qfd)
+            os.fsync(qfd)
+            return
+        if unlink_if_unopened(qfd, park.name):
+            os.fsync(qfd)
+            return
+        got = state_at(qfd, park.name)
+        why_not = "it was open for writing elsewhere" if got.matches(before) else f"it became {got.describe()}"
+    else:
+        why_not = f"found {got.describe()}"
+    _put_back(root, path, dfd, name, qdir, qfd, park,
+              f"{root.display(path)}: expected {before.describe()}, {why_not} once moved aside; put back, left alone")
+
+
+def _put_back(root: Root, path: str, dfd: int, name: str, qdir: str, qfd: int, park: _Park, message: str) -> None:
+    """Move the quarantined object back to ``name`` (never replacing) and raise ``Conflict(message)``;
+    ``Kept`` (saying where it is) when the name was taken meanwhile."""
+    try:
+        move_noreplace(qfd, park.name, dfd, name)
+    except FileExistsError:
+        where = root.display(posixpath.join(qdir, park.name))
+        raise Kept(f"{message}. It was moved aside and {root.display(path)} was taken meanwhile: it is kept at "
+                   f"{where}") from None
+    os.fsync(dfd)
+    os.fsync(qfd)
+    raise Conflict(message)
+
+
+def _create(root: Root, path: str, dfd: int, name: str, after: FileState, park: _Park) -> None:
+    """Create ``after`` under its quarantine name, with its owner and times, then rename it to ``name``
+    without replacing anything (``journal.move_noreplace``): the object appears complete, or not at all."""
+    parent = posixpath.dirname(path)
+    qdir, qfd = park.open(parent, dfd)
+    try:
+        _build(qfd, park.name, after)
+        os.fsync(qfd)
+        park.point("parked")
+        try:
+            move_noreplace(qfd, park.name, dfd, name)
+        except OSError as e:
+            if e.errno == errno.EXDEV:
+                os.unlink(park.name, dir_fd=qfd)
+                local = park.open(parent, dfd, local=True)
+                os.close(qfd)
+                qdir, qfd = local
+                _build(qfd, park.name, after)
+                os.fsync(qfd)
+                try:
+                    move_noreplace(qfd, park.name, dfd, name)
+                except FileExistsError:
+                    os.unlink(park.name, dir_fd=qfd)
+                    raise Conflict(f"{root.display(path)} appeared meanwhile; left alone") from None
+            elif e.errno == errno.EEXIST:
+                os.unlink(park.name, dir_fd=qfd)  # our own new link or empty file, never shown anywhere
+                raise Conflict(f"{root.display(path)} appeared meanwhile "
+                               f"({state_at(dfd, name).describe()}); left alone") from None
+            else:
+                raise
+    finally:
+        park.tidy(qdir, qfd)
+        os.close(qfd)
+
+
+def _build(qfd: int, qname: str, st: FileState) -> None:
+    """Make the link or empty file ``st`` at ``qname`` in the quarantine directory ``qfd``."""
+    with contextlib.suppress(FileNotFoundError):
+        leftover = state_at(qfd, qname)  # ours, from an interrupted run: only a link or an empty file is removed
+        if _is_mask_like(leftover):
+            os.unlink(qname, dir_fd=qfd)
+    if st.type == "symlink":
+        assert st.target is not None
+        os.symlink(st.target, qname, dir_fd=qfd)
+    else:
+        fd = os.open(qname, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=qfd)
+        try:
+            os.fchmod(fd, st.mode if st.mode is not None else 0o644)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _restore_meta(qfd, qname, st)
+
+
+def _finish_parked(root: Root, path: str, dfd: int, name: str, before: FileState, after: FileState,
+                   park: _Park, parked: tuple[str, int]) -> bool:
+    """Finish a step interrupted with its object in quarantine; True when the step is thereby done.
+
+    Removing: the object is settled (deleted if it is the mask, else put back: ``Conflict``). Creating
+    (including the rollback of a removal): whatever waits there came from ``path`` or was built for it,
+    so it is moved in, never replacing; a built link or empty file that finds the name taken is dropped.
+    """
+    qdir, qfd = parked
+    try:
+        if after.type == "absent":
+            _settle(root, path, dfd, name, qdir, qfd, before, park)
+            return state_at(dfd, name).matches(after)
+        got = state_at(qfd, park.name)
+        try:
+            move_noreplace(qfd, park.name, dfd, name)
+        except FileExistsError:
+            if got.matches(after) and _is_mask_like(got):
+                os.unlink(park.name, dir_fd=qfd)
+                return False  # the path decides
+            raise Kept(f"{root.display(path)} was taken while {got.describe()} from it waited in quarantine: "
+                       f"it is kept at {root.display(posixpath.join(qdir, park.name))}") from None
+        os.fsync(qfd)
+        return True
+    finally:
+        park.tidy(qdir, qfd)
+        os.close(qfd)
 
 
 def _restore_meta(dfd: int, name: str, st: FileState) -> None:
@@ -369,8 +586,10 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
         if s.kind == "file":
             assert s.path is not None and s.before is not None and s.after is not None
             hooks.act(s)
+            park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s),
+                         lambda n, idx=idx: hooks.point(f"step-{idx}-{n}"))
             try:
-                how = _transition(root, s.path, s.before, s.after, strict=strict)
+                how = _transition(root, s.path, s.before, s.after, strict=strict, park=park)
             except (Conflict, OSError) as e:
                 s.state = "failed"
                 s.message = str(e) if isinstance(e, Conflict) else f"{root.display(s.path)}: {e.strerror}"
@@ -427,6 +646,17 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
     hooks.point("done")
 
 
+def _recorder(entry: Entry, j: Journal, s: Step) -> Callable[[str], None]:
+    """Journal the quarantine directory step ``s`` is about to use, before it is used."""
+
+    def record(d: str) -> None:
+        if s.quarantine != d:
+            s.quarantine = d
+            j.save(entry)
+
+    return record
+
+
 def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
     """Reverse every file step of ``entry`` that took effect, newest first; mark it rolled back (or conflict).
 
@@ -444,15 +674,16 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             continue
         if s.state not in ("done", "planned", "failed"):
             continue
-        pairs: list[tuple[str, FileState, FileState]] = []
+        pairs: list[tuple[str, FileState, FileState, _Park]] = []
         if s.kind == "file" and s.path and s.before and s.after:
-            pairs = [(s.path, s.after, s.before)]
+            pairs = [(s.path, s.after, s.before, _Park(root, j.quarantine, f"{entry.id}-{i}", _recorder(entry, j, s)))]
         elif s.kind == "enable":
-            pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
+            pairs = [(p, st, ABSENT, _Park(root, j.quarantine, f"{entry.id}-{i}.{k}"))
+                     for k, (p, st) in reversed(list(enumerate(s.created)))]
         undone = []
-        for path, now, back in pairs:
+        for path, now, back, park in pairs:
             try:
-                how = _transition(root, path, now, back, strict=False)
+                how = _transition(root, path, now, back, strict=False, park=park)
             except (Conflict, OSError) as e:
                 if s.state == "failed":
                     continue  # we never got to change it; its failure message says why
@@ -600,20 +831,9 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
             j.save(target)
             _rollback(target, j, root, ops)
             return _outcome("undo", target, None, (f"Rolled back the interrupted fix {target.id}.",))
-        stuck = [e for e in entries if e.interrupted]
-        if stuck:
-            return _interrupted_refusal("undo", stuck)
-        if target.status != DONE:
-            return Outcome("undo", REFUSED, target.id, (),
-                           (f"{target.id} is {target.status}: nothing to undo"
-                            + (f" (undone by {target.undone_by})" if target.undone_by else "") + ".",))
-        steps, problems = _reverse_steps(target, root)
-        if problems:
-            return Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
-        if target.live and any(s.state == "planned" for s in steps):
-            steps.append(Step("daemon-reload", -1))
-        if not any(s.state == "planned" for s in steps):
-            return Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
+        steps, early = _undo_steps(entries, target, root)
+        if early is not None:
+            return early
         entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
                          steps=steps, plan=[{"action": "undo", "risk": "medium", "effect": f"undo {target.id}"}],
                          undoes=target.id)
@@ -623,6 +843,48 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
     notes = tuple(f"{u} was started by {target.id} and is not stopped by undo."
                   for u, r in _started(target) if r == "active")
     return _outcome("undo", entry, recheck, notes)
+
+
+def _undo_steps(entries: list[Entry], target: Entry, root: Root) -> tuple[list[Step], Optional[Outcome]]:
+    """The steps that undo ``target`` (not interrupted), or the outcome that ends the undo before any change."""
+    stuck = [e for e in entries if e.interrupted]
+    if stuck:
+        return [], _interrupted_refusal("undo", stuck)
+    if target.status != DONE:
+        return [], Outcome("undo", REFUSED, target.id, (),
+                           (f"{target.id} is {target.status}: nothing to undo"
+                            + (f" (undone by {target.undone_by})" if target.undone_by else "") + ".",))
+    steps, problems = _reverse_steps(target, root)
+    if problems:
+        return steps, Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
+    if target.live and any(s.state == "planned" for s in steps):
+        steps.append(Step("daemon-reload", -1))
+    if not any(s.state == "planned" for s in steps):
+        return steps, Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
+    return steps, None
+
+
+def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Outcome:
+    """What ``undo`` would do, changing nothing and taking no lock (``undo --dry-run``).
+
+    The status is ``planned`` with the steps ``undo`` would journal and run (their ``message`` says what
+    each does), or what ``undo`` would end with before any change (refused, nothing to do). Raises
+    ``LookupError`` for an unknown entry.
+    """
+    entries = journal.entries()
+    target = pick(entries, entry_id)
+    if target is None:
+        raise LookupError(entry_id or "no fix to undo in the journal")
+    if target.interrupted:
+        return Outcome("undo", PLANNED, target.id, (),
+                       (f"Would roll back the interrupted fix {target.id} (the steps it completed).",))
+    steps, early = _undo_steps(entries, target, root)
+    if early is not None:
+        return early
+    for st in steps:
+        if st.state == "planned":
+            st.message = _message(root, st, "") if st.kind == "file" else "Reload the manager (daemon-reload)."
+    return Outcome("undo", PLANNED, target.id, tuple(steps), (), undoes=target.id)
 
 
 def _started(e: Entry) -> list[tuple[str, str]]:

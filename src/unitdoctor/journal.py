@@ -18,6 +18,7 @@ swapped in later cannot lead outside it.
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 import errno
 import fcntl
@@ -36,6 +37,8 @@ from .rootfs import Root
 FORMAT = "unitdoctor-journal"
 VERSION = 1
 LOCK_NAME = "lock"
+#: The journal's quarantine directory, and the hidden one next to a path on another filesystem.
+QUARANTINE_NAME, LOCAL_QUARANTINE = "quarantine", ".unitdoctor-quarantine"
 #: Entry states. ``in-progress`` and ``rolling-back`` found under the lock mean: interrupted.
 IN_PROGRESS, ROLLING_BACK, DONE, ROLLED_BACK, UNDONE, CONFLICT = (
     "in-progress", "rolling-back", "done", "rolled-back", "undone", "conflict")
@@ -76,10 +79,14 @@ def open_dir(root: Root, path: str, *, create: bool = False, mode: int = 0o755,
             except FileNotFoundError:
                 if not create:
                     raise
-                os.mkdir(c, mode, dir_fd=fd)
-                _fsync_dir(fd)
-                if made is not None:
-                    made.append("/" + "/".join(comps[: i + 1]))
+                try:
+                    os.mkdir(c, mode, dir_fd=fd)
+                except FileExistsError:
+                    pass  # made meanwhile by another fix (two at once): theirs is as good as ours
+                else:
+                    _fsync_dir(fd)
+                    if made is not None:
+                        made.append("/" + "/".join(comps[: i + 1]))
                 nfd = os.open(c, _O_PATH | _DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = nfd
@@ -105,6 +112,104 @@ def dir_fd(root: Root, path: str, *, create: bool = False) -> Iterator[int]:
         yield fd
     finally:
         os.close(fd)
+
+
+# -- atomic moves ----------------------------------------------------------------------------------------
+
+#: ``renameat2`` flag: fail with EEXIST instead of replacing the destination (linux/fs.h).
+RENAME_NOREPLACE = 1
+#: ``fcntl`` commands for leases (linux/fcntl.h: F_LINUX_SPECIFIC_BASE + 0); not all Pythons name them.
+_F_SETLEASE = getattr(fcntl, "F_SETLEASE", 1024)
+_renameat2_fn: Any = None
+
+
+def _renameat2() -> Any:
+    """glibc's ``renameat2`` (2.28+) through ctypes, or None where the C library has none."""
+    global _renameat2_fn
+    if _renameat2_fn is None:
+        try:
+            fn = ctypes.CDLL(None, use_errno=True).renameat2
+            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+            fn.restype = ctypes.c_int
+            _renameat2_fn = fn
+        except (OSError, AttributeError):
+            _renameat2_fn = False
+    return _renameat2_fn or None
+
+
+def move_out(src_dfd: int, src: str, dst_dfd: int, dst: str) -> None:
+    """Move ``src`` to ``dst`` (a fresh name in a directory only the lock holder writes) in one step.
+
+    The point is the *source*: ``rename(2)`` takes whatever object is at ``src`` at that instant, whole,
+    so nothing that appears at ``src`` before or after is touched, and the object can be examined at its
+    new name at leisure. ``renameat2(RENAME_NOREPLACE)`` is used where the C library and the filesystem
+    have it, so a leftover at ``dst`` is never replaced; otherwise plain ``renameat``, which is equally
+    atomic for the source (``dst`` is checked to be free first; only the lock holder creates names
+    there). ``link`` + ``unlink`` is *not* an option for this direction: the ``unlink`` would take
+    whatever is at ``src`` by then. Raises OSError (EXDEV: another filesystem).
+    """
+    if _rename_noreplace(src_dfd, src, dst_dfd, dst):
+        return
+    try:
+        os.lstat(dst, dir_fd=dst_dfd)
+    except FileNotFoundError:
+        os.rename(src, dst, src_dir_fd=src_dfd, dst_dir_fd=dst_dfd)
+        return
+    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
+
+
+def move_noreplace(src_dfd: int, src: str, dst_dfd: int, dst: str) -> None:
+    """Move ``src`` (a name only the lock holder uses) to ``dst`` unless ``dst`` exists (FileExistsError).
+
+    ``renameat2(RENAME_NOREPLACE)`` where available; else ``linkat`` (which never replaces: EEXIST) then
+    ``unlinkat`` of the private source name. Both leave exactly one object at ``dst`` and never replace
+    one that appeared there meanwhile. Raises OSError (EXDEV: another filesystem).
+    """
+    if _rename_noreplace(src_dfd, src, dst_dfd, dst):
+        return
+    os.link(src, dst, src_dir_fd=src_dfd, dst_dir_fd=dst_dfd, follow_symlinks=False)
+    os.unlink(src, dir_fd=src_dfd)
+
+
+def _rename_noreplace(src_dfd: int, src: str, dst_dfd: int, dst: str) -> bool:
+    """``renameat2(…, RENAME_NOREPLACE)``: True when done; False when the system lacks it (ENOSYS, EINVAL)."""
+    fn = _renameat2()
+    if fn is None:
+        return False
+    if fn(src_dfd, os.fsencode(src), dst_dfd, os.fsencode(dst), RENAME_NOREPLACE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL):
+        return False
+    raise OSError(err, os.strerror(err), dst if err == errno.EEXIST else src)
+
+
+def unlink_if_unopened(dfd: int, name: str) -> bool:
+    """Unlink the regular file ``name`` only if it is empty and no one else has it open; return whether.
+
+    An empty file can be given content through a descriptor opened before it was moved aside (``echo x >
+    mask`` racing the fix). A write lease (``F_SETLEASE F_WRLCK``) is granted only when no other open file
+    description of the file exists, and while held any new ``open`` waits for us; so size 0 under the lease
+    is final. Filesystems without leases (EINVAL, ENOLCK: NFS, some FUSE) fall back to the size check.
+    """
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        try:
+            fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_WRLCK)
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EBUSY, errno.EWOULDBLOCK):
+                return False  # open elsewhere: a writer may still add content
+            if e.errno not in (errno.EINVAL, errno.ENOLCK, errno.EACCES, errno.EPERM):
+                raise
+        if os.fstat(fd).st_size != 0:
+            return False
+        os.unlink(name, dir_fd=dfd)
+        return True
+    finally:
+        os.close(fd)  # releases the lease
 
 
 # -- file states --------------------------------------------------------------------------------------
@@ -219,6 +324,8 @@ class Step:
     message: str = ""
     result: Optional[str] = None
     created: list[tuple[str, FileState]] = field(default_factory=list)
+    #: ``file`` steps: the directory (root-relative) where the object waits while it is moved (docs/journal.md).
+    quarantine: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "action": self.action, "state": self.state}
@@ -237,6 +344,8 @@ class Step:
             d["message"] = self.message
         if self.result is not None:
             d["result"] = self.result
+        if self.quarantine is not None:
+            d["quarantine"] = self.quarantine
         return d
 
     @classmethod
@@ -247,6 +356,7 @@ class Step:
             FileState.from_json(d["after"]) if "after" in d else None,
             d.get("unit"), bool(d.get("runtime", False)), d.get("state", "planned"), d.get("message", ""),
             d.get("result"), [(c["path"], FileState.from_json(c["state"])) for c in d.get("created", ())],
+            d.get("quarantine"),
         )
 
 
@@ -324,6 +434,11 @@ class Journal:
     @property
     def display(self) -> str:
         return self.root.display(self.directory)
+
+    @property
+    def quarantine(self) -> str:
+        """Where a fix moves an object aside before removing it, or builds one before putting it in place."""
+        return posixpath.join(self.directory, QUARANTINE_NAME)
 
     def exists(self) -> bool:
         try:
@@ -449,6 +564,9 @@ class Journal:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         entry = Entry(f"{stamp}-{seq:04d}-{secrets.token_hex(2)}", seq, _now(), command, scope,
                       None if self.root.is_host else self.root.path, live, units, IN_PROGRESS, steps, plan, undoes)
+        for s in steps:
+            if s.kind == "file" and s.state == "planned":
+                s.quarantine = self.quarantine
         self.save(entry)
         return entry
 

@@ -219,7 +219,7 @@ class NameMap:
     def _key(self, src: str) -> Optional[str]:
         """The name ``src`` is filed under in the alias map, or None (unresolved or masked)."""
         dst = self.fragment_of(src)
-        if dst is None or _is_null(self.cat, dst):
+        if dst is None or is_null(self.cat, dst):
             return None
         base = posixpath.basename(dst)
         if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(src) is names.NameKind.INSTANCE:
@@ -308,8 +308,16 @@ class NameMap:
                 add(alias)
 
 
-def _is_null(cat: Catalog, path: str) -> bool:
-    """``null_or_empty_path``; answered from the catalog's scan when ``path`` is a scanned entry."""
+def is_null(cat: Catalog, path: str) -> bool:
+    """Whether ``path`` is a mask as the manager sees it: ``null_or_empty_path`` (stat-util.c, v252).
+
+    The one mask predicate of the engine (checks, plan, scan ask this): ``/dev/null``, an empty regular file,
+    a character device, or a symlink chain that ends at one. Error policy: a path that cannot be resolved
+    (dangling, a loop, escaping) is *not* a mask: nothing proves it is one, and ``fix`` removes only what is
+    provably a mask. Answered from the catalog's scan when ``path`` is a scanned entry. The install logic
+    (``install._readlink``) keeps 252's ``null_or_empty_path_with_root`` instead, whose doubled root makes
+    ``systemctl --root`` see fewer masks; that difference is systemd's, not ours.
+    """
     e = cat.entry_at(path)
     if e is not None and not e.is_symlink:
         return e.is_empty_or_chardev
@@ -341,6 +349,8 @@ class Manager:
         self.cat, self.sysv = sysv.with_generated(cat)
         self.scope = cat.lookup.scope
         self.namemap = NameMap.build(self.cat)
+        #: Host, user and directory specifier values of this root and scope (read on first use).
+        self.host = specifiers.HostFacts(cat.root, self.scope.value, getattr(cat, "environ", None))
         self._units: dict[str, Unit] = {}
         self._triggers: Optional[dict[str, list[tuple[str, str]]]] = None
 
@@ -367,13 +377,35 @@ class Manager:
                     index.setdefault(names.prefix_of(n) + "@.service", []).append((n, "accept"))
             self._triggers = index
         keys = [name] if names.kind_of(name) is names.NameKind.TEMPLATE else [self.load(name).id]
+        found = [pair for key in keys for pair in self._triggers.get(key, ())]
+        found += self._instance_triggers(name)
         out = []
-        for key in keys:
-            for unit, how in self._triggers.get(key, ()):
-                text = (f"{unit} triggers {name}" if how == "triggers"
-                        else f"{unit} (Accept=yes) starts an instance of {name} per connection")
-                if (unit, text) not in out:
-                    out.append((unit, text))
+        for unit, how in found:
+            text = (f"{unit} triggers {name}" if how == "triggers"
+                    else f"{unit} (Accept=yes) starts an instance of {name} per connection")
+            if (unit, text) not in out:
+                out.append((unit, text))
+        return out
+
+    def _instance_triggers(self, name: str) -> list[tuple[str, str]]:
+        """(unit, "triggers") for the same instance of a socket/timer/path template that triggers ``name``.
+
+        ``chrony-dnssrv@x.timer`` (from ``chrony-dnssrv@.timer``) triggers ``chrony-dnssrv@x.service``: the
+        template's Triggers= target is computed for the instance, so the trigger is named with the instance,
+        never with ``%i``.
+        """
+        if names.kind_of(name) is not names.NameKind.INSTANCE:
+            return []
+        prefix, inst = names.prefix_of(name), names.instance_of(name)
+        uid = self.load(name).id
+        out = []
+        for t in ("socket", "timer", "path"):
+            if not self.cat.entries(f"{prefix}@.{t}"):
+                continue
+            trig = f"{prefix}@{inst}.{t}"
+            u = self.load(trig)
+            if any(d.kind is Dep.TRIGGERS and self.load(d.target).id == uid for d in u.dependencies):
+                out.append((trig, "triggers"))
         return out
 
     def load(self, name: str) -> Unit:
@@ -382,9 +414,22 @@ class Manager:
             u = self._units[name] = self._load(name)
         return u
 
+    def expand(self, unit_id: str, fragment: Optional[str], text: str, *,
+               table: frozenset = specifiers.FULL_SPECIFIERS,
+               max_length: int = specifiers.LINE_MAX) -> specifiers.Expanded:
+        """``unit_full_printf`` (or with ``table``, ``unit_name_printf``) of ``text`` for a unit;
+        raises SpecifierError as systemd fails."""
+        return specifiers.expand(text, specifiers.UnitNames(unit_id, fragment), self.host, table, max_length)
+
     # The order of this function is the order of unit_load_fragment(), then unit_load().
     def _load(self, name: str) -> Unit:
         utype = name.rsplit(".", 1)[-1]
+        if not names.is_valid(name):
+            # manager_load_unit_prepare(): "Unit name X is not valid." (callers validate names first).
+            return Unit(name, name, (name,), LoadState.ERROR,
+                        LoadError("EINVAL", "org.freedesktop.DBus.Error.InvalidArgs",
+                                  f"Unit name {name} is not valid."),
+                        None, (), (), (), ())
         fragment, unit_names = self.namemap.find_fragment(name)
         unit_id = name
         if fragment is not None:
@@ -467,6 +512,9 @@ class Manager:
 
     def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]
+        if utype == "slice" and not slice_name_is_valid(unit_id):
+            # slice_load() cannot build the parent of a name like "user-.slice" or "a--b.slice": EINVAL.
+            return result(LoadState.ERROR, "EINVAL", forigin)
         dropins = self._dropins(unit_id, unit_names)
         sections = TYPE_SECTIONS.get(utype, ("Unit",))
         # unit_load_dropin() ignores what config_parse() returns for a drop-in: a drop-in that cannot
@@ -486,7 +534,7 @@ class Manager:
             kept, _failure = parse_failure(p, diags)
             assignments.extend(kept)
         diags.extend(_unknown_keys(assignments, unit_id))
-        deps = self._dependencies(unit_id, unit_names, assignments, diags)
+        deps = self._dependencies(unit_id, unit_names, assignments, diags, fragment)
         bad = verify(unit_id, assignments, diags)
         if bad is not None:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
@@ -539,7 +587,7 @@ class Manager:
                                 "warning", f"{kind.value} dependency dropin {e.path} is not a symlink, ignoring.",
                                 Origin(e.path)))
                             continue
-                        if _is_null(self.cat, normalize_link(e.parent, e.target or "")):
+                        if is_null(self.cat, normalize_link(e.parent, e.target or "")):
                             diags.append(unitfile.Diagnostic(
                                 "info", f"{kind.value} dependency on {n} is masked by {e.path}, ignoring.",
                                 Origin(e.path)))
@@ -552,8 +600,28 @@ class Manager:
                                                "link"))
         return deps
 
+    def _name_value(self, unit_id: str, fragment: Optional[str], word: str, a: unitfile.Assignment,
+                    diags: list, quote: bool = True) -> Optional[str]:
+        """``unit_name_printf`` of one word of a setting that names a unit; None (with systemd's
+        warning, or a note that the value is not known offline) when it does not resolve."""
+        try:
+            e = self.expand(unit_id, fragment, word, table=specifiers.NAME_SPECIFIERS,
+                            max_length=specifiers.NAME_MAX)
+        except specifiers.SpecifierError as err:
+            shown = f"'{word}'" if quote else word
+            diags.append(unitfile.Diagnostic(
+                "warning", f"Failed to resolve unit specifiers in {shown}, ignoring: {specifiers.strerror(err.errno)}",
+                a.origin))
+            return None
+        if e.unknown:
+            diags.append(unitfile.Diagnostic(
+                "info", f"{a.key}={word} not followed: " + "; ".join(f"%{c}: {why}" for c, why in e.unknown),
+                a.origin))
+            return None
+        return e.text
+
     def _dependencies(self, unit_id: str, unit_names: tuple[str, ...], assignments: list, diags: list,
-                      ) -> list[Dependency]:
+                      fragment: Optional[str] = None) -> list[Dependency]:
         deps: list[Dependency] = []
         utype = unit_id.rsplit(".", 1)[-1]
         for a in assignments:
@@ -562,23 +630,76 @@ class Manager:
             kind = _DEP_KEYS[a.key]
             via = "drop-in" if a.origin.path.endswith(".conf") else "fragment"
             for word in _words(a.value):
-                bad = specifiers.unknown_specifiers(word)
-                if bad:
-                    diags.append(unitfile.Diagnostic(
-                        "warning", f"Failed to resolve unit specifiers in {word}, ignoring: Invalid slot", a.origin))
+                target = self._name_value(unit_id, fragment, word, a, diags)
+                if target is None:
                     continue
-                target = _expand_name_specifiers(unit_id, word)
-                if target is None or not names.is_valid(target, names.NameKind.PLAIN | names.NameKind.INSTANCE):
+                if not names.is_valid(target, names.NameKind.PLAIN | names.NameKind.INSTANCE):
                     diags.append(unitfile.Diagnostic(
-                        "warning", f"Failed to add dependency on {target or word}, ignoring: Invalid argument",
-                        a.origin))
+                        "warning", f"Failed to add dependency on {target}, ignoring: Invalid argument", a.origin))
                     continue
                 deps.append(Dependency(kind, unit_id, target, a.origin, via))
         deps.extend(self._link_deps(unit_id, unit_names, diags))
-        deps.extend(self._implicit(unit_id, utype, assignments))
+        deps.extend(self._implicit(unit_id, utype, assignments, diags, fragment))
         return deps
 
-    def _implicit(self, unit_id: str, utype: str, assignments: list) -> list[Dependency]:
+    def _slice(self, unit_id: str, utype: str, assignments: list, diags: list, fragment: Optional[str],
+               ) -> Optional[unitfile.Assignment]:
+        """The Slice= line in effect and the slice it names, as ``config_parse_unit_slice`` takes them
+        (load-fragment.c): each line is expanded and loaded at once; one that fails is ignored with a
+        warning and leaves the slice set by an earlier line (or the default)."""
+        chosen: Optional[tuple[unitfile.Assignment, str]] = None
+        for a in assignments:
+            if a.section != utype.capitalize() or a.key != "Slice":
+                continue
+            name = self._name_value(unit_id, fragment, a.value, a, diags, quote=False)
+            if name is None:
+                continue
+            if not names.is_valid(name):
+                diags.append(unitfile.Diagnostic(
+                    "warning", f"Failed to load slice unit {name}, ignoring: Unit name {name} is not valid.",
+                    a.origin))
+                continue
+            if names.kind_of(name) is not names.NameKind.PLAIN and name.endswith(".slice"):
+                diags.append(unitfile.Diagnostic(
+                    "warning", f"Failed to load slice unit {name}, ignoring: Invalid argument", a.origin))
+                continue
+            if not name.endswith(".slice"):
+                diags.append(unitfile.Diagnostic(
+                    "warning", f"Failed to assign slice {name} to unit {unit_id}, ignoring: Invalid argument",
+                    a.origin))
+                continue
+            chosen = (a, name)
+        if chosen is None:
+            return None
+        a, name = chosen
+        return unitfile.Assignment(a.section, a.key, name, a.origin)
+
+    def _trigger_target(self, unit_id: str, a: unitfile.Assignment, diags: list, fragment: Optional[str],
+                        ) -> Optional[str]:
+        """Service= of a socket, Unit= of a timer or path: expanded, of the right type, or None
+        (``config_parse_socket_service``, ``config_parse_trigger_unit``)."""
+        name = self._name_value(unit_id, fragment, a.value, a, diags, quote=False)
+        if name is None:
+            return None
+        if a.key == "Service":
+            if not names.is_valid(name, names.NameKind.PLAIN | names.NameKind.INSTANCE) or not name.endswith(
+                    ".service"):
+                diags.append(unitfile.Diagnostic("warning", f"Unit must be of type service, ignoring: {name}",
+                                                 a.origin))
+                return None
+            return name
+        t = names.unit_type(name) if names.is_valid(name, names.NameKind.PLAIN | names.NameKind.INSTANCE) else None
+        if t is None:
+            diags.append(unitfile.Diagnostic("warning", f"Unit type not valid, ignoring: {name}", a.origin))
+            return None
+        if name == unit_id:
+            diags.append(unitfile.Diagnostic("warning", f"Units cannot trigger themselves, ignoring: {name}",
+                                             a.origin))
+            return None
+        return name
+
+    def _implicit(self, unit_id: str, utype: str, assignments: list, diags: Optional[list] = None,
+                  fragment: Optional[str] = None) -> list[Dependency]:
         """Dependencies systemd adds by itself: triggers, slices, default dependencies."""
         out = []
 
@@ -589,25 +710,29 @@ class Manager:
             return None
 
         implicit = Origin(f"(implicit: {unit_id})")
+        if diags is None:
+            diags = []
         if utype == "socket":
             accept = last("Socket", "Accept")
             svc = last("Socket", "Service")
+            target = self._trigger_target(unit_id, svc, diags, fragment) if svc and svc.value else None
             if not (accept and _parse_bool(accept.value)):
-                if svc and svc.value:
-                    out.append(Dependency(Dep.TRIGGERS, unit_id, svc.value, svc.origin, "fragment"))
+                if svc and target:
+                    out.append(Dependency(Dep.TRIGGERS, unit_id, target, svc.origin, "fragment"))
                 else:
                     out.append(Dependency(Dep.TRIGGERS, unit_id, _swap_suffix(unit_id, "service"), implicit,
                                           "implicit"))
         elif utype in ("timer", "path"):
             u = last(utype.capitalize(), "Unit")
-            if u and u.value:
-                out.append(Dependency(Dep.TRIGGERS, unit_id, u.value, u.origin, "fragment"))
+            target = self._trigger_target(unit_id, u, diags, fragment) if u and u.value else None
+            if u and target:
+                out.append(Dependency(Dep.TRIGGERS, unit_id, target, u.origin, "fragment"))
             else:
                 out.append(Dependency(Dep.TRIGGERS, unit_id, _swap_suffix(unit_id, "service"), implicit,
                                       "implicit"))
         if utype in ("service", "socket", "mount", "swap", "scope", "slice") and unit_id != "-.slice":
-            sl = last(utype.capitalize(), "Slice")
-            if sl and sl.value:
+            sl = self._slice(unit_id, utype, assignments, diags, fragment)
+            if sl is not None:
                 out.append(Dependency(Dep.SLICE, unit_id, sl.value, sl.origin, "fragment"))
             elif utype == "slice":
                 parent = _parent_slice(unit_id)
@@ -621,6 +746,17 @@ class Manager:
             out.append(Dependency(Dep.REQUIRES, unit_id, "sysinit.target",
                                   Origin(f"(default dependencies of {unit_id})"), "default"))
         return out
+
+
+def slice_name_is_valid(name: str) -> bool:
+    """``slice_name_is_valid`` (unit-name.c): a plain name whose prefix has no leading, trailing or double
+    dash; ``-.slice`` is the root slice."""
+    if name == "-.slice":
+        return True
+    if not names.is_valid(name, names.NameKind.PLAIN) or not name.endswith(".slice"):
+        return False
+    prefix = name[: -len(".slice")]
+    return not (prefix.startswith("-") or prefix.endswith("-") or "--" in prefix)
 
 
 def _parent_slice(name: str) -> str:
@@ -649,39 +785,12 @@ def _words(value: str) -> list[str]:
     return _unquote_words(value)
 
 
-def _expand_name_specifiers(unit_id: str, word: str) -> Optional[str]:
-    if "%" not in word:
-        return word
-    vals = specifiers.name_values(unit_id)
-    out = []
-    i = 0
-    while i < len(word):
-        c = word[i]
-        if c == "%" and i + 1 < len(word):
-            s = word[i + 1]
-            if s == "%":
-                out.append("%")
-            elif s in vals:
-                out.append(vals[s])
-            elif s == "I":
-                out.append(names.unescape(vals["i"]))
-            elif s == "P":
-                out.append(names.unescape(vals["p"]))
-            else:
-                return None  # host-dependent specifier: not predicted
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
 def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
     out = []
     for n, e in sorted(sub.entries.items()):
         if hidden_or_backup(n) or not n.endswith(".conf"):
             continue
-        masked = (_is_null(cat, normalize_link(e.parent, e.target or "")) if e.is_symlink
+        masked = (is_null(cat, normalize_link(e.parent, e.target or "")) if e.is_symlink
                   else e.is_empty_or_chardev)
         out.append(unitfile.DropIn(n, e.path, masked, sub.dir.role.value))
     return out

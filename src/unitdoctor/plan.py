@@ -46,29 +46,15 @@ from typing import Iterable, Optional, Sequence, Union
 
 from . import install, names
 from .catalog import Catalog, DirListing, Entry, SubDir
-from .checks.mask import Layer, layers
-from .lookup import Role
-from .manager import LoadState, Manager
+from .checks.activation import ENABLED, conflict
+from .checks.mask import Layer, MaskOwner, layers, mask_owner
+from .checks.mask import is_vendor_path as is_vendor_path  # fix.py's guard asks the same rule
+from .manager import LoadState, Manager, is_null
 from .report import Report, why
 from .sources import EvidenceSources
 
 #: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
 MAX_ROUNDS = 16
-
-#: Roles whose masks are someone else's: a generator, a package, portablectl, the manager, SYSTEMD_UNIT_PATH.
-_NOT_OURS = {
-    Role.GENERATOR_EARLY: "kernel command line",
-    Role.GENERATOR: "generator",
-    Role.GENERATOR_LATE: "generator",
-    Role.VENDOR: "vendor",
-    Role.LOCAL: "vendor",
-    Role.XDG_DATA: "vendor",
-    Role.PERSISTENT_ATTACHED: "portable",
-    Role.RUNTIME_ATTACHED: "portable",
-    Role.TRANSIENT: "transient",
-    Role.CUSTOM: "SYSTEMD_UNIT_PATH",
-}
-
 
 class Risk(str, enum.Enum):
     """How much an action can change: ``none`` (advice, never run) to ``high`` (runs the unit's code)."""
@@ -77,11 +63,6 @@ class Risk(str, enum.Enum):
     LOW = "low"  # gone at the next reboot, or only re-reads configuration
     MEDIUM = "medium"  # a persistent configuration change (undoable from the journal)
     HIGH = "high"  # starts processes now
-
-
-def is_vendor_path(path: str) -> bool:
-    """Whether ``path`` (root-relative) is in vendor territory we never write: ``/usr`` or split-usr ``/lib``."""
-    return path == "/usr" or path.startswith("/usr/") or path == "/lib" or path.startswith("/lib/")
 
 
 # -- actions ------------------------------------------------------------------------------------------
@@ -347,9 +328,12 @@ class _Planner:
         u = rep.loaded
         if u.type != "service" or u.load_state is not LoadState.LOADED:
             return []
+        own = rep.state.state if u.id == u.name else install.lookup_state(self.cat, u.id).state
+        if own in ENABLED:
+            return []  # it starts at boot by itself; switching it to its trigger is advice (checks.activation)
         found = []
         for unit, _how in self.mgr.triggered_by(u.name):
-            if unit not in found:
+            if unit not in found and conflict(self.mgr, unit, u.name) is None:
                 found.append(unit)
         for cand in _trigger_names(u.name):
             if cand not in found and self._masked_trigger(u.name, cand):
@@ -357,7 +341,7 @@ class _Planner:
         return found
 
     def _masked_trigger(self, service: str, cand: str) -> bool:
-        """Whether ``cand`` is masked and, with its masks gone, triggers ``service``.
+        """Whether ``cand`` is masked and, with its masks gone, triggers ``service`` (and does not conflict with it).
 
         A masked unit has no ``Triggers=`` (it is not loaded), so ``Manager.triggered_by`` cannot see it; the
         same question is asked of a catalog where its removable masks are gone.
@@ -368,8 +352,9 @@ class _Planner:
         gone = [lay.entry.path for lay in _mask_stack(ls) if self._refusal(lay) is None]
         if not gone:
             return False
-        trial = simulate(self.base, [*self.removals, *gone])
-        return any(unit == cand for unit, _how in Manager(trial).triggered_by(service))
+        trial = Manager(simulate(self.base, [*self.removals, *gone]))
+        return (any(unit == cand for unit, _how in trial.triggered_by(service))
+                and conflict(trial, cand, service) is None)
 
 
 def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True, runtime_only: bool = False,
@@ -383,6 +368,8 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
     p = _Planner(catalog, runtime_only)
     targets = _unique(r.unit for r in reports)
     given = {r.unit: r for r in reports}
+    # A unit that can already start is not changed (rule 5: a switch to its trigger is advice, not a fix).
+    broken = {r.unit for r in reports if not r.start.ok}
     for _round in range(MAX_ROUNDS):
         new = False
         for t in list(targets):
@@ -394,7 +381,7 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
                     via = " → ".join([t] + [f"{e.target} ({e.dependency}=)" for e in b.chain]) or t
                     new |= p.masks_of(b.unit, f"{t} needs {b.unit}: {via}")
             new |= p.dropin_masks_of(t, rep)
-            for trig in p.triggers_of(rep):
+            for trig in (p.triggers_of(rep) if t in broken else ()):
                 p.triggers.setdefault(t, [])
                 if trig not in p.triggers[t]:
                     p.triggers[t].append(trig)
@@ -507,24 +494,14 @@ def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[str]:
     We remove only a provable mask (a symlink that resolves to /dev/null or an empty file, or an empty
     regular file) in an admin's configuration layer; never under /usr, never generator output.
     """
-    role = e.dir.role
-    if is_vendor_path(e.path) or is_vendor_path(e.dir.path) or is_vendor_path(_real(cat, e.dir.path)):
-        return "vendor"
-    if role in _NOT_OURS:
-        return _NOT_OURS[role]
+    owner = mask_owner(cat, e)
+    if owner is not MaskOwner.ADMIN:
+        return owner.value
     if not (e.is_symlink or (e.is_reg and e.size == 0)):
         return "special file"
     if runtime_only and not cat.lookup.is_runtime(e.dir.path):
         return "persistent"
     return None
-
-
-def _real(cat: Catalog, directory: str) -> str:
-    """Where ``directory`` really is inside the root (a config dir may be a symlink into /usr)."""
-    try:
-        return cat.root.chase(directory)
-    except OSError:
-        return directory
 
 
 def _kind(e: Entry) -> tuple[str, Optional[str]]:
@@ -571,13 +548,9 @@ def _hidden_twin(cat: Catalog, mgr: Manager, unit_id: str, unit_names: tuple[str
             if e.path == mask.path:
                 seen_mask = True
                 continue
-            if seen_mask and not (e.is_symlink and _is_null_link(e)) and not (e.is_reg and e.size == 0):
+            if seen_mask and not is_null(cat, e.path):
                 return e.path
     return None
-
-
-def _is_null_link(e: Entry) -> bool:
-    return posixpath.normpath(posixpath.join(e.parent, e.target or "")) == "/dev/null"
 
 
 def _better(before: Report, after: Report) -> bool:

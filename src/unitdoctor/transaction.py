@@ -79,6 +79,10 @@ class _Walk:
         self.requisites: list[tuple[Blocker, bool]] = []  # verify jobs on inactive units, and if they matter
         self.anchor: Optional[str] = None
         self.refused: list[tuple[str, Blocker, bool]] = []  # start jobs socket_start() & co. refuse
+        #: Job links as ``job_dependency_new`` records them: (subject unit id, object unit id, matters, edge);
+        #: the first chain that reached each job (for a boot's report).
+        self.links: list[tuple[str, str, bool, Edge]] = []
+        self.chains: dict[str, tuple[Edge, ...]] = {}
 
     def start(self, name: str, chain: tuple[Edge, ...], matters: bool) -> Optional[Blocker]:
         """Add a start job for ``name``; return the blocker that fails it, if any."""
@@ -88,6 +92,9 @@ class _Walk:
             return b
         if self.anchor is None:
             self.anchor = u.id
+        if chain:
+            self.links.append((self.mgr.load(chain[-1].source).id, u.id, matters, chain[-1]))
+        self.chains.setdefault(u.id, chain)
         if u.id in self.jobs:
             self.jobs[u.id] = self.jobs[u.id] or matters
             return self.failed.get(u.id)

@@ -138,7 +138,7 @@ def fix_cli(m: LiveManager, command: str, *units: str) -> subprocess.CompletedPr
         return run_in(m, "-m", "unitdoctor", "fix", "--yes", "--user", *units)
     if command == "dry-run":
         return run_in(m, "-m", "unitdoctor", "fix", "--dry-run", "--user", *units)
-    return run_in(m, "-m", "unitdoctor", "undo", "--user")
+    return run_in(m, "-m", "unitdoctor", "undo", "--yes", "--user")
 
 
 @pytest.fixture(params=["library", "cli"])

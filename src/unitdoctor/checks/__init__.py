@@ -50,6 +50,11 @@ class Context:
             p = self.manager.cat.root.display(p)
         return f"{p}:{origin.line}" if origin.line else p
 
+    def where_unit(self, name: str) -> str:
+        """Where unit ``name``'s file is, as the user sees it (its fragment), or the bare name without one."""
+        u = self.manager.load(name)
+        return self.manager.cat.root.display(u.fragment) if u.fragment else name
+
     @property
     def scope_flag(self) -> str:
         """systemctl options that address the same unit files: ``--root=DIR`` and the scope."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
+from .. import install, names
 from ..findings import Evidence, Finding, Severity
 from ..transaction import Blocker
 from .mask import mask_finding
@@ -16,6 +17,37 @@ def chain_evidence(ctx: Context, b: Blocker) -> tuple[Evidence, ...]:
     """One evidence line per edge of the chain, with the file and line that declares it."""
     return tuple(Evidence("dependency", ctx.where(e.origin), f"{e.source} {e.dependency}= {e.target}")
                  for e in b.chain)
+
+
+def alias_providers(ctx: Context, name: str) -> list[str]:
+    """Units of ``name``'s type whose ``[Install] Alias=`` names it: enabling one creates ``name``."""
+    suffix = "." + name.rsplit(".", 1)[-1]
+    out = []
+    for n in sorted(ctx.catalog.names()):
+        if not n.endswith(suffix) or n == name or not names.is_valid(n) \
+                or names.kind_of(n) is names.NameKind.TEMPLATE:
+            continue
+        info = install.lookup_state(ctx.catalog, n).info
+        if info is not None and name in info.aliases and n not in out:
+            out.append(n)
+    return out
+
+
+def trigger_fixes(ctx: Context, b: Blocker) -> tuple[str, ...]:
+    """Commands that give a trigger the unit it activates (``b`` is a ``trigger-*`` blocker)."""
+    flag = ctx.scope_flag
+    if b.reason == "trigger-masked":
+        return ()  # the mask finding of b.unit carries the unmask command
+    if b.reason == "trigger-not-found":
+        prov = alias_providers(ctx, b.unit)
+        if prov:
+            return tuple(f"systemctl {flag}enable {p}  # its [Install] Alias={b.unit} creates the name"
+                         for p in prov)
+        fix = f"install the package that ships {b.unit} (or a unit with Alias={b.unit} in its [Install] section)"
+        if ctx.state.state in (install.UnitFileState.ENABLED, install.UnitFileState.ENABLED_RUNTIME):
+            return (fix, f"systemctl {flag}disable {ctx.unit.name}  # if nothing should be activated by it")
+        return (fix,)
+    return (f"systemd-analyze {flag}verify {b.unit}  # shows the error in {b.unit}'s unit file",)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -63,4 +95,4 @@ def check(ctx: Context) -> Iterator[Finding]:
         elif b.reason.startswith("trigger-"):
             yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "
-                          f"{b.reason[len('trigger-'):]}", ev)
+                          f"{b.reason[len('trigger-'):]}", ev, trigger_fixes(ctx, b))

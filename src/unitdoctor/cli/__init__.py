@@ -2,9 +2,8 @@
 
 One module per command group; each has ``register(subparsers)`` which adds its subcommands and returns
 ``{name: run}``, where ``run(args)`` returns the exit status. Adding a subcommand is one module plus its
-name in ``COMMAND_MODULES``. Shared options, exit statuses and helpers are in ``cli.common``.
-
-Exit status: 0 fine (``states``: like ``is-enabled``), 1 a problem was found, 2 bad input.
+name in ``COMMAND_MODULES``. Shared options, exit statuses and helpers are in ``cli.common``; the line
+itself (options anywhere, the default command) in ``cli.line``.
 
 Only argparse is imported at module level here and in the command modules; the engine is imported when a
 command runs, so ``unitdoctor --version`` loads none of it.
@@ -18,20 +17,40 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from .. import __version__
-from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, add_common
+from .common import (
+    EXIT_NOPERMISSION,
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_SOFTWARE,
+    EXIT_STATUS_TEXT,
+    EXIT_USAGE,
+    NotPermitted,
+    UsageError,
+    add_common,
+    internal_error,
+)
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "UsageError"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "EXIT_NOPERMISSION", "EXIT_SOFTWARE"]
 
 #: The command modules, in the order ``--help`` lists their commands.
-COMMAND_MODULES = ("states", "why", "fix")
+COMMAND_MODULES = ("states", "why", "fix", "scan")
 
 Runner = Callable[[argparse.Namespace], int]
 
 
-def _build() -> tuple[argparse.ArgumentParser, dict[str, Runner]]:
+def _epilog() -> str:
+    lines = ["A UNIT without a command means `why UNIT`. Options may stand anywhere on the line.", "",
+             "exit status:"]
+    lines += [f"  {code:<3} {text}" for code, text in EXIT_STATUS_TEXT]
+    return "\n".join(lines)
+
+
+def _build() -> tuple[argparse.ArgumentParser, dict[str, Runner], dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog="unitdoctor",
-        description="Say why a systemd unit cannot start or be enabled, with evidence.",
+        description="Say why a systemd unit cannot start or be enabled, with evidence, and fix it safely.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"unitdoctor {__version__}")
     add_common(parser, suppress=False)
@@ -39,7 +58,7 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, Runner]]:
     runners: dict[str, Runner] = {}
     for name in COMMAND_MODULES:
         runners.update(importlib.import_module(f"{__name__}.{name}").register(sub))
-    return parser, runners
+    return parser, runners, dict(sub.choices)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,41 +67,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    parser, runners = _build()
-    # `unitdoctor UNIT…` means `unitdoctor why UNIT…`.
-    idx = _first_positional(args_list)
-    if idx is not None and args_list[idx] not in runners:
-        args_list.insert(idx, "why")
-    args = parser.parse_args(args_list)
-    if args.command is None:
-        parser.print_usage(sys.stderr)
-        return EXIT_USAGE
+    """Run one command line; returns the exit status (see ``--help``)."""
+    from ..render import terminal
+    from . import line
+    from .output import guard_stdout
+    from .pager import close_pager
+
+    terminal.forget()
+
+    parser, runners, subparsers = _build()
     try:
-        return runners[args.command](args)
+        args = line.parse(parser, subparsers, list(sys.argv[1:] if argv is None else argv))
     except UsageError as e:
         print(f"unitdoctor: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:
-        return EXIT_OK
-
-
-def _first_positional(argv: list[str]) -> Optional[int]:
-    """Index of the first word that is not an option or the value of ``--root DIR``."""
-    skip = False
-    for i, a in enumerate(argv):
-        if skip:
-            skip = False
-            continue
-        if a == "--root":
-            skip = True
-            continue
-        if a == "--":
-            return i + 1 if i + 1 < len(argv) else None
-        if a.startswith("-"):
-            continue
-        return i
-    return None
+    if args is None:
+        parser.print_usage(sys.stderr)
+        return EXIT_USAGE
+    with guard_stdout():  # a closed pipe keeps the verdict's exit status
+        try:
+            return runners[args.command](args)
+        except UsageError as e:
+            print(f"unitdoctor: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        except NotPermitted as e:
+            print(f"unitdoctor: {e}", file=sys.stderr)
+            return EXIT_NOPERMISSION
+        except KeyboardInterrupt:
+            return 130
+        except Exception as e:  # a bug: one line that says how to report it, never a bare traceback
+            print(internal_error(e), file=sys.stderr)
+            return EXIT_SOFTWARE
+        finally:
+            close_pager()
 
 
 if __name__ == "__main__":  # pragma: no cover

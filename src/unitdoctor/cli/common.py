@@ -8,20 +8,47 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
 
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+#: Exit statuses. 0, 1, 2 and 4 as systemctl uses them (LSB: 4 is "insufficient privilege"); 70 is
+#: EX_SOFTWARE from sysexits.h (systemd.exec(5) lists it as "SOFTWARE"), for a bug in unitdoctor.
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_NOPERMISSION, EXIT_SOFTWARE = 0, 1, 2, 4, 70
+
+#: What ``--help`` and the man page say about them.
+EXIT_STATUS_TEXT = (
+    (EXIT_OK, "every unit can start (why); a named unit is enabled or units are listed (states, like "
+              "is-enabled / list-unit-files); the fix or undo is done"),
+    (EXIT_PROBLEM, "a problem was found, or a fix, undo or recovery could not do everything"),
+    (EXIT_USAGE, "bad input: an unknown command or option, an invalid unit name, an unusable --root, "
+                 "acting without confirmation"),
+    (EXIT_NOPERMISSION, "not permitted: the action needs root (the message names the command to run with sudo) "
+                        "or the manager refused it"),
+    (EXIT_SOFTWARE, "internal error: a bug in unitdoctor (the message names the unit and how to report it); "
+                    "in a batch the other units still get their answers"),
+)
+
+
+#: Where bugs are reported (also [project.urls] in pyproject.toml).
+ISSUES = "https://github.com/unitdoctor/unitdoctor/issues"
 
 
 class UsageError(Exception):
     """Bad input: printed as one line, exit status 2."""
 
 
+class NotPermitted(Exception):
+    """The action needs privileges we do not have: printed as one line (with what to run), exit status 4."""
+
+
 def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
-    """``--root``, the scope and ``--json`` on ``p`` (``suppress``: a subcommand's copy, default not set)."""
+    """The options every command takes, on ``p`` (``suppress``: a subcommand's copy, default not set).
+
+    Like systemctl's, they may stand anywhere on the line; a command ignores the ones that do not concern
+    it (``--offline`` for ``states``, which never asks the manager).
+    """
     d = argparse.SUPPRESS if suppress else None
     p.add_argument("--root", metavar="DIR", default=d, help="operate on the unit files below DIR")
     scope = p.add_mutually_exclusive_group()
@@ -31,8 +58,16 @@ def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
                        help="units enabled for all users (/etc/systemd/user…)")
     scope.add_argument("--system", dest="scope", action="store_const", const="system", default=d,
                        help="system units (default)")
-    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                   help="print JSON (schema in schema/)")
+    flag = argparse.SUPPRESS if suppress else False
+    p.add_argument("--json", action="store_true", default=flag,
+                   help="print JSON (schemas: share/unitdoctor/schema/ in the package, schema/ in the source)")
+    p.add_argument("--offline", action="store_true", default=flag,
+                   help="do not ask the running manager: no live facts, fix changes files only; implied by --root")
+    p.add_argument("--no-pager", action="store_true", default=flag, help="do not pipe output into a pager")
+    p.add_argument("--no-legend", action="store_true", default=flag,
+                   help="no column headers and footer (states, history)")
+    p.add_argument("-q", "--quiet", action="store_true", default=flag,
+                   help="print no results, only errors; the exit status says it")
 
 
 def open_catalog(args: argparse.Namespace) -> Catalog:
@@ -64,6 +99,25 @@ def mangle(units: Sequence[str]) -> list[str]:
             print(notice, file=sys.stderr)
         out.append(mangled)
     return out
+
+
+def internal_error(exc: BaseException, unit: Optional[str] = None) -> str:
+    """The one line (and a hint) for a bug: what failed, on which unit, and how to report it."""
+    import traceback
+
+    from .. import __version__
+
+    where = ""
+    tb = traceback.extract_tb(exc.__traceback__)
+    if tb:
+        where = f" (at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno})"
+    what = f"while examining {unit}" if unit else "in unitdoctor"
+    text = (f"unitdoctor: internal error {what}: {type(exc).__name__}: {exc}{where}\n"
+            f"unitdoctor: this is a bug in unitdoctor {__version__}; please report it at {ISSUES} with "
+            f"the command line and the traceback that SYSTEMD_LOG_LEVEL=debug prints.")
+    if os.environ.get("SYSTEMD_LOG_LEVEL", "").strip().lower() in ("debug", "7"):
+        text += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
+    return text
 
 
 def emit_json(doc: Any, *, ensure_ascii: bool = False) -> None:

@@ -19,7 +19,17 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, add_common, emit_json, mangle, open_catalog
+from .common import (
+    EXIT_NOPERMISSION,
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_USAGE,
+    UsageError,
+    add_common,
+    emit_json,
+    mangle,
+    open_catalog,
+)
 
 if TYPE_CHECKING:
     from ..fix import ManagerOps, Outcome
@@ -46,6 +56,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     un = sub.add_parser("undo", help="restore exactly what a fix changed (default: the latest fix)")
     common(un, suppress=True)
     un.add_argument("entry", nargs="?", metavar="ID", help="journal entry (see history); a unique prefix will do")
+    un.add_argument("--dry-run", action="store_true", help="print what undo would restore and change nothing")
+    un.add_argument("--yes", "-y", action="store_true",
+                    help="act without asking (required when stdin is not a terminal)")
     return {"fix": run, "history": run, "undo": run}
 
 
@@ -109,6 +122,8 @@ def _manager_ops(args: argparse.Namespace, root: Root) -> tuple[ManagerOps, bool
     scope = args.scope or "system"
     if not root.is_host:
         return OfflineOps(), False, None, nothing
+    if args.offline:
+        return OfflineOps(), False, "--offline: files only, nothing is reloaded or started", nothing
     if scope == "global":
         return OfflineOps(), False, "--global: no single manager runs these unit files; files only", nothing
     from .. import bus
@@ -127,10 +142,18 @@ def _manager_ops(args: argparse.Namespace, root: Root) -> tuple[ManagerOps, bool
 
 
 def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry], Optional[str]]:
-    """Interrupted entries (read only; nothing is created) and the note that names the ways out."""
+    """Interrupted entries (read only; nothing is created) and the note that names the ways out.
+
+    A journal we may not read (root's, for a user) hides nothing the plan needs: the note says so.
+    """
+    from ..journal import JournalError
+
     if not journal.exists() or journal.busy():
         return [], None
-    stuck = journal.interrupted()
+    try:
+        stuck = journal.interrupted()
+    except JournalError as e:
+        return [], f"{e}; interrupted fixes were not looked for (as root: `{_sudo(args)}`)"
     if not stuck:
         return [], None
     ids = ", ".join(e.id for e in stuck)
@@ -143,8 +166,67 @@ def _print(lines: list[str]) -> None:
         print(line)
 
 
-def _confirm() -> bool:
-    sys.stderr.write("Apply this plan? [y/N] ")
+def _sudo(args: argparse.Namespace) -> str:
+    """This command line, as root would run it: ``sudo unitdoctor fix --yes x.service``."""
+    words = [args.command]
+    if args.command == "fix":
+        words += ["--yes"] + (["--recover"] if args.recover else list(args.units))
+        words += [f for f, on in (("--no-start", args.no_start), ("--runtime-only", args.runtime_only)) if on]
+    elif args.command == "undo":
+        words += ["--yes"] + ([args.entry] if args.entry else [])
+    import shlex
+
+    return "sudo " + _cmd(args, " ".join(shlex.quote(w) for w in words))
+
+
+def _unwritable(root: Root, paths: list[str]) -> Optional[str]:
+    """The first of ``paths`` (root-relative) whose nearest existing directory we may not write, if any."""
+    if os.geteuid() == 0:
+        return None
+    import posixpath
+
+    for p in paths:
+        d = posixpath.dirname(p)
+        while d not in ("", "/") and not os.path.isdir(root.host(d)):
+            d = posixpath.dirname(d)
+        if not os.access(root.host(d or "/"), os.W_OK):
+            return root.display(p)
+    return None
+
+
+def _plan_paths(plan: Any, journal: Journal) -> list[str]:
+    from ..plan import DropMaskedDropIn, EnableUnit, RemoveMask
+
+    paths = [journal.directory + "/lock"]
+    for a in plan.changes:
+        if isinstance(a, (RemoveMask, DropMaskedDropIn)):
+            paths.append(a.path)
+        elif isinstance(a, EnableUnit) and not plan.live:
+            paths.extend(lk.path for lk in a.links)
+    return paths
+
+
+def _ask(args: argparse.Namespace, question: str, what: str) -> Optional[int]:
+    """The confirmation rule of ``fix`` and ``undo``: None to go ahead, else the exit status to stop with.
+
+    ``--yes`` goes ahead; otherwise a terminal is asked (anything but y/yes is no: exit 1, nothing
+    changed) and a non-terminal stdin is refused (exit 2), never taken as consent.
+    """
+    if args.yes:
+        return None
+    if not _interactive():
+        print(f"unitdoctor: not acting without confirmation: stdin is not a terminal. Pass --yes to apply "
+              f"{what}, or --dry-run to only print it.", file=sys.stderr)
+        return EXIT_USAGE
+    if not _confirm(question):
+        if not args.json:
+            print("Nothing was changed.")
+        return EXIT_PROBLEM
+    return None
+
+
+def _confirm(question: str = "Apply this plan?") -> bool:
+    sys.stderr.write(f"{question} [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
     return answer in ("y", "yes")
@@ -181,7 +263,9 @@ def _fix(args: argparse.Namespace) -> int:
         plan = plan_fix([why(cat, u, manager=mgr, sources=src) for u in units], catalog=cat, start=not args.no_start,
                         runtime_only=args.runtime_only, live=live)
         notes = [n for n in (note, stuck_note) if n]
-        if not args.json:
+        # -q keeps the plan only where it is asked about
+        quiet = args.quiet and (args.yes or args.dry_run or not plan.changes)
+        if not args.json and not quiet:
             _print(render.plan_lines(plan, cat.root))
             for n in notes:
                 print(f"Note: {n}", file=sys.stderr)
@@ -197,20 +281,19 @@ def _fix(args: argparse.Namespace) -> int:
         if stuck:
             return done(EXIT_PROBLEM)
         if not plan.changes:
-            if not args.json:
+            if not args.json and not args.quiet:
                 print("Nothing to change." if plan.ok else "Nothing unitdoctor can change; see the advice above.")
             return done(EXIT_OK if plan.ok else EXIT_PROBLEM)
-        if not args.yes:
-            if not _interactive():
-                print("unitdoctor: not acting without confirmation: stdin is not a terminal. Pass --yes to apply "
-                      "the plan above, or --dry-run to only print it.", file=sys.stderr)
-                return done(EXIT_USAGE)
-            if not _confirm():
-                if not args.json:
-                    print("Nothing was changed.")
-                return done(EXIT_PROBLEM)
+        denied = _unwritable(cat.root, _plan_paths(plan, journal))
+        if denied is not None:
+            print(f"unitdoctor: changing {denied} needs root; nothing was changed. Run: {_sudo(args)}",
+                  file=sys.stderr)
+            return done(EXIT_NOPERMISSION)
+        code = _ask(args, "Apply this plan?", "the plan above")
+        if code is not None:
+            return done(code)
         outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
-        if not args.json:
+        if not args.json and not args.quiet:
             hint = f"undo with `{_cmd(args, 'undo ' + outcome.entry)}`" if outcome.entry else ""
             _print(render.outcome_lines(outcome, hint=hint))
             if outcome.interrupted:
@@ -275,17 +358,43 @@ def _undo(args: argparse.Namespace) -> int:
     journal = _journal(args, root)
     if not journal.exists():
         raise UsageError(f"no journal at {journal.display}: nothing to undo")
+
+    def unknown() -> UsageError:
+        return UsageError(f"no fix {args.entry!r} in {journal.display} (see `{_cmd(args, 'history')}`)"
+                          if args.entry else f"no fix to undo in {journal.display}")
+
+    # What undo would do, read without the lock: printed first, and all of it with --dry-run.
+    try:
+        preview = fix.preview_undo(args.entry, root=root, journal=journal)
+    except LookupError:
+        raise unknown() from None
+    quiet = args.quiet and (args.yes or args.dry_run)
+    if not args.json and not quiet:
+        _print(render.undo_preview_lines(preview, root))
+    if args.dry_run or preview.status != fix.PLANNED:
+        ok = preview.status in (fix.PLANNED, fix.NOTHING)
+        if args.json:
+            emit_json(render.document("undo", root, outcomes=(preview,), ok=ok, dry_run=args.dry_run))
+        return EXIT_OK if ok else EXIT_PROBLEM
+    denied = _unwritable(root, [journal.directory + "/lock", *(s.path for s in preview.steps if s.path)])
+    if denied is not None:
+        print(f"unitdoctor: changing {denied} needs root; nothing was changed. Run: {_sudo(args)}", file=sys.stderr)
+        return EXIT_NOPERMISSION
+    code = _ask(args, "Undo this fix?", "the undo above")
+    if code is not None:
+        if args.json:
+            emit_json(render.document("undo", root, outcomes=(preview,), ok=False))
+        return code
     ops, _live, note, close = _manager_ops(args, root)
     try:
         outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
     except LookupError:
-        raise UsageError(f"no fix {args.entry!r} in {journal.display} (see `{_cmd(args, 'history')}`)"
-                         if args.entry else f"no fix to undo in {journal.display}") from None
+        raise unknown() from None
     finally:
         close()
     ok = outcome.status in ("done", "rolled-back", "nothing-to-do") and not outcome.failed
     if args.json:
         emit_json(render.document("undo", root, outcomes=(outcome,), ok=ok, notes=[note] if note else []))
-    else:
+    elif not args.quiet:
         _print(render.outcome_lines(outcome))
     return EXIT_OK if ok else EXIT_PROBLEM

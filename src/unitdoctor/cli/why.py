@@ -1,6 +1,7 @@
 """``unitdoctor why UNIT...`` (also plain ``unitdoctor UNIT...``): the verdict, the chain, findings and fixes.
 
-Exit status: 0 every unit can start, 1 a problem was found.
+Exit status: 0 every unit can start, 1 a problem was found, 70 the analysis of a unit failed with a bug
+(the other units of the batch still get their answers, in text and in JSON).
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ import os
 import sys
 from typing import Any, Callable
 
-from .common import EXIT_OK, EXIT_PROBLEM, add_common, emit_json, mangle, open_catalog
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_SOFTWARE,
+    EXIT_USAGE,
+    add_common,
+    emit_json,
+    internal_error,
+    mangle,
+    open_catalog,
+)
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -19,8 +30,8 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     why.add_argument("units", nargs="+", metavar="UNIT")
     why.add_argument("--verbose", "-v", action="store_true",
                      help="also list the evidence sources read, missing or skipped (package database, logs…)")
-    why.add_argument("--offline", action="store_true",
-                     help="do not ask the running manager (live facts are skipped); implied by --root")
+    why.add_argument("--graph", metavar="FILE",
+                     help="also write the dependency graph (blocker path marked): Graphviz DOT, or SVG for *.svg")
     return {"why": run}
 
 
@@ -41,13 +52,49 @@ def run(args: argparse.Namespace) -> int:
             live = bus.fetch_units(cat.lookup.scope.value, os.environ, units)
         except bus.ManagerError as e:
             print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
-    reports = [why(cat, u, manager=mgr, live=live.get(u), sources=src, environ=os.environ) for u in units]
-    if args.json:
-        from ..render import json as render_json
+    status = EXIT_OK
+    docs: list[Any] = []
+    reports: list[Any] = []
+    printed = 0
+    for u in units:
+        # One unit's bug must not cost the others their answers: report it and go on.
+        try:
+            r = why(cat, u, manager=mgr, live=live.get(u), sources=src, environ=os.environ)
+            reports.append(r)
+            if args.json:
+                from ..render import json as render_json
 
-        emit_json([render_json.report(cat, r, verbose=args.verbose) for r in reports], ensure_ascii=True)
-    else:
-        from ..render import text
+                doc: Any = render_json.report(cat, r, verbose=args.verbose)
+            elif not args.quiet:
+                from ..render import text
 
-        text.render(cat, reports, sys.stdout, verbose=args.verbose)
-    return EXIT_OK if all(r.ok for r in reports) else EXIT_PROBLEM
+                doc = text.render_lines(cat, r, verbose=args.verbose)
+        except Exception as e:
+            message = internal_error(e, u)
+            print(message, file=sys.stderr)
+            status = EXIT_SOFTWARE
+            if args.json:
+                from ..render import json as render_json
+
+                docs.append(render_json.internal_error(u, message.splitlines()[0]))
+            continue
+        if not r.ok and status == EXIT_OK:
+            status = EXIT_PROBLEM
+        if args.json:
+            docs.append(doc)
+        elif not args.quiet:
+            from ..render import text
+
+            text.write(doc, sys.stdout, separate=printed > 0)
+            printed += 1
+    if args.json and not args.quiet:
+        emit_json(docs, ensure_ascii=True)
+    if getattr(args, "graph", None):
+        from ..render import graph
+
+        try:
+            graph.write(args.graph, graph.why_dot(mgr, reports))
+        except graph.GraphError as e:
+            print(f"unitdoctor: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    return status

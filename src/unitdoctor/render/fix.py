@@ -13,6 +13,7 @@ from ..journal import Step
 from ..plan import Action, Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit
 from ..report import Report
 from ..rootfs import Root
+from . import SCHEMA_VERSION
 
 # -- text ---------------------------------------------------------------------------------------------
 
@@ -79,6 +80,16 @@ def outcome_lines(o: Outcome, *, hint: str = "") -> list[str]:
         out.append("After undo (the state before the fix):")
     for r in o.after:
         out.extend(after_lines(r))
+    return out
+
+
+def undo_preview_lines(o: Outcome, root: Root) -> list[str]:
+    """``undo``'s plan (before asking, and all of ``undo --dry-run``): what it would restore, or why not."""
+    if o.status != "planned":
+        return outcome_lines(o)
+    out = [f"Undo of {o.entry} would do:"]
+    out += [f"  {m}" for m in o.messages]
+    out += [f"  {s.message}" for s in o.steps if s.message]
     return out
 
 
@@ -190,6 +201,7 @@ def document(command: str, root: Root, *, plan: Optional[Plan] = None, dry_run: 
              outcomes: Sequence[Outcome] = (), ok: bool, notes: Sequence[str] = ()) -> dict[str, Any]:
     """The ``--json`` document of ``fix``, ``fix --recover`` and ``undo`` (schema/fix.schema.json)."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "command": command,
         "dry_run": dry_run,
         "plan": plan_json(plan, root) if plan is not None else None,
@@ -201,6 +213,7 @@ def document(command: str, root: Root, *, plan: Optional[Plan] = None, dry_run: 
 
 def history_json(items: Sequence[HistoryItem], journal: str) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "journal": journal,
         "entries": [
             {

@@ -7,6 +7,7 @@ from typing import Any
 from ..catalog import Catalog
 from ..live import LiveUnit
 from ..report import Report
+from . import SCHEMA_VERSION
 
 
 def _source(cat: Catalog, origin) -> str:
@@ -35,6 +36,11 @@ def live(v: LiveUnit) -> dict[str, Any]:
     }
 
 
+def internal_error(unit: str, message: str) -> dict[str, Any]:
+    """In a batch, the item for a unit whose analysis failed with a bug (the others still get reports)."""
+    return {"schema_version": SCHEMA_VERSION, "unit": unit, "internal_error": message}
+
+
 def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
     """One ``why`` report; with ``verbose`` also the evidence sources consulted (``sources``)."""
     b = r.start.blocker
@@ -54,6 +60,7 @@ def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
                          for x in r.start.blockers]
     u = r.loaded
     out = {
+        "schema_version": SCHEMA_VERSION,
         "unit": r.unit,
         "id": u.id,
         "scope": r.scope,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, TextIO
+from typing import Any, Callable, Optional, Sequence, TextIO
 
 from ..install import StateResult, UnitFileState
+from . import SCHEMA_VERSION
 
 #: systemctl hides the preset column for these states (``show_preset_for_state``).
 NO_PRESET = frozenset((UnitFileState.ALIAS, UnitFileState.STATIC, UnitFileState.GENERATED,
@@ -21,6 +22,7 @@ def to_json(results: list[StateResult], presets: dict[str, Optional[str]],
     out = []
     for r in results:
         obj: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "unit": r.name,
             "state": r.state.value,
             "preset": presets.get(r.name),
@@ -35,12 +37,76 @@ def to_json(results: list[StateResult], presets: dict[str, Optional[str]],
     return out
 
 
-def table(results: list[StateResult], presets: dict[str, Optional[str]], out: TextIO) -> None:
-    """The ``list-unit-files`` table: UNIT FILE, STATE, PRESET, then a count line."""
+def select(results: list[StateResult], *, patterns: Sequence[str] = (), types: Sequence[str] = (),
+           states: Sequence[str] = ()) -> list[StateResult]:
+    """The rows ``list-unit-files PATTERN... --type= --state=`` keeps: name matches any pattern
+    (fnmatch(3) with FNM_NOESCAPE), type and state in the lists (an empty list keeps all)."""
+    import fnmatch
+
+    pats = [p.replace("[^", "[!") for p in patterns]  # glibc's [^…] is Python's [!…]
+    out = []
+    for r in results:
+        if pats and not any(fnmatch.fnmatchcase(r.name, p) for p in pats):
+            continue
+        if types and r.name.rpartition(".")[2] not in types:
+            continue
+        if states and r.state.value not in states:
+            continue
+        out.append(r)
+    return out
+
+
+# SGR sequences as systemd's terminal-util.h spells them.
+_NORMAL, _UNDERLINE = "\x1b[0m", "\x1b[0;4m"
+_GREEN, _RED, _GREY = "\x1b[0;1;32m", "\x1b[0;1;31m", "\x1b[0;38;5;245m"
+_GREEN_STATES = frozenset((UnitFileState.ENABLED, UnitFileState.ENABLED_RUNTIME))
+_RED_STATES = frozenset((UnitFileState.MASKED, UnitFileState.MASKED_RUNTIME, UnitFileState.DISABLED,
+                         UnitFileState.BAD))
+
+
+def _cell(text: str, colour: Optional[str], underline: bool) -> str:
+    if colour is None and not underline:
+        return text
+    return (colour or _NORMAL) + (_UNDERLINE if underline else "") + text + _NORMAL
+
+
+def table(results: list[StateResult], presets: dict[str, Optional[str]], out: TextIO, *, legend: bool = True,
+          colour: bool = False) -> None:
+    """The ``list-unit-files`` table: UNIT FILE, STATE, PRESET, then a count line.
+
+    With ``colour`` it is coloured as systemctl colours it on a terminal (systemctl-list-unit-files.c and
+    table.c in 252): enabled states green, disabled/masked/bad red, the preset green or red, no preset a
+    grey ``-``; the last row of each unit type underlined; the header underlined including the gaps.
+    Each coloured cell carries its colour into the gap on its right.
+    """
     w1 = max([len("UNIT FILE")] + [len(r.name) for r in results])
     w2 = max([len("STATE")] + [len(r.state.value) for r in results])
-    out.write(f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
-    for r in results:
-        p = presets.get(r.name) or "-"
-        out.write(f"{r.name.ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
-    out.write(f"\n{len(results)} unit files listed.\n")
+    w3 = max([len("PRESET")] + [len(presets.get(r.name) or "-") for r in results])
+    if not colour:
+        if legend:
+            out.write(f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
+        for r in results:
+            p = presets.get(r.name) or "-"
+            out.write(f"{r.name.ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
+    else:
+        if legend:
+            heads = ("UNIT FILE".ljust(w1), "STATE".ljust(w2), "PRESET".ljust(w3))
+            out.write("".join(_NORMAL + _UNDERLINE + (" " if j else "") + h + _NORMAL
+                              for j, h in enumerate(heads)) + "\n")
+        for i, r in enumerate(results):
+            nxt = results[i + 1] if i + 1 < len(results) else None
+            underline = nxt is not None and nxt.name.rpartition(".")[2] != r.name.rpartition(".")[2]
+            p = presets.get(r.name)
+            state_colour = _GREEN if r.state in _GREEN_STATES else _RED if r.state in _RED_STATES else None
+            preset_colour = _GREY if p is None else _GREEN if p == "enabled" else _RED
+            cells = ((r.name.ljust(w1), None), (r.state.value.ljust(w2), state_colour),
+                     ((p or "-").ljust(w3), preset_colour))
+            line = ""
+            for j, (text, c) in enumerate(cells):
+                if j:
+                    prev = cells[j - 1][1]
+                    line += _cell(" ", prev, underline) if (prev or underline) else " "
+                line += _cell(text, c, underline)
+            out.write(line + "\n")
+    if legend:
+        out.write(f"\n{len(results)} unit files listed.\n")

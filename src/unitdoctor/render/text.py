@@ -92,13 +92,22 @@ def live_lines(r: Report) -> list[tuple[str, str]]:
     return out
 
 
+def render_lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str]]:
+    """One report's (style, text) lines, ready for ``write``."""
+    return lines(cat, r, verbose)
+
+
 def render(cat: Catalog, reports: list[Report], out: TextIO, verbose: bool = False) -> None:
-    colour = use_colour(out)
-    all_lines: list[tuple[str, str]] = []
+    """All reports, a blank line between two."""
     for i, r in enumerate(reports):
-        if i:
-            all_lines.append(("", ""))
-        all_lines.extend(lines(cat, r, verbose))
+        write(lines(cat, r, verbose), out, separate=i > 0)
+
+
+def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = False) -> None:
+    """``all_lines`` on ``out``: coloured on a terminal, plain otherwise; a blank line first with ``separate``."""
+    if separate:
+        all_lines = [("", ""), *all_lines]
+    colour = use_colour(out)
     if not colour:
         for _style, text in all_lines:
             out.write(text + "\n")
