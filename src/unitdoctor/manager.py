@@ -343,6 +343,8 @@ class Manager:
         from . import sysv
 
         self.loaded = loaded
+        #: Names that fail to load with EEXIST because of the order the manager loads them in.
+        self.load_failures: frozenset[str] = frozenset()
 
         # The manager runs its generators before loading anything; offline they did not run, so the
         # units systemd-sysv-generator would write are added in memory (sysv.py).
@@ -498,6 +500,8 @@ class Manager:
         masked one carries only its own name, and neither does an instance with its own file carry the
         instance names of its template's aliases.
         """
+        if name in self.load_failures:
+            return self._eexist(name)
         if not self.loaded or name in self.loaded:
             return None
         for other in unit_names:
@@ -506,9 +510,32 @@ class Manager:
             held = self.load(other)
             if held.load_state is LoadState.NOT_FOUND or name in held.names:
                 continue
-            return Unit(name, name, (name,), LoadState.ERROR, load_error_for(LoadState.ERROR, name, "EEXIST"),
-                        None, (), (), (), ())
+            return self._eexist(name)
         return None
+
+    @staticmethod
+    def _eexist(name: str) -> Unit:
+        return Unit(name, name, (name,), LoadState.ERROR, load_error_for(LoadState.ERROR, name, "EEXIST"),
+                    None, (), (), (), ())
+
+    def merge_partners(self, name: str) -> tuple[str, ...]:
+        """Other names loading ``name`` merges into its unit whose own unit would not carry ``name`` (masked
+        units, instances with a file of their own): where the load order decides between merge and EEXIST."""
+        u = self.load(name)
+        out = []
+        for other in dict.fromkeys(u.names + (u.id,)):
+            if other != name and name not in self.load(other).names:
+                out.append(other)
+        return tuple(out)
+
+    def with_load_failures(self, failed: frozenset[str]) -> Manager:
+        """This manager, but the names in ``failed`` fail to load with EEXIST (see ``transaction.load_order``)."""
+        new = object.__new__(Manager)
+        new.__dict__.update(self.__dict__)
+        new.load_failures = self.load_failures | failed
+        new._units = {}
+        new._triggers = None
+        return new
 
     def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]

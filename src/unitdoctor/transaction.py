@@ -186,6 +186,11 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
         return StartPrediction(name, False, b, (b,), ())
     walk = _Walk(mgr, active)
     top = walk.start(name, (), True)
+    failed = _load_order_failures(mgr, name, walk)
+    if failed:
+        mgr = mgr.with_load_failures(failed)
+        walk = _Walk(mgr, active)
+        top = walk.start(name, (), True)
     blockers = tuple(_unique(walk.blockers + ([top] if top and top not in walk.blockers else [])))
     notes: list[str] = []
     if top is None:
@@ -210,6 +215,55 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
         certain = [b for b in blockers if b.certain]
         top = certain[0] if certain else blockers[0]
     return StartPrediction(name, top is None, top, blockers, tuple(walk.jobs), tuple(notes))
+
+
+def _load_order_failures(mgr: Manager, anchor: str, walk: _Walk) -> frozenset[str]:
+    """Names that fail to load with EEXIST when ``systemctl start anchor`` makes the manager load them.
+
+    Only where merging depends on order (``Manager.merge_partners``: a masked unit, or an instance with its own
+    file, does not carry the alias names that merge into it). The manager loads the anchor, then every unit a
+    loaded unit names in any dependency, from one queue that is a stack (``unit_add_to_load_queue`` prepends,
+    ``manager_dispatch_load_queue`` pops the head): a unit's last-named dependency is loaded first, a name already
+    queued keeps its place. A name whose unit is created as a stub and then merged into another unit's load is
+    never loaded on its own; a unit loaded from its own file holds only its own names, and loading another name
+    that would merge into it fails (``merge_by_names``/``unit_merge``, load-fragment.c and unit.c, v252).
+    Units the running manager already holds (``Manager.loaded``) are loaded before everything else.
+    """
+    named = {anchor, *walk.jobs, *(d.target for u in walk.jobs for d in mgr.load(u).dependencies)}
+    if not any(mgr.merge_partners(n) for n in sorted(named)):
+        return frozenset()
+    owner: dict[str, str] = {}  # name -> the unit (by the name it was loaded under) that holds it
+    names_of: dict[str, set[str]] = {}
+    done: set[str] = set()
+    failed: set[str] = set()
+
+    def load(n: str) -> list[str]:
+        u = mgr.load(n)
+        mine = {n, *u.names, u.id}
+        if any(x != n and owner.get(x) in done and n not in names_of[owner[x]] for x in mine):
+            failed.add(n)
+            owner[n], names_of[n] = n, {n}
+            done.add(n)
+            return []
+        for x in mine:
+            if owner.get(x) not in done:
+                owner[x] = n
+        names_of[n] = mine
+        done.add(n)
+        return [d.target for d in u.dependencies]
+
+    for held in sorted(mgr.loaded):
+        load(held)
+    stack = [anchor]
+    while stack:
+        n = stack.pop()
+        if owner.get(n) in done:
+            continue  # loaded, or merged into a unit that was
+        for t in load(n):
+            if t not in owner:
+                owner[t] = t  # a stub in the queue
+                stack.append(t)
+    return frozenset(failed)
 
 
 def _unique(items: list[Blocker]) -> list[Blocker]:

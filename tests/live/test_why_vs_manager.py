@@ -636,6 +636,27 @@ def test_alias_instance_of_already_loaded_instance_fails_with_file_exists(live_m
     assert predict_start(loaded, "t@1.service").ok
 
 
+@pytest.mark.parametrize("lines", [
+    ("Requires=t@1.service u@1.service",), ("Requires=u@1.service t@1.service",),
+    ("Requires=u@1.service", "Requires=t@1.service"), ("Requires=t@1.service", "Requires=u@1.service"),
+    ("Wants=t@1.service", "Requires=u@1.service"), ("Requires=u@1.service", "After=t@1.service"),
+    ("After=u@1.service", "Requires=t@1.service"), ("Requires=v.service", "Requires=u@1.service"),
+])
+def test_load_order_within_one_transaction_decides_merge_or_file_exists(live_manager: LiveManager,
+                                                                       lines: tuple[str, ...]) -> None:
+    """u@.service -> t@.service, t@1.service has its own file; x.service names both instances (v.service
+    Requires=t@1.service). The manager's load queue is a stack: the last-named dependency is loaded first. If u@1 comes
+    first, t@1's stub merges into it (and t@1.service's own file is never read); if t@1 comes first, it is loaded
+    from its own file, and u@1 then fails with EEXIST. Nothing is loaded before (a fresh manager)."""
+    body = "[Unit]\n" + "\n".join(lines) + "\n" + ONESHOT
+    layout, mgr = _tree(live_manager, _file("config", "t@.service"), _file("config", "t@1.service"),
+                        _link("config", "u@.service", ("config", "t@.service")), _file("config", "x.service", body),
+                        _file("config", "v.service", "[Unit]\nRequires=t@1.service\n" + ONESHOT))
+    p = predict_start(mgr, "x.service")
+    res = live_manager.start_unit("x.service")
+    assert disagreement("x.service", p, res) is None, (lines, p, res)
+
+
 def test_alias_of_a_masked_unit_names_the_unit_unless_it_is_loaded(live_manager: LiveManager) -> None:
     """The blocker's name through aliases (checked on Debian's ssh.service/sshd.service in the booted container too):
     config/c.service -> data/b.service, config/d.service -> config/c.service, b masked in config. Starting an alias
