@@ -119,6 +119,11 @@ def _has_native_unit(cat: Catalog, name: str) -> bool:
     """``unit_file_exists`` without generator dirs: a unit file (or a mask, or a bad link) carries the name."""
     from . import install
 
+    mine = [e for e in cat.entries(name) if not cat.lookup.is_generator(e.parent)]
+    if not mine and not (names.kind_of(name) is names.NameKind.INSTANCE and cat.entries(names.template_of(name))):
+        return False
+    if any(e.is_reg for e in mine):
+        return True  # a unit file, or an empty one (a mask)
     r = install.lookup_state(cat, name)
     if r.path is not None and cat.lookup.is_generator(posixpath.dirname(r.path)):
         return False
