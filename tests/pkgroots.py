@@ -238,13 +238,15 @@ def have_journal_remote() -> bool:
     return os.access(JOURNAL_REMOTE, os.X_OK) and shutil.which("journalctl") is not None
 
 
-def journal(root: pathlib.Path, entries: Iterable[tuple[float, str, str]]) -> pathlib.Path:
-    """A real journal file made by systemd-journal-remote from export format: (time, identifier, message)."""
+def journal(root: pathlib.Path, entries: Iterable[tuple]) -> pathlib.Path:
+    """A real journal file made by systemd-journal-remote from export format: (time, identifier, message) or
+    (time, identifier, message, {FIELD: value}) for extra fields such as ``UNIT=``."""
     text = ""
-    for i, (t, ident, msg) in enumerate(entries):
+    for i, (t, ident, msg, *more) in enumerate(entries):
+        extra = "".join(f"{k}={v}\n" for k, v in (more[0] if more else {}).items())
         text += (f"__REALTIME_TIMESTAMP={int(t * 1e6)}\n__MONOTONIC_TIMESTAMP={1000000 + i}\n"
                  f"_BOOT_ID={MACHINE_ID}\n_MACHINE_ID={MACHINE_ID}\n_HOSTNAME=test\nPRIORITY=5\n"
-                 f"SYSLOG_IDENTIFIER={ident}\n_COMM={ident}\n_PID={1000 + i}\nMESSAGE={msg}\n\n")
+                 f"SYSLOG_IDENTIFIER={ident}\n_COMM={ident}\n_PID={1000 + i}\n{extra}MESSAGE={msg}\n\n")
     d = root / "var/log/journal" / MACHINE_ID
     d.mkdir(parents=True, exist_ok=True)
     out = d / "system.journal"

@@ -796,3 +796,25 @@ def test_matches_systemd_analyze_on_generated_units(tmp_path, data):
     path = tmp_path / "t.service"
     path.write_bytes(data)
     assert ours(path) == systemd_syntax_messages(path)
+
+
+# -- the plain-text fast path gives the same result as the byte-wise walk ---------------------------
+
+_PIECES = st.sampled_from([
+    "[Unit]", "[Service]", "[X-Foo]", "[Bad", "[A\"B]", "[ Unit ]", "Requires=", "After=a.service", "Key", "=v",
+    " ", "\t", "#", ";", "\\", "\n", "\n\n", "é", "\ufdd0", "\ufeff", "\r", "\0", "x", "=", "  Key = value  ",
+])
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join), st.sampled_from([None, ("Unit", "Service"), ("Unit", "-Service")]))
+def test_plain_text_path_matches_the_bytewise_walk(text, sections):
+    """``parse`` takes ``_walk_plain`` for plain text; the general walk must give the identical result."""
+    from unitdoctor import unitfile
+
+    data = text.encode("utf-8", "surrogatepass")
+    fast = unitfile.parse(data, "/x.service", sections=sections)
+    slow_parser = unitfile._Parser("/x.service", None, None if sections is None else frozenset(sections))
+    slow_error = slow_parser._walk(data)
+    assert (fast.assignments, fast.diagnostics, fast.error, fast.sections) == (
+        tuple(slow_parser.assignments), tuple(slow_parser.diagnostics), slow_error, tuple(slow_parser.seen_sections))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import stat
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 
 from .lookup import LookupPaths, Scope, SearchDir
 from .rootfs import Listing, Root, errno_name
@@ -20,6 +20,8 @@ from .rootfs import Listing, Root, errno_name
 #: Subdirectories of a search directory that the install logic and the manager read.
 LINK_DIR_SUFFIXES = (".wants", ".requires", ".upholds")
 DROPIN_DIR_SUFFIX = ".d"
+
+T = TypeVar("T")
 
 _BACKUP_SUFFIXES = frozenset((
     "rpmnew", "rpmsave", "rpmorig", "dpkg-old", "dpkg-new", "dpkg-tmp", "dpkg-dist", "dpkg-bak",
@@ -129,29 +131,49 @@ class DirListing:
         return self.real + "/" + name if self.real != "/" else "/" + name
 
 
-@dataclass
+class _Index:
+    """The catalog's caches: indexes computed from the snapshot on first use, never invalidated.
+
+    Private to this module; other modules ask ``Catalog``'s methods, and keep indexes of their own
+    over the snapshot with ``Catalog.derived``.
+    """
+
+    __slots__ = ("by_name", "order", "link_names", "link_targets", "dir_indexes", "holders", "subdir_names",
+                 "broken", "broken_known", "at_path", "derived")
+
+    def __init__(self) -> None:
+        self.by_name: Optional[dict[str, list[Entry]]] = None
+        self.order: Optional[dict[str, int]] = None
+        self.link_names: Optional[dict[str, list[tuple[int, str, bool]]]] = None
+        self.link_targets: Optional[dict[str, list[tuple[int, str]]]] = None
+        self.dir_indexes: Optional[dict[str, int]] = None
+        self.holders: dict[str, int] = {}
+        self.subdir_names: Optional[set[str]] = None
+        self.broken: Optional[DirListing] = None
+        self.broken_known = False
+        self.at_path: Optional[dict[str, DirListing]] = None
+        self.derived: dict[str, object] = {}
+
+
+@dataclass(frozen=True, eq=False)
 class Catalog:
-    """The scanned search path. Build with ``Catalog.scan(root, lookup)``."""
+    """The scanned search path: a snapshot that never changes. Build with ``Catalog.scan(root, lookup)``.
+
+    Everything else (which file wins for a name, which links name a unit, which drop-in dirs exist)
+    is answered from indexes over the snapshot, each built on first use and kept in a private
+    ``_Index``. A changed tree is a new scan (``plan.simulate`` builds a new catalog from listings).
+    Two catalogs are equal only if they are the same object.
+    """
 
     root: Root
     lookup: LookupPaths
     listings: tuple[DirListing, ...]
-    _first: Optional[dict[str, Entry]] = field(default=None, repr=False)
-    _by_name: Optional[dict[str, list[Entry]]] = field(default=None, repr=False)
-    _order: Optional[dict[str, int]] = field(default=None, repr=False)
-    _link_names: Optional[dict[str, list[tuple[int, str, bool]]]] = field(default=None, repr=False)
-    _link_targets: Optional[dict[str, list[tuple[int, str]]]] = field(default=None, repr=False)
-    _dir_indexes: Optional[dict[str, int]] = field(default=None, repr=False)
-    _holders: dict[str, int] = field(default_factory=dict, repr=False)
-    _subdirs: Optional[dict[str, tuple[SubDir, ...]]] = field(default=None, repr=False)
-    _broken: Optional[DirListing] = field(default=None, repr=False)
-    _broken_known: bool = field(default=False, repr=False)
-    _subdir_names: Optional[set[str]] = field(default=None, repr=False)
     #: The environment the manager runs with (user scope: HOME, XDG_*; used for specifiers).
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    _index: _Index = field(default_factory=_Index, init=False, repr=False, compare=False)
 
     @classmethod
-    def scan(cls, root: Root, lookup: LookupPaths) -> Catalog:
+    def scan(cls, root: Root, lookup: LookupPaths, environ: Optional[Mapping[str, str]] = None) -> Catalog:
         cache: dict[str, DirListing] = {}
         out = []
         for sd in lookup.search_path:
@@ -167,7 +189,19 @@ class Catalog:
             listing = _scan_dir(root, sd, real)
             cache[real] = listing
             out.append(listing)
-        return cls(root=root, lookup=lookup, listings=tuple(out))
+        return cls(root=root, lookup=lookup, listings=tuple(out), environ=dict(environ or {}))
+
+    def derived(self, key: str, build: Callable[[Catalog], T]) -> T:
+        """``build(self)``, computed once per catalog and kept: an index another module keeps over the snapshot.
+
+        ``key`` names the index (use the module's name, e.g. ``"manager.triggers"``). The snapshot
+        never changes, so the index is never invalidated; ``build`` must read nothing but the
+        catalog (and the root's files it lists).
+        """
+        found = self._index.derived.get(key, _NOTHING)
+        if found is _NOTHING:
+            found = self._index.derived[key] = build(self)
+        return found  # type: ignore[return-value]
 
     def with_root(self, root: Root) -> Catalog:
         """This search path seen through ``root``: a view of the same tree with in-memory files (``Root.with_files``).
@@ -191,13 +225,18 @@ class Catalog:
 
     def entries(self, name: str) -> tuple[Entry, ...]:
         """Every entry called ``name`` in the search path, highest priority first."""
-        if self._by_name is None:
-            self._index()
-            assert self._by_name is not None
-        found = self._by_name.get(name)
+        found = self._by_name().get(name)
         return tuple(found) if found is not None else ()
 
-    def _index(self) -> None:
+    def _by_name(self) -> dict[str, list[Entry]]:
+        by_name = self._index.by_name
+        if by_name is None:
+            self._build_name_index()
+            by_name = self._index.by_name
+            assert by_name is not None
+        return by_name
+
+    def _build_name_index(self) -> None:
         """One pass over the entries of every search dir: entries by name, symlinks by target basename.
 
         Both indexes keep search path order (names in the order they are first met).
@@ -220,34 +259,39 @@ class Catalog:
                         targets[base] = [(index, n)]
                     else:
                         hits.append((index, n))
-        self._by_name = by_name
-        self._link_targets = targets
+        self._index.by_name = by_name
+        self._index.link_targets = targets
 
     def scan_order(self) -> dict[str, int]:
         """Name → its rank among the names of the search dirs, in the order a scan meets them."""
-        if self._order is None:
-            self.entries("")
-            assert self._by_name is not None
-            self._order = {n: i for i, n in enumerate(self._by_name)}
-        return self._order
+        if self._index.order is None:
+            self._index.order = {n: i for i, n in enumerate(self._by_name())}
+        return self._index.order
 
     def first(self, name: str) -> Optional[Entry]:
-        found = self.entries(name)
+        found = self._by_name().get(name)
         return found[0] if found else None
 
     def names(self) -> Iterator[str]:
-        """Every name present directly in a search directory, in no particular order."""
-        self.entries("")
-        assert self._by_name is not None
-        return iter(self._by_name)
+        """Every name present directly in a search directory, in the order a scan meets them."""
+        return iter(self._by_name())
 
     def entry_at(self, path: str) -> Optional[Entry]:
         """The entry at a root-relative path directly inside a search directory, if scanned."""
         parent, name = posixpath.split(path)
-        for li in self.listings:
-            if li.dir.path == parent:
-                return li.entries.get(name)
-        return None
+        li = self.listing_for(parent)
+        return li.entries.get(name) if li is not None else None
+
+    def real_path(self, entry: Entry) -> Optional[str]:
+        """The resolved root-relative path of a scanned entry (its last component not followed), if known.
+
+        For a regular file or a symlink directly in a search dir this is where it was listed, so it
+        can be opened as it is (``Root.read(…, resolved=True)``) without chasing the path again.
+        """
+        li = self.listing_for(entry.parent)
+        if li is None or li.dir is not entry.dir:
+            return None
+        return li.real_path(entry.name)
 
     def broken_dir(self) -> Optional[DirListing]:
         """The first search dir that exists but cannot be opened (e.g. a symlink loop: ELOOP), or None.
@@ -256,20 +300,20 @@ class Catalog:
         ``find_symlinks``, ``unit_file_get_list`` in install.c, v252); any other error there fails
         the lookup or the listing that reaches it.
         """
-        if not self._broken_known:
-            self._broken = next((li for li in self.listings if li.error is not None and li.error != "EACCES"),
-                                None)
-            self._broken_known = True
-        return self._broken
+        ix = self._index
+        if not ix.broken_known:
+            ix.broken = next((li for li in self.listings if li.error is not None and li.error != "EACCES"), None)
+            ix.broken_known = True
+        return ix.broken
 
     def dir_indexes(self) -> dict[str, int]:
         """Search dir path → its (first) index in the search path."""
-        if self._dir_indexes is None:
+        if self._index.dir_indexes is None:
             idx: dict[str, int] = {}
             for li in self.listings:
                 idx.setdefault(li.dir.path, li.dir.index)
-            self._dir_indexes = idx
-        return self._dir_indexes
+            self._index.dir_indexes = idx
+        return self._index.dir_indexes
 
     def first_dir_holding(self, path: str) -> int:
         """The index of the first search dir that ``path`` is, or lies under; the search path's length if none.
@@ -281,25 +325,35 @@ class Catalog:
         return min(own, self._holder(posixpath.dirname(path))) if path != "/" else own
 
     def _holder(self, directory: str) -> int:
-        found = self._holders.get(directory)
+        holders = self._index.holders
+        found = holders.get(directory)
         if found is None:
             found = self.dir_indexes().get(directory, len(self.listings))
             if directory != "/" and directory:
                 found = min(found, self._holder(posixpath.dirname(directory)))
-            self._holders[directory] = found
+            holders[directory] = found
         return found
 
     def listing_for(self, directory: str) -> Optional[DirListing]:
-        for li in self.listings:
-            if li.dir.path == directory:
-                return li
-        return None
+        """The (first) listing of the search dir at ``directory``, if it is one."""
+        at = self._index.at_path
+        if at is None:
+            at = {}
+            for li in self.listings:
+                at.setdefault(li.dir.path, li)
+            self._index.at_path = at
+        return at.get(directory)
+
+    def has_subdir(self, name: str) -> bool:
+        """Whether some search dir has an entry ``name`` that may be a subdirectory (one set lookup, nothing read)."""
+        known = self._index.subdir_names
+        if known is None:
+            known = self._index.subdir_names = {n for li in self.listings for n in _candidates(li.subdirs)}
+        return name in known
 
     def subdirs(self, name: str) -> tuple[SubDir, ...]:
         """Every ``name`` subdirectory (``foo.service.d``, ``bar.target.wants``…), highest priority first."""
-        if self._subdir_names is None:
-            self._subdir_names = {n for li in self.listings for n in _candidates(li.subdirs)}
-        if name not in self._subdir_names:
+        if not self.has_subdir(name):
             return ()
         out = []
         for li in self.listings:
@@ -307,6 +361,12 @@ class Catalog:
             if sub is not None:
                 out.append(sub)
         return tuple(out)
+
+    def subdir_names(self) -> frozenset[str]:
+        """The names of every ``*.wants``/``*.requires``/``*.upholds``/``*.d`` candidate, without reading any."""
+        self.has_subdir("")
+        assert self._index.subdir_names is not None
+        return frozenset(self._index.subdir_names)
 
     # -- link indexes for the install logic ---------------------------------------------------
 
@@ -317,7 +377,7 @@ class Catalog:
         ``find_symlinks`` (install.c, v252): only real directories count (not symlinks to one), and
         hidden or backup names, of the directory or of the link, are skipped (``FOREACH_DIRENT``).
         """
-        if self._link_names is None:
+        if self._index.link_names is None:
             from . import names
 
             idx: dict[str, list[tuple[int, str, bool]]] = {}
@@ -335,18 +395,18 @@ class Catalog:
                         # Only a name with an "@" can be an instance; the full check is for those.
                         if "@" in n and names.kind_of(n) is names.NameKind.INSTANCE:
                             idx.setdefault(names.template_of(n), []).append((li.dir.index, n, True))
-            self._link_names = idx
-        return self._link_names.get(unit, [])
+            self._index.link_names = idx
+        return self._index.link_names.get(unit, [])
 
     def link_target_hits(self, base: str) -> list[tuple[int, str]]:
         """Symlinks directly in a search dir, hidden ones too, whose link text ends in ``/base`` or is ``base``.
 
         (dir index, link name) in search path order; the basename is the text after the last ``/``.
         """
-        if self._link_targets is None:
-            self._index()
-            assert self._link_targets is not None
-        return self._link_targets.get(base, [])
+        if self._index.link_targets is None:
+            self._build_name_index()
+            assert self._index.link_targets is not None
+        return self._index.link_targets.get(base, [])
 
     def alias_link_hits(self, unit: str) -> list[tuple[int, str]]:
         """Symlinks directly in a search dir whose target's basename is ``unit``: (dir index, link name).
@@ -359,6 +419,7 @@ class Catalog:
 
 
 _MISSING = (2, 20)  # ENOENT, ENOTDIR
+_NOTHING = object()
 
 
 def _scan_dir(root: Root, sd: SearchDir, real: str) -> DirListing:
@@ -470,6 +531,4 @@ def open_catalog(root_dir: Optional[str], scope: Scope, environ: Mapping[str, st
     root = Root(root_dir or "/")
     lookup = LookupPaths.for_scope(scope, environ=environ, rooted=not root.is_host,
                                    cwd=environ.get("PWD", "/"))
-    cat = Catalog.scan(root, lookup)
-    cat.environ = dict(environ)
-    return cat
+    return Catalog.scan(root, lookup, environ)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import enum
 import posixpath
+import re
 import stat
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Mapping, Optional
 
 from . import names, specifiers, unitfile
 from .catalog import Catalog, hidden_or_backup
@@ -73,6 +74,8 @@ class Dep(str, enum.Enum):
     TRIGGERS = "Triggers"
     SLICE = "Slice"
 
+
+_PLAIN_OR_INSTANCE = names.NameKind.PLAIN | names.NameKind.INSTANCE
 
 #: Alternative spellings the parser accepts for the same dependency.
 DEP_ALIASES = {"BindTo": Dep.BINDS_TO, "PropagateReloadTo": Dep.PROPAGATES_RELOAD_TO,
@@ -329,6 +332,112 @@ def is_null(cat: Catalog, path: str) -> bool:
         return False
 
 
+# -- who triggers what ----------------------------------------------------------------------------
+
+#: Unit types that trigger another unit (``UNIT_ATOM_TRIGGERS``): socket, timer and path.
+TRIGGER_SUFFIXES = (".socket", ".timer", ".path")
+#: A ``Service=``/``Unit=`` line as conf-parser would split it, when the file has none of the
+#: things that make a plain line search wrong (``TriggerHints._values``).
+_TARGET_LINE = re.compile(rb"^[ \t]*(?:Service|Unit)[ \t]*=([^\n]*)$", re.M)
+_TRIGGER_DROPIN_DIRS = tuple(t[1:] + ".d" for t in TRIGGER_SUFFIXES)  # socket.d, foo.socket.d, foo-.socket.d
+
+
+@dataclass(frozen=True)
+class TriggerHints:
+    """For every socket, timer and path unit of a catalog, the names it may trigger: a superset, cheaply.
+
+    A trigger unit triggers ``Service=`` (sockets) or ``Unit=`` (timers, paths) if set, else the
+    unit of the same name with ``.service``, named as its id (fact sheet §7). The same-name rule
+    needs only the name; the explicit keys need one read of the fragment and a line search, no
+    parse. ``targets[n]`` holds the same-name service and every ``Service=``/``Unit=`` value in
+    ``n``'s fragment (whatever its section). ``unsure`` lists triggers this cannot vouch for
+    (an alias, linked or masked entry, whose id may be another name; a file with a line
+    continuation, ``\\r``, NUL or byte order mark, a specifier in a value, or that cannot be
+    read): they are always
+    loaded. A ``Service=``/``Unit=`` in any socket/timer/path drop-in is in ``dropin_targets``.
+    A trigger unit that is not a file of its own (an instance of a template trigger) is found by
+    ``Manager._instance_triggers``, not here.
+    Built once per catalog (``Catalog.derived``); ``Manager.triggered_by`` loads only the
+    candidates and then asks each one exactly.
+    """
+
+    all: tuple[str, ...]  # every socket/timer/path name in the search path, templates excepted, sorted
+    targets: Mapping[str, tuple[str, ...]]
+    unsure: frozenset[str]
+    dropin_targets: tuple[str, ...]
+    dropins_unsure: bool
+
+    def dropins_name(self, pred: Callable[[str], bool]) -> bool:
+        """Whether a drop-in of some trigger unit may name a unit ``pred`` accepts."""
+        return self.dropins_unsure or any(pred(t) for t in self.dropin_targets)
+
+    @classmethod
+    def build(cls, cat: Catalog) -> TriggerHints:
+        found: list[str] = []
+        targets: dict[str, tuple[str, ...]] = {}
+        unsure: set[str] = set()
+        for n in cat.names():
+            if not n.endswith(TRIGGER_SUFFIXES):
+                continue
+            kind = names.kind_of(n)
+            if kind is None or kind is names.NameKind.TEMPLATE:
+                continue
+            found.append(n)
+            entries = cat.entries(n)
+            if any(e.is_symlink for e in entries):
+                unsure.add(n)
+                targets[n] = ()
+                continue
+            own = [_swap_suffix(n, "service")]
+            e = next((e for e in entries if e.is_reg), None)
+            if e is not None:
+                real = cat.real_path(e)
+                values = cls._values(cat, real, resolved=True) if real is not None else None
+                if values is None:
+                    unsure.add(n)
+                else:
+                    own.extend(values)
+            targets[n] = tuple(own)
+        dropin_targets: list[str] = []
+        dropins_unsure = False
+        for dn in cat.subdir_names():
+            if not dn.endswith(_TRIGGER_DROPIN_DIRS):
+                continue
+            for sub in cat.subdirs(dn):
+                for cn, ce in sub.entries.items():
+                    if not cn.endswith(".conf"):
+                        continue
+                    if ce.is_symlink and normalize_link(ce.parent, ce.target or "") == "/dev/null":
+                        continue  # a masked drop-in sets nothing
+                    values = cls._values(cat, ce.path, resolved=False)
+                    if values is None:
+                        dropins_unsure = True
+                    else:
+                        dropin_targets.extend(values)
+        found.sort()
+        return cls(tuple(found), targets, frozenset(unsure), tuple(dropin_targets), dropins_unsure)
+
+    @staticmethod
+    def _values(cat: Catalog, path: str, *, resolved: bool) -> Optional[list[str]]:
+        """Every ``Service=``/``Unit=`` value of one file as conf-parser would read it, or None if unsure."""
+        try:
+            data = cat.root.read(path, resolved=resolved)
+        except OSError:
+            return None
+        if b"\\\n" in data or data.endswith(b"\\") or b"\r" in data or b"\0" in data or b"\xef\xbb\xbf" in data:
+            return None
+        out = []
+        for m in _TARGET_LINE.finditer(data):
+            value = m.group(1).strip(b" \t")
+            if b"%" in value:
+                return None  # a specifier: the name is known only once expanded for the unit
+            try:
+                out.append(value.decode("utf-8"))
+            except UnicodeDecodeError:
+                return None
+        return out
+
+
 # -- loading --------------------------------------------------------------------------------------
 
 
@@ -354,34 +463,33 @@ class Manager:
         #: Host, user and directory specifier values of this root and scope (read on first use).
         self.host = specifiers.HostFacts(cat.root, self.scope.value, getattr(cat, "environ", None))
         self._units: dict[str, Unit] = {}
-        self._triggers: Optional[dict[str, list[tuple[str, str]]]] = None
+        self._dropin_bases: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def triggered_by(self, name: str) -> list[tuple[str, str]]:
         """(unit, how) for every socket, timer or path unit that would start ``name``.
 
         Such a unit triggers what its ``Triggers=`` edge names (``Service=``/``Unit=``, else the same
         name with ``.service``); a socket with ``Accept=yes`` starts instances of ``PREFIX@.service``
-        (socket.c, timer.c, path.c; fact sheet §7). Every socket/timer/path file in the search path is
-        loaded once per manager, so asking about several services costs one pass.
+        (socket.c, timer.c, path.c; fact sheet §7).
+
+        Only the trigger units that may name ``name`` are loaded: ``TriggerHints`` (built once per
+        catalog from the scan and a cheap read of the ``Service=``/``Unit=`` lines) gives, for every
+        socket/timer/path, the names it may trigger; a candidate is a trigger one of whose names
+        loads as the same unit (``_id_of``, no parse). Each candidate is then loaded and asked exactly
+        as before, so the answer is the one loading every trigger unit would give.
         """
-        if self._triggers is None:
-            index: dict[str, list[tuple[str, str]]] = {}
-            for n in sorted(self.cat.names()):
-                if not n.endswith((".socket", ".timer", ".path")) or names.kind_of(n) in (
-                        None, names.NameKind.TEMPLATE):
-                    continue
-                t = self.load(n)
-                for d in t.dependencies:
-                    if d.kind is Dep.TRIGGERS:
-                        index.setdefault(self.load(d.target).id, []).append((n, "triggers"))
-                accept = t.last("Socket", "Accept") if n.endswith(".socket") else None
-                if accept is not None and _parse_bool(accept.value):
-                    index.setdefault(names.prefix_of(n) + "@.service", []).append((n, "accept"))
-            self._triggers = index
-        keys = [name] if names.kind_of(name) is names.NameKind.TEMPLATE else [self.load(name).id]
-        found = [pair for key in keys for pair in self._triggers.get(key, ())]
+        key = name if names.kind_of(name) is names.NameKind.TEMPLATE else self.load(name).id
+        found: list[tuple[str, str]] = []
+        for n in self._trigger_candidates(key):
+            t = self.load(n)
+            for d in t.dependencies:
+                if d.kind is Dep.TRIGGERS and self.load(d.target).id == key:
+                    found.append((n, "triggers"))
+            accept = t.last("Socket", "Accept") if n.endswith(".socket") else None
+            if accept is not None and _parse_bool(accept.value) and names.prefix_of(n) + "@.service" == key:
+                found.append((n, "accept"))
         found += self._instance_triggers(name)
-        out = []
+        out: list[tuple[str, str]] = []
         for unit, how in found:
             text = (f"{unit} triggers {name}" if how == "triggers"
                     else f"{unit} (Accept=yes) starts an instance of {name} per connection")
@@ -410,6 +518,29 @@ class Manager:
                 out.append((trig, "triggers"))
         return out
 
+    def _trigger_candidates(self, key: str) -> list[str]:
+        """Trigger units (sorted) that may trigger the unit loaded as ``key``: a superset, never fewer."""
+        hints = self.cat.derived("manager.triggers", TriggerHints.build)
+        if hints.dropins_name(lambda t: self._may_be(t, key)):
+            return hints.all  # a drop-in may redirect any trigger: ask every one of them
+        found = [n for n in hints.all
+                 if n in hints.unsure or any(self._may_be(t, key) for t in hints.targets[n])
+                 or (n.endswith(".socket") and names.prefix_of(n) + "@.service" == key)]
+        return found
+
+    def _may_be(self, target: str, key: str) -> bool:
+        """Whether ``load(target).id`` may be ``key``: it is ``key``, or its name map leads there."""
+        return target == key or self._id_of(target) == key
+
+    def _id_of(self, name: str) -> str:
+        """The id ``load(name)`` gives when the fragment parses (the first step of ``_load``), without loading."""
+        if not names.is_valid(name):
+            return name
+        fragment = self.namemap.fragment_of(name)
+        if fragment is None and names.kind_of(name) is names.NameKind.INSTANCE:
+            fragment = self.namemap.fragment_of(names.template_of(name))
+        return _unit_id(name, fragment)
+
     def load(self, name: str) -> Unit:
         u = self._units.get(name)
         if u is None:
@@ -433,13 +564,7 @@ class Manager:
                                   f"Unit name {name} is not valid."),
                         None, (), (), (), ())
         fragment, unit_names = self.namemap.find_fragment(name)
-        unit_id = name
-        if fragment is not None:
-            base = posixpath.basename(fragment)
-            if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(name) is names.NameKind.INSTANCE:
-                base = names.with_instance(base, names.instance_of(name) or "")
-            if names.is_valid(base) and base.rsplit(".", 1)[-1] == utype:
-                unit_id = base
+        unit_id = _unit_id(name, fragment)
         clash = self._merge_clash(name, unit_names + (unit_id,))
         if clash is not None:
             return clash
@@ -457,24 +582,30 @@ class Manager:
             if utype in NEEDS_FRAGMENT:
                 return result(LoadState.NOT_FOUND)
             return self._finish(name, unit_id, unit_names, None, None, assignments, diags, result)
-        # Open the fragment following links inside the root; an empty file or char device is a mask.
-        try:
-            masked = self.cat.root.is_null_or_empty(fragment)
-        except OSError as e:
-            import errno as _e
+        # A regular file listed in a search dir is read where it was listed (no second chase); any
+        # other fragment, or a read that fails, takes the general path below, which says why.
+        data = self._read_listed(fragment)
+        if data is None:
+            # Open the fragment following links inside the root; an empty file or char device is a mask.
+            try:
+                masked = self.cat.root.is_null_or_empty(fragment)
+            except OSError as e:
+                import errno as _e
 
-            if e.errno == _e.ENOENT:
-                return result(LoadState.NOT_FOUND, "ENOENT", forigin)
-            return result(LoadState.ERROR, _errname(e), forigin)
-        if masked:
+                if e.errno == _e.ENOENT:
+                    return result(LoadState.NOT_FOUND, "ENOENT", forigin)
+                return result(LoadState.ERROR, _errname(e), forigin)
+            if not masked:
+                try:
+                    data = self.cat.root.read(fragment)
+                except OSError as e:
+                    return result(LoadState.ERROR, _errname(e), forigin)
+        if not data:
+            # An empty file (or /dev/null, a char device) masks the unit.
             if unit_id in PERPETUAL:
                 return result(LoadState.LOADED)
             # 252 still collects drop-ins of a masked unit (fact sheet §4.4).
             return result(LoadState.MASKED, "", forigin, dropins=self._dropins(unit_id, unit_names))
-        try:
-            data = self.cat.root.read(fragment)
-        except OSError as e:
-            return result(LoadState.ERROR, _errname(e), forigin)
         sections = TYPE_SECTIONS.get(utype, ("Unit",))
         parsed = unitfile.parse(data, fragment, layer=forigin.layer if forigin else None, sections=sections)
         diags.extend(parsed.diagnostics)
@@ -567,31 +698,44 @@ class Manager:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
         return result(LoadState.LOADED, dropins=dropins, deps=tuple(deps))
 
+    def _read_listed(self, path: str) -> Optional[bytes]:
+        """The bytes of ``path`` if the scan listed it as a regular file and it reads; else None."""
+        e = self.cat.entry_at(path)
+        if e is None or not e.is_reg:
+            return None
+        real = self.cat.real_path(e)
+        if real is None:
+            return None
+        try:
+            return self.cat.root.read(real, resolved=True)
+        except OSError:
+            return None
+
     # -- drop-ins and links ------------------------------------------------------------------
 
     def dropin_dir_names(self, unit_id: str, unit_names: tuple[str, ...], suffix: str) -> list[str]:
         """Directory names in collection order for one search dir (§5.5), type dir excluded."""
-        out: list[str] = []
-        for n in [unit_id] + [x for x in unit_names if x != unit_id]:
-            for cand in names.dropin_names(n):
-                d = cand + suffix
-                if d not in out:
-                    out.append(d)
-        return out
+        key = (unit_id, unit_names)
+        bases = self._dropin_bases.get(key)
+        if bases is None:
+            found: dict[str, None] = {}
+            for n in [unit_id] + [x for x in unit_names if x != unit_id]:
+                found.update(dict.fromkeys(names.dropin_names(n)))
+            bases = self._dropin_bases[key] = tuple(found)
+        return [b + suffix for b in bases]
 
     def _dropins(self, unit_id: str, unit_names: tuple[str, ...]) -> tuple[unitfile.DropIn, ...]:
         cands: list[unitfile.DropIn] = []
-        dir_names = self.dropin_dir_names(unit_id, unit_names, ".d")
+        # Only names some search dir has (one set lookup each); then in collection order.
+        dir_names = [dn for dn in self.dropin_dir_names(unit_id, unit_names, ".d") if self.cat.has_subdir(dn)]
         utype = unit_id.rsplit(".", 1)[-1]
-        for li in self.cat.listings:
+        for li in self.cat.listings if dir_names else ():
             for dn in dir_names:
                 sub = li.subdirs.get(dn)
                 if sub is not None:
                     cands.extend(_conf_files(self.cat, sub))
-        for li in self.cat.listings:
-            sub = li.subdirs.get(utype + ".d")
-            if sub is not None:
-                cands.extend(_conf_files(self.cat, sub))
+        for sub in self.cat.subdirs(utype + ".d"):
+            cands.extend(_conf_files(self.cat, sub))
         return unitfile.merge_dropins(cands)
 
     def _link_deps(self, unit_id: str, unit_names: tuple[str, ...], diags: list) -> list[Dependency]:
@@ -599,6 +743,8 @@ class Manager:
         for suffix, kind in LINK_DIRS.items():
             seen: set[str] = set()
             for dn in self.dropin_dir_names(unit_id, unit_names, suffix):
+                if not self.cat.has_subdir(dn):
+                    continue
                 for li in self.cat.listings:
                     sub = li.subdirs.get(dn)
                     if sub is None:
@@ -660,7 +806,7 @@ class Manager:
                 target = self._name_value(unit_id, fragment, word, a, diags)
                 if target is None:
                     continue
-                if not names.is_valid(target, names.NameKind.PLAIN | names.NameKind.INSTANCE):
+                if not names.is_valid(target, _PLAIN_OR_INSTANCE):
                     diags.append(unitfile.Diagnostic(
                         "warning", f"Failed to add dependency on {target}, ignoring: Invalid argument", a.origin))
                     continue
@@ -709,13 +855,13 @@ class Manager:
         if name is None:
             return None
         if a.key == "Service":
-            if not names.is_valid(name, names.NameKind.PLAIN | names.NameKind.INSTANCE) or not name.endswith(
+            if not names.is_valid(name, _PLAIN_OR_INSTANCE) or not name.endswith(
                     ".service"):
                 diags.append(unitfile.Diagnostic("warning", f"Unit must be of type service, ignoring: {name}",
                                                  a.origin))
                 return None
             return name
-        t = names.unit_type(name) if names.is_valid(name, names.NameKind.PLAIN | names.NameKind.INSTANCE) else None
+        t = names.unit_type(name) if names.is_valid(name, _PLAIN_OR_INSTANCE) else None
         if t is None:
             diags.append(unitfile.Diagnostic("warning", f"Unit type not valid, ignoring: {name}", a.origin))
             return None
@@ -775,6 +921,18 @@ class Manager:
         return out
 
 
+def _unit_id(name: str, fragment: Optional[str]) -> str:
+    """The id a unit loaded as ``name`` gets from its fragment's name (``unit_load_fragment``'s merge)."""
+    if fragment is None:
+        return name
+    base = posixpath.basename(fragment)
+    if names.kind_of(base) is names.NameKind.TEMPLATE and names.kind_of(name) is names.NameKind.INSTANCE:
+        base = names.with_instance(base, names.instance_of(name) or "")
+    if names.is_valid(base) and base.rsplit(".", 1)[-1] == name.rsplit(".", 1)[-1]:
+        return base
+    return name
+
+
 def slice_name_is_valid(name: str) -> bool:
     """``slice_name_is_valid`` (unit-name.c): a plain name whose prefix has no leading, trailing or double
     dash; ``-.slice`` is the root slice."""
@@ -826,8 +984,8 @@ def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
 def _layer(cat: Catalog, path: Optional[str]) -> Optional[str]:
     if not path:
         return None
-    d = cat.lookup.dir_of(path)
-    return d.layer if d else None
+    li = cat.listing_for(posixpath.dirname(path))
+    return li.dir.layer if li is not None else None
 
 
 def _errname(e: OSError) -> str:

@@ -30,6 +30,7 @@ Errors. Bad input at this API edge raises :class:`InvalidUnitName` (a ``ValueErr
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import NewType, Optional
 
@@ -145,8 +146,9 @@ class AliasError:
 # --- validity ---------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _diagnose(name: str) -> tuple[Optional[NameKind], str]:
-    """Return the kind of ``name``, or None and the reason it is invalid.
+    """Return the kind of ``name``, or None and the reason it is invalid (memoised: the engine asks often).
 
     Implements ``unit_name_is_valid`` (unit-name.c, v252) in its order of checks; fact sheet §5.1.
     """
@@ -182,8 +184,10 @@ def is_valid(name: str, kinds: NameKind = NameKind.ANY) -> bool:
 
     Implements ``unit_name_is_valid`` (unit-name.c, v252); fact sheet §5.1, §9.5.
     """
-    kind, _ = _diagnose(name)
-    return kind is not None and bool(kind & kinds)
+    kind = _diagnose(name)[0]
+    if kind is None:
+        return False
+    return kinds is NameKind.ANY or kind is kinds or bool(kind & kinds)
 
 
 def validate(name: str, kinds: NameKind = NameKind.ANY) -> UnitName:
@@ -191,7 +195,7 @@ def validate(name: str, kinds: NameKind = NameKind.ANY) -> UnitName:
     kind, reason = _diagnose(name)
     if kind is None:
         raise InvalidUnitName(name, reason)
-    if not kind & kinds:
+    if kinds is not NameKind.ANY and kind is not kinds and not kind & kinds:
         raise InvalidUnitName(name, f"{_kind_word(kind)} name not allowed here")
     return UnitName(name)
 
@@ -423,6 +427,7 @@ def mangle(name: str, suffix: str = ".service") -> tuple[str, Optional[str]]:
 # --- drop-in names ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def dropin_names(name: str) -> tuple[str, ...]:
     """Return every name whose ``NAME.d`` directory a search directory is asked for, in systemd's order.
 

@@ -81,6 +81,12 @@ class DpkgPackage:
     status_line: int
     conffiles: tuple[Conffile, ...] = ()
     multi_arch_same: bool = False
+    source: str = ""  # the source package (``Source:``, without its version); "" when it is the package's name
+
+    @property
+    def source_name(self) -> str:
+        """The source package it was built from: packages of one source are siblings (nginx, nginx-common)."""
+        return self.source or self.name
 
     @property
     def info_stem(self) -> str:
@@ -178,7 +184,9 @@ def _stanza(fields: dict[str, tuple[int, list[str]]], problems: list[tuple[int, 
     arch = fields.get("architecture", (0, [""]))[1][0]
     version = fields.get("version", (0, [""]))[1][0]
     ma = fields.get("multi-arch", (0, [""]))[1][0] == "same"
-    return DpkgPackage(name.strip(), arch, version, words[0], words[1], state, line, sline, tuple(conffiles), ma)
+    source = (fields.get("source", (0, [""]))[1][0].split() or [""])[0]
+    return DpkgPackage(name.strip(), arch, version, words[0], words[1], state, line, sline, tuple(conffiles), ma,
+                       source)
 
 
 @dataclass

@@ -111,11 +111,17 @@ class Transaction:
         return [a for a, p in self.packages if p == pkg]
 
 
+#: Journal fields that name a unit: the unit a message is about or comes from (systemd.journal-fields(7)).
+UNIT_FIELDS = ("UNIT", "_SYSTEMD_UNIT", "USER_UNIT", "_SYSTEMD_USER_UNIT", "OBJECT_SYSTEMD_UNIT")
+
+
 @dataclass(frozen=True)
 class JournalEntry:
     time: float
     ident: str
     message: str
+    #: (field, unit) for every ``UNIT_FIELDS`` field the entry carries
+    units: tuple[tuple[str, str], ...] = ()
 
 
 # -- bounded reading -------------------------------------------------------------------------
@@ -595,7 +601,8 @@ class Logs:
                 msg = bytes(b for b in msg if isinstance(b, int) and 0 <= b < 256).decode("utf-8", "replace")
             ident = e.get("SYSLOG_IDENTIFIER") or e.get("_COMM") or "?"
             pid = e.get("_PID") or e.get("SYSLOG_PID")
-            out.append(JournalEntry(t, f"{ident}[{pid}]" if pid else str(ident), str(msg)))
+            units = tuple((k, e[k]) for k in UNIT_FIELDS if isinstance(e.get(k), str))
+            out.append(JournalEntry(t, f"{ident}[{pid}]" if pid else str(ident), str(msg), units))
         return out
 
     def _journal_files(self) -> list[str]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from . import cmdline, packages, pkglogs
 from .rootfs import Root
+
+if TYPE_CHECKING:  # imported on first use: a run that asks no package or log question loads neither
+    from . import cmdline, packages, pkglogs
 
 #: deb-systemd-helper's state directories (init-system-helpers: deb-systemd-helper).
 DSH_MASKED = {"system": "/var/lib/systemd/deb-systemd-helper-masked",
@@ -63,6 +65,8 @@ class EvidenceSources:
     @property
     def dpkg(self) -> Optional[packages.DpkgDb]:
         if not self._dpkg_loaded:
+            from . import packages
+
             self._dpkg_loaded = True
             self._dpkg = packages.DpkgDb.open(self.root)
             if self._dpkg is None:
@@ -74,6 +78,8 @@ class EvidenceSources:
     @property
     def rpm(self) -> Optional[packages.RpmDb]:
         if not self._rpm_loaded:
+            from . import packages
+
             self._rpm_loaded = True
             self._rpm, why_not = packages.RpmDb.open(self.root)
             if self._rpm is None:
@@ -117,6 +123,8 @@ class EvidenceSources:
 
     def cmdlines(self) -> cmdline.Found:
         if self._cmdline is None:
+            from . import cmdline
+
             self._cmdline = cmdline.boot_cmdlines(self.root, live=self.live)
             for c in self._cmdline.cmdlines:
                 self._note(c.path, "read")
@@ -131,6 +139,8 @@ class EvidenceSources:
     @property
     def logs(self) -> pkglogs.Logs:
         if self._logs is None:
+            from . import pkglogs
+
             self._logs = pkglogs.Logs(self.root, self.live)
         return self._logs
 

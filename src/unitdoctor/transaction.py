@@ -316,8 +316,8 @@ def _default_dependencies(u: Unit) -> bool:
     return dd is None or dd.value.strip().lower() not in ("0", "no", "n", "false", "f", "off")
 
 
-def ordering(mgr: Manager, uid: str) -> list[tuple[Dep, str, Edge]]:
-    """(AFTER or BEFORE, other unit id, edge) for every ordering of ``uid``: declared, and the After= a target
+def ordering(mgr: Manager, uid: str) -> list[tuple[Dep, str, Dependency]]:
+    """(AFTER or BEFORE, other unit id, the dependency) for every ordering of ``uid``: declared, and the After= a target
     gets on what it pulls in.
 
     The latter is ``unit_add_default_target_dependency`` (unit.c, v252), run from the target-deps queue once
@@ -326,10 +326,10 @@ def ordering(mgr: Manager, uid: str) -> list[tuple[Dep, str, Edge]]:
     is already ordered before it.
     """
     u = mgr.load(uid)
-    out: list[tuple[Dep, str, Edge]] = []
+    out: list[tuple[Dep, str, Dependency]] = []
     for d in u.dependencies:
         if d.kind in (Dep.AFTER, Dep.BEFORE):
-            out.append((d.kind, mgr.load(d.target).id, Edge.of(d)))
+            out.append((d.kind, mgr.load(d.target).id, d))
     if u.type == "target" and u.load_state is LoadState.LOADED and _default_dependencies(u):
         before = {t for k, t, _ in out if k is Dep.BEFORE}
         for d in u.dependencies:
@@ -340,8 +340,8 @@ def ordering(mgr: Manager, uid: str) -> list[tuple[Dep, str, Edge]]:
                     or other.id in before or other.id == u.id
                     or any(x.kind is Dep.AFTER and mgr.load(x.target).id == u.id for x in other.dependencies)):
                 continue
-            out.append((Dep.AFTER, other.id, Edge(u.id, "After", other.id,
-                                                  Origin(f"(default dependencies of {u.id})"))))
+            out.append((Dep.AFTER, other.id, Dependency(Dep.AFTER, u.id, other.id,
+                                                        Origin(f"(default dependencies of {u.id})"), "default")))
     return out
 
 
@@ -354,23 +354,23 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
     mgr = walk.mgr
     jobs = walk.installed()
     after: dict[str, set[str]] = {u: set() for u in jobs}
-    origins: dict[tuple[str, str], Edge] = {}
+    origins: dict[tuple[str, str], Dependency] = {}  # an Edge is made only for a cycle's chain
     for uid in jobs:
-        for kind, t, edge in ordering(mgr, uid):
+        for kind, t, dep in ordering(mgr, uid):
             if t not in after:
                 continue
             if kind is Dep.AFTER:
                 after[uid].add(t)
-                origins[(uid, t)] = edge
+                origins[(uid, t)] = dep
             else:
                 after[t].add(uid)
-                origins[(t, uid)] = edge
+                origins[(t, uid)] = dep
     for comp in _sccs(after):
         if len(comp) < 2:
             continue
         if all(jobs[u] for u in comp):
             cyc = sorted(comp)
-            chain = tuple(e for (a, b), e in origins.items() if a in comp and b in comp)
+            chain = tuple(Edge.of(d) for (a, b), d in origins.items() if a in comp and b in comp)
             return Blocker(cyc[0], "ordering-cycle", "Transaction order is cyclic. See system logs for details.",
                            chain)
     return None
@@ -459,7 +459,7 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     after: dict[str, set[str]] = {u: set() for u in kinds}
     requirers: dict[str, set[str]] = {u: set() for u in kinds}
     for u in kinds:
-        for kind, t, _edge in ordering(mgr, u):
+        for kind, t, _dep in ordering(mgr, u):
             if t in kinds and t != u:
                 (after[u] if kind is Dep.AFTER else after[t]).add(t if kind is Dep.AFTER else u)
         for d in mgr.load(u).dependencies:

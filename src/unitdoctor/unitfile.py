@@ -189,7 +189,8 @@ class _Parser:
         self.seen_sections: dict[str, None] = {}
 
     def run(self, data: bytes) -> ParsedFile:
-        error = self._walk(data)
+        plain = _plain_text(data)
+        error = self._walk(data) if plain is None else self._walk_plain(plain)
         return ParsedFile(
             path=self.path,
             assignments=tuple(self.assignments),
@@ -234,6 +235,22 @@ class _Parser:
             return self._line(b"".join(pending), number + 1)
         return None
 
+    def _walk_plain(self, data: str) -> Optional[str]:
+        """``_walk`` for a file ``_plain_text`` accepts: every physical line is a logical line of valid text.
+
+        Without continuations, ``\\r``, NUL, byte order marks, overlong lines or invalid text, the
+        rules that remain are the comment test and ``_text_line``; the result is the same as ``_walk``'s.
+        """
+        for number, line in enumerate(data.split("\n"), start=1):
+            text = line.strip(_WHITESPACE_TEXT)
+            # Blank lines and comments are skipped.
+            if not text or text[0] in "#;":
+                continue
+            error = self._text_line(text, number)
+            if error is not None:
+                return error
+        return None
+
     def _line(self, raw: bytes, number: int) -> Optional[str]:
         """Handle one logical line the way ``parse_line`` does; return an errno symbol if fatal."""
         stripped = raw.strip(_WHITESPACE)
@@ -244,6 +261,10 @@ class _Parser:
         if text is None:
             message = f"String is not UTF-8 clean, ignoring assignment: {_escape_invalid_utf8(stripped)}"
             return self._fail("EINVAL", "warning", message, number)
+        return self._text_line(text, number)
+
+    def _text_line(self, text: str, number: int) -> Optional[str]:
+        """``parse_line`` on a stripped, non-empty line of valid text; return an errno symbol if fatal."""
         if text.startswith("["):
             return self._header(text, number)
         # Outside a known section nothing is read; after an unknown section, silently.
@@ -275,7 +296,7 @@ class _Parser:
             return self._fail("EBADMSG", "error", f"Invalid section header '{text}'", number)
         name = text[1:-1]
         # No control characters, quotes or backslashes between the brackets.
-        if any(c in _UNSAFE_IN_SECTION for c in name):
+        if not _UNSAFE_IN_SECTION.isdisjoint(name):
             return self._fail("EBADMSG", "error", f"Bad characters in section header '{text}'", number)
         if self.known is not None and name not in self.known:
             # Unknown: reported unless X- or listed as "-Name"; its lines are dropped without a word.
@@ -298,6 +319,19 @@ class _Parser:
     def _fail(self, errno: str, severity: str, message: str, number: int) -> str:
         self.diagnostics.append(Diagnostic(severity, message, self._origin(number)))
         return errno
+
+
+def _plain_text(data: bytes) -> Optional[str]:
+    """``data`` decoded if each physical line is a whole logical line of valid text (for ``_walk_plain``), else None.
+
+    No ``\\r`` or NUL (the only line end is ``\\n``), no backslash before a line end or at the end
+    (no continuation), no byte order mark, shorter than ``LONG_LINE_MAX`` in all (no line is too
+    long), valid UTF-8 without the noncharacters systemd refuses.
+    """
+    if (len(data) >= LONG_LINE_MAX or b"\r" in data or b"\0" in data or b"\\\n" in data
+            or data.endswith(b"\\") or _BOM in data):
+        return None
+    return _decode_utf8(data)
 
 
 def _physical_lines(data: bytes) -> Iterator[bytes]:

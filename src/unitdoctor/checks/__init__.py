@@ -7,7 +7,7 @@ dependency chain, then how the unit is meant to be started.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 
 from ..findings import Finding, Severity
 from ..install import StateResult
@@ -16,7 +16,7 @@ from ..manager import Manager, Unit
 from ..origin import Origin
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
-from . import activation, dependency, live, mask, package, sysv, unitfile
+from . import activation, dependency, live, mask, sysv, unitfile
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,16 @@ class Context:
         return f"fix {what}"
 
 
-CHECKS = (mask.check, unitfile.check, sysv.check, package.check, dependency.check, activation.check, live.check)
+def _package_check(ctx: Context) -> Iterator[Finding]:
+    """``package.check``, imported only for a root with a package database (it brings the database and log readers)."""
+    if not ctx.sources.has_package_db():
+        return iter(())
+    from . import package
+
+    return package.check(ctx)
+
+
+CHECKS = (mask.check, unitfile.check, sysv.check, _package_check, dependency.check, activation.check, live.check)
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:

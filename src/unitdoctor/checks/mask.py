@@ -18,7 +18,6 @@ from ..catalog import Catalog, Entry
 from ..findings import Evidence, Finding, Severity
 from ..lookup import Role
 from ..manager import Dep, Dependency, LoadState, Manager, is_null
-from . import provenance
 
 if TYPE_CHECKING:
     from ..sources import EvidenceSources
@@ -287,6 +286,8 @@ def mask_finding(ctx: Context, name: str, *, as_dependency: bool = False) -> Ite
         else:
             fid, origin = "masked", None
             summary = f"{subject} ({top.how} in {e.dir.path})"
+        from . import provenance  # only for a mask: it brings the log and boot-configuration readers
+
         prov = provenance.mask_provenance(ctx, e, cand)
         origin = prov.origin
         summary += prov.note

@@ -20,13 +20,14 @@ package that is mid-operation or removed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from ..findings import Evidence, Finding, Severity
 from ..manager import LoadState
 from ..packages import STATUS, DpkgPackage, PackageState, file_md5, usr_aliases
 from ..pkglogs import iso
 from .mask import is_mask
+from .provenance import FUTURE_SLACK
 
 if TYPE_CHECKING:
     from . import Context
@@ -73,28 +74,54 @@ def _status_ev(ctx: Context, pkg: DpkgPackage) -> Evidence:
 
 
 def _last_run(ctx: Context, pkg: str) -> list[Evidence]:
-    """The newest logged transaction that touched ``pkg`` (reads the newest log files only)."""
+    """The newest logged transaction that touched ``pkg`` (reads the newest log files only).
+
+    A run dated after now (the clock or the time zone changed since it was logged) is never "the last run":
+    it is shown as what it is, and the newest run before now is the last one.
+    """
     src = ctx.sources
     txs = [x for x in src.logs.transactions(src.now, 0.0) if x.touches(pkg)]
-    if not txs:
-        return []
-    tx = max(txs, key=lambda x: x.start)
-    return [Evidence(tx.kind, src.display(tx.source), f"last logged run that touched {pkg}: {tx.text}", iso(tx.start))]
+    past = [x for x in txs if x.start <= src.now + FUTURE_SLACK]
+    out = []
+    if past:
+        tx = max(past, key=lambda x: x.start)
+        out.append(Evidence(tx.kind, src.display(tx.source), f"last logged run that touched {pkg}: {tx.text}",
+                            iso(tx.start)))
+    for tx in sorted((x for x in txs if x not in past), key=lambda x: x.start)[-1:]:
+        out.append(Evidence(tx.kind, src.display(tx.source),
+                            f"a run that touched {pkg} is dated in the future ({iso(tx.start)}; the clock or the time "
+                            f"zone changed since it was logged), so it is not taken as the last one: {tx.text}",
+                            iso(tx.start)))
+    return out
 
 
-def _state_findings(ctx: Context, pkg: DpkgPackage, unit_broken: bool) -> Iterator[Finding]:
+def exec_binary(u) -> Optional[tuple[str, str]]:
+    """(absolute path, file:line) of the program the unit's last ``ExecStart=`` runs, or None.
+
+    The prefixes ``-@+!:`` are dropped (systemd.service(5)); a relative name (PATH search) is not resolved here.
+    """
+    a = u.last("Service", "ExecStart") if u.type == "service" else None
+    if a is None or not a.value.strip():
+        return None
+    word = a.value.split()[0].lstrip("-@+!:")
+    return (word, str(a.origin)) if word.startswith("/") else None
+
+
+def _state_findings(ctx: Context, pkg: DpkgPackage, unit_broken: bool, what: str = "") -> Iterator[Finding]:
+    """Findings for the owner's dpkg state; ``what`` names what it ships for the unit (default: its files)."""
     cmds = _commands(ctx)
     name = ctx.unit.name
+    what = what or f"{name}'s files"
     if pkg.state is PackageState.HALF_INSTALLED or pkg.reinstall_required:
         yield Finding("package-half-installed", Severity.ERROR, name,
-                      f"{pkg.name}, which ships {name}'s files, is {pkg.state.value}"
+                      f"{pkg.name}, which ships {what}, is {pkg.state.value}"
                       + (" and marked reinstall-required" if pkg.reinstall_required else "")
                       + ": an install or removal stopped half-way, its files may be incomplete",
                       (_status_ev(ctx, pkg), *_last_run(ctx, pkg.name)),
                       (cmds["reinstall"].format(p=pkg.name),))
     elif pkg.state.mid_operation:
         yield Finding("package-not-configured", Severity.ERROR if unit_broken else Severity.WARNING, name,
-                      f"{pkg.name}, which ships {name}'s files, is {pkg.state.value}: dpkg did not finish "
+                      f"{pkg.name}, which ships {what}, is {pkg.state.value}: dpkg did not finish "
                       "configuring it (its postinst, which enables and starts units, has not run)",
                       (_status_ev(ctx, pkg), *_last_run(ctx, pkg.name)),
                       (cmds["configure"], cmds["reinstall"].format(p=pkg.name)))
@@ -226,9 +253,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     owned: list[Evidence] = []
     names: list[str] = []
     stated: set[str] = set()
+    sources: set[str] = set()  # source packages of the unit's own files
     for path, what in _files(ctx):
         if db is not None:
             for pkg in db.owners(path):
+                sources.add(pkg.source_name)
                 owned.append(Evidence("dpkg-status", f"{src.display(STATUS)}:{pkg.line}",
                                       f"{pkg.name} {pkg.version} ({pkg.status}) ships {path} ({what})"))
                 if pkg.name not in names:
@@ -239,6 +268,22 @@ def check(ctx: Context) -> Iterator[Finding]:
                 yield from _dpkg_file(ctx, path, what, pkg)
         if src.rpm is not None:
             yield from _rpm_file(ctx, path, what)
+    # A sibling package: the unit file is in X-common, the daemon it runs in X, both built from one source
+    # (nginx.service / nginx-common, /usr/sbin/nginx / nginx). X's state decides whether the unit can run, so
+    # it is looked at too; a shell or helper from another source (/bin/sh: dash) is not the unit's package.
+    exe = exec_binary(u) if u.load_state is LoadState.LOADED else None
+    if exe is not None and db is not None and sources:
+        path, _where = exe
+        a = u.last("Service", "ExecStart")
+        for pkg in db.owners(path):
+            if pkg.name in stated or pkg.source_name not in sources:
+                continue
+            stated.add(pkg.name)
+            names.append(pkg.name)
+            owned.append(Evidence("dpkg-status", f"{src.display(STATUS)}:{pkg.line}",
+                                  f"{pkg.name} {pkg.version} ({pkg.status}) ships {path}, the ExecStart= binary "
+                                  f"({ctx.where(a.origin) if a is not None else u.name})"))
+            yield from _state_findings(ctx, pkg, unit_broken, f"{u.name}'s ExecStart= binary {path}")
     if owned:
         yield Finding("packaged-by", Severity.INFO, u.name, f"{u.name}'s files come from {', '.join(names)}",
                       tuple(owned))

@@ -17,17 +17,22 @@ The rule, in the order it is applied (first match decides):
    purged one whose file list, conffiles or postrm names the unit.
 5. The mask's lstat mtime ``t`` is not a real creation time → ``unknown``: before 1971 (images built
    with epoch-0 file times) or more than ``FUTURE_SLACK`` seconds after now.
-6. ``t`` falls inside a package transaction: ``start − SLACK ≤ t ≤ end + SLACK`` with ``SLACK`` = 120 s,
-   for apt history (Start-Date … End-Date), a dpkg run (its ``startup`` line … its last line), a dnf
-   history transaction (dt_begin … dt_end) or a dnf.log run → ``package-transaction``. The slack
-   covers whole-second log times and maintainer scripts running just around the recorded window; a
-   transaction an hour away is never a match (it is shown as the nearest miss).
-7. Otherwise → ``admin``, with the time and the journal lines of that minute (``t ± 60 s``) that
-   mention the unit, ``mask`` or ``systemctl``.
+6. ``t`` falls inside a package transaction that touched the unit's package → ``package-transaction``.
+   *Inside* means ``start − RESOLUTION ≤ t ≤ end + RESOLUTION``: the logs record whole seconds (apt history
+   Start-Date … End-Date, a dpkg run's ``startup`` line … its last line, dnf history dt_begin … dt_end, a
+   dnf.log run), and nothing wider is presented as "inside". *The unit's package* is one whose file list
+   (dpkg ``*.list``, ``rpm -qf``) names a unit file of that name, or whose maintainer scripts name the unit
+   (dh_installsystemd's ``deb-systemd-helper mask``). Without a package database nobody is known to own it.
+7. Otherwise → ``admin``, with the time and the journal lines of that minute (``t ± 60 s``) that name the
+   unit in a structured field (``UNIT=``, ``_SYSTEMD_UNIT=``, ``USER_UNIT=``, ``OBJECT_SYSTEMD_UNIT=``) or
+   are systemctl's own mask/unmask records. A transaction within ``SLACK`` (120 s) of ``t``, or inside it
+   but of packages that do not own the unit, is shown as weak evidence ("after a transaction of P, which
+   does not own U"): ``apt install X; systemctl mask X`` is a common admin pattern, not a package's act.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
@@ -45,11 +50,15 @@ if TYPE_CHECKING:
 #: Every value of a mask finding's ``origin`` (schema/why.schema.json lists the same).
 ORIGINS = ("kernel-command-line", "generator", "package-removed", "package-transaction", "vendor", "admin", "unknown")
 SLACK = 120.0
+#: The logs' clock resolution: apt history, dpkg.log, dnf.log and dnf history record whole seconds.
+RESOLUTION = 1.0
 FUTURE_SLACK = 300.0
 EPOCH_FLOOR = 365 * 86400.0
 JOURNAL_WINDOW = 60.0
 NEAR_MISS_MAX = 86400.0
 WARNINGS_MAX = 6
+#: systemctl's mask/unmask verbs on a command line (as sudo or an audit record logs it).
+_SYSTEMCTL_MASK = re.compile(r"\bsystemctl\b.*\b(?:un)?mask\b")
 
 
 @dataclass(frozen=True)
@@ -244,7 +253,7 @@ def _removal_runs(ctx: Context, pkgs: list[str], marker_time: float) -> list[Evi
             runs = [x for x in txs if x.kind == kind and {"remove", "purge"} & set(x.touches(p))]
             if runs:
                 x = max(runs, key=lambda r: r.start)
-                when = " (the marker's time)" if x.start - SLACK <= marker_time <= x.end + SLACK else ""
+                when = " (the marker's time)" if _inside(x, marker_time) else ""
                 out.append(Evidence(x.kind, src.display(x.source), f"removal of {p}{when}: {x.text}", iso(x.start)))
     return out
 
@@ -289,41 +298,111 @@ def _by_time(ctx: Context, e: Entry, name: str) -> MaskProvenance:
         return MaskProvenance("unknown", (Evidence(
             "mtime", shown, f"lstat mtime {iso(t)} is in the future ({_span(t - src.now)} ahead of now): the clock "
             "was wrong when it was made, so it cannot be matched with the logs"),), (), "; who made it is unknown")
-    matches = _matching(ctx, t)
-    mev = Evidence("mtime", shown, f"created or last changed at {iso(t)} (lstat mtime)", iso(t))
-    if matches:
-        ev = [mev]
-        for tx in matches:
+    near = _matching(ctx, t)
+    owners = unit_packages(ctx, name, near)
+    strong = [tx for tx in near if _inside(tx, t) and any(tx.touches(p) for p in owners)]
+    if strong:
+        ev = [Evidence("mtime", shown, f"created or last changed at {iso(t)} (lstat mtime)", iso(t))]
+        for tx in strong:
+            mine = ", ".join(p for p in owners if tx.touches(p))
             ev.append(Evidence(tx.kind, src.display(tx.source),
-                               f"{tx.text} (from {iso(tx.start)} to {iso(tx.end)}; the mask's time falls inside)",
-                               iso(tx.start)))
-        first = matches[0]
+                               f"{tx.text} (from {iso(tx.start)} to {iso(tx.end)}; the mask's time falls inside, and "
+                               f"it touched {mine}, which ships {name})", iso(tx.start)))
+        first = strong[0]
         return MaskProvenance("package-transaction", tuple(ev), (),
                               f"; it was made during a package transaction ({first.command}, {iso(first.start)})")
     ev = [Evidence("mtime", shown, f"created or last changed at {iso(t)} (lstat mtime); no package transaction "
-                                   f"within {int(SLACK)} s of it", iso(t))]
-    near = _nearest(ctx, t)
-    if near is not None:
-        d = near.start - t if near.start > t else t - near.end
-        side = "after" if near.start > t else "before"
-        ev.append(Evidence(near.kind, src.display(near.source),
-                           f"nearest package transaction, {_span(d)} {side} the mask (outside the window): {near.text}",
-                           iso(near.start)))
+                                   f"that touched {name}'s package was running then", iso(t))]
+    for tx in near[:3]:
+        ev.append(Evidence(tx.kind, src.display(tx.source), _weak(tx, t, name, owners), iso(tx.start)))
+    if not near:
+        nearest = _nearest(ctx, t)
+        if nearest is not None:
+            d = nearest.start - t if nearest.start > t else t - nearest.end
+            side = "after" if nearest.start > t else "before"
+            ev.append(Evidence(nearest.kind, src.display(nearest.source),
+                               f"nearest package transaction, {_span(d)} {side} the mask (outside the window): "
+                               f"{nearest.text}", iso(nearest.start)))
     ev.extend(_journal(ctx, t, name))
     return MaskProvenance("admin", tuple(ev), (), f"; no package transaction or boot option explains it: made by "
                                                  f"an admin at {iso(t)}")
 
 
+def _inside(tx: Transaction, t: float) -> bool:
+    """Whether ``t`` is inside ``tx``'s recorded window, at the logs' clock resolution (never a wider slack)."""
+    return tx.start - RESOLUTION <= t <= tx.end + RESOLUTION
+
+
+def _weak(tx: Transaction, t: float, name: str, owners: list[str]) -> str:
+    """How a transaction near the mask's time relates to it, said as weak evidence."""
+    pkgs = ", ".join(dict.fromkeys(p for _a, p in tx.packages)) or tx.command
+    if _inside(tx, t):
+        when = "during"
+    elif t > tx.end:
+        when = f"{_span(t - tx.end)} after"
+    else:
+        when = f"{_span(tx.start - t)} before"
+    mine = [p for p in owners if tx.touches(p)]
+    if mine:
+        why = f"it touched {', '.join(mine)}, the package of {name}, but the mask's time is outside it"
+    elif owners:
+        why = f"which does not touch {', '.join(owners)}, the package of {name}"
+    else:
+        why = f"no package database names {name}'s package"
+    return f"made {when} a transaction of {pkgs} ({why}): weak evidence, not taken as the cause: {tx.text}"
+
+
+def unit_packages(ctx: Context, name: str, txs: list[Transaction] = ()) -> list[str]:
+    """The packages of unit ``name``: owners of a unit file of that name in any layer (not the masks), removed
+    packages whose files or postrm still name it, and packages of ``txs`` whose maintainer scripts name it."""
+    src = ctx.sources
+    cat = ctx.catalog
+    out: list[str] = []
+    paths = [e.path for e in cat.entries(name) if e.is_reg and e.size > 0]
+    for d in cat.lookup.search_path:  # a unit file the package ships even where no layer shows it now
+        paths.append(f"{d.path}/{name}")
+    db = src.dpkg
+    if db is not None:
+        for p in dict.fromkeys(paths):
+            out += [pkg.name for pkg in db.owners(p)]
+        out += [pkg.name for pkg, _p, _l, _w in db.removed_shipping(name)]
+        for tx in txs:
+            for _a, pname in tx.packages:
+                pkg = db.package(pname)
+                if pkg is not None and pname not in out and any(
+                        db.script_lines(pkg, s, name) for s in ("postinst", "prerm", "postrm", "preinst")):
+                    out.append(pname)
+    rpm = src.rpm
+    if rpm is not None:  # one rpm -qf per file that is there (a process each: not every search directory)
+        for p in dict.fromkeys(e.path for e in cat.entries(name) if e.is_reg and e.size > 0):
+            owner = rpm.owner(p)
+            if owner is not None:
+                out.append(owner.name)
+    return list(dict.fromkeys(out))
+
+
 def _journal(ctx: Context, t: float, name: str) -> list[Evidence]:
+    """Journal entries of the mask's minute that are about ``name``: a unit field names it (``UNIT_FIELDS``),
+    or the message is a systemctl mask/unmask command line naming it (sudo's ``COMMAND=…systemctl mask U``).
+
+    The unit's name as a substring of any message is not enough ("Runtime Journal …" is not about
+    ``journal.service``; "e2scrub_all.timer" is not about ``e2scrub_all.service``).
+    """
     src = ctx.sources
     entries = src.logs.journal(t - JOURNAL_WINDOW, t + JOURNAL_WINDOW)
-    stem = name.rsplit(".", 1)[0]
+    stem = name.rsplit(".", 1)[0] if name.endswith(".service") else name
     where = "journalctl" if src.live else src.display("/var/log/journal")
     out = []
     for j in entries:
-        low = j.message.lower()
-        if stem.lower() in low or "mask" in low or "systemctl" in low:
-            out.append(Evidence("journal", where, f"{j.ident}: {j.message[:300]}", iso(j.time)))
+        fields = [f for f, v in j.units if v == name]
+        words = j.message.replace("'", " ").replace('"', " ").split()
+        if fields:
+            why = f"{'/'.join(fields)}={name}"
+        elif _SYSTEMCTL_MASK.search(j.message) and (name in words or stem in words):
+            why = "a systemctl mask/unmask command"
+        else:
+            continue
+        out.append(Evidence("journal", where, f"{j.ident}: {j.message[:300]} ({why})", iso(j.time)))
         if len(out) >= 5:
             break
     return out

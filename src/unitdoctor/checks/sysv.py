@@ -22,13 +22,20 @@ from .. import sysv
 from ..findings import Evidence, Finding, Severity
 from ..manager import LoadState
 from ..origin import Origin
-from ..packages import PackageState
 
 if TYPE_CHECKING:
     from . import Context
 
 
+def _removed(pkg) -> bool:
+    from ..packages import PackageState  # the package readers load only when a check needs them
+
+    return pkg is not None and pkg.state is PackageState.CONFIG_FILES
+
+
 def _script_owner(ctx: Context, path: str):
+    if not ctx.sources.has_package_db():
+        return None
     db = ctx.sources.dpkg
     if db is None:
         return None
@@ -95,7 +102,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                       (f"ship a native unit file for {script.name}, or remove {script.path} if its package is gone",))
         owner = _script_owner(ctx, script.path)
         gone = _daemon(ctx, script.path)
-        if (owner is not None and owner.state is PackageState.CONFIG_FILES) or gone is not None:
+        if _removed(owner) or gone is not None:
             lev = []
             if owner is not None:
                 lev.append(Evidence("dpkg-status", "/var/lib/dpkg/status",
@@ -103,12 +110,11 @@ def check(ctx: Context) -> Iterator[Finding]:
             if gone is not None:
                 lev.append(Evidence("sysv-script", ctx.where(Origin(script.path)) + f":{gone[0]}",
                                     f"DAEMON={gone[1]}, which does not exist"))
-            fix = (f"apt-get purge {owner.name}" if owner is not None and owner.state is PackageState.CONFIG_FILES
+            fix = (f"apt-get purge {owner.name}" if _removed(owner)
                    else f"remove {script.path} (or reinstall what provides {gone[1] if gone else 'its daemon'})")
             yield Finding("sysv-leftover", Severity.WARNING, u.name,
                           f"{script.path} is left over"
-                          + (f" from the removed package {owner.name}" if owner is not None
-                             and owner.state is PackageState.CONFIG_FILES else "")
+                          + (f" from the removed package {owner.name}" if _removed(owner) else "")
                           + f": systemd still generates and starts {script.name}; if the script exits 0 without "
                           "its daemon (Debian's scripts do), the unit is reported active while nothing runs",
                           tuple(lev), (fix,))
@@ -133,5 +139,5 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield Finding("sysv-not-executable", Severity.INFO, u.name,
                       f"{path} exists but is not executable: systemd does not build {u.id} from it"
                       + (" (its package was removed; dpkg's postrm made it non-executable)"
-                         if owner is not None and owner.state is PackageState.CONFIG_FILES else ""),
+                         if _removed(owner) else ""),
                       tuple(ev))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING, Iterator
 
 from .. import names
@@ -33,6 +32,8 @@ def suggestions(ctx: Context, name: str) -> list[str]:
         out.append(f"{stem}@INSTANCE.{suffix} (an instance of {stem}@.{suffix})")
     out.extend(sorted(n for n in by_stem.get(stem, []) if n != name))
     same_type = [st for st, ns in by_stem.items() if any(n.endswith("." + suffix) for n in ns) and st != stem]
+    import difflib
+
     for st in difflib.get_close_matches(stem, same_type, n=3, cutoff=0.8):
         out.append(f"{st}.{suffix}")
     return [x for i, x in enumerate(out) if x not in out[:i]]

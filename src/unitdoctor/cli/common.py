@@ -60,7 +60,7 @@ def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
                        help="system units (default)")
     flag = argparse.SUPPRESS if suppress else False
     p.add_argument("--json", action="store_true", default=flag,
-                   help="print JSON (schemas: share/unitdoctor/schema/ in the package, schema/ in the source)")
+                   help="print JSON (schemas: unitdoctor/schema/*.schema.json in the package)")
     p.add_argument("--offline", action="store_true", default=flag,
                    help="do not ask the running manager: no live facts, fix changes files only; implied by --root")
     p.add_argument("--no-pager", action="store_true", default=flag, help="do not pipe output into a pager")

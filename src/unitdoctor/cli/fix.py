@@ -341,9 +341,13 @@ def _history(args: argparse.Namespace) -> int:
     root = _root(args)
     journal = _journal(args, root)
     items = fix.history(journal)
+    if not args.json and not args.quiet:
+        from .pager import open_pager
+
+        open_pager(args)
     if args.json:
         emit_json(render.history_json(items, journal.display))
-    else:
+    elif not args.quiet:
         _print(render.history_lines(items, journal.display))
         if any(h.interrupted for h in items):
             print(f"Note: {_stuck_note(args, journal)[1]}", file=sys.stderr)

@@ -91,6 +91,7 @@ def open_pager(args: argparse.Namespace) -> bool:
     import subprocess
 
     # decide colour and width for the terminal now, before stdout becomes a pipe
+    terminal.stdout_is_tty()
     terminal.colours_enabled()
     terminal.columns()
     env = pager_environment()
@@ -103,7 +104,8 @@ def open_pager(args: argparse.Namespace) -> bool:
     candidates += [[name] for name in ("pager", "less", "more")]
     for argv in candidates:
         exe = shutil.which(argv[0]) if argv else None
-        if exe is None or (secure and os.path.basename(os.path.realpath(exe)) != "less"):
+        # only less implements secure mode (LESSSECURE), so nothing else is run in it, as pager.c does
+        if exe is None or (secure and os.path.basename(argv[0]) != "less"):
             continue
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=env)

@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     status = EXIT_OK
     docs: list[Any] = []
     reports: list[Any] = []
+    if not args.json and not args.quiet:
+        from .pager import open_pager
+
+        open_pager(args)
     printed = 0
     for u in units:
         # One unit's bug must not cost the others their answers: report it and go on.

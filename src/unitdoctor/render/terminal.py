@@ -1,8 +1,10 @@
 """What the terminal on standard output can show: colours and its width, decided as systemd decides.
 
 ``colours_enabled``: ``$SYSTEMD_COLORS`` (a boolean, or 16/256) wins; else ``$NO_COLOR`` turns colour
-off; else colour only when stdout and stderr are terminals and ``$TERM`` is set and not ``dumb``
-(terminal-util.c ``get_color_mode``, ``terminal_is_dumb``). ``columns``: ``$COLUMNS``, else the
+off; else colour when stdout is a terminal and ``$TERM`` is not ``dumb`` (terminal-util.c
+``get_color_mode``; systemd also wants stderr on the terminal, we colour ``2>/dev/null`` output as we
+always have). The pager follows systemd exactly: stdout and stderr terminals, ``$TERM`` set, not dumb.
+``columns``: ``$COLUMNS``, else the
 terminal's width, else 80. Both are decided once, before a pager takes over stdout (pager.c asks
 first for the same reason), so the pager shows what the terminal would have.
 """
@@ -30,6 +32,16 @@ def on_tty() -> bool:
     return bool(_cache["tty"])
 
 
+def stdout_is_tty() -> bool:
+    """Whether stdout is a terminal (cached: the pager replaces stdout later)."""
+    if "stdout" not in _cache:
+        try:
+            _cache["stdout"] = os.isatty(sys.stdout.fileno())
+        except (AttributeError, ValueError, OSError):
+            _cache["stdout"] = False
+    return bool(_cache["stdout"])
+
+
 def terminal_is_dumb() -> bool:
     term = os.environ.get("TERM")
     return not on_tty() or not term or term == "dumb"
@@ -47,7 +59,8 @@ def colours_enabled() -> bool:
             elif low in _FALSE:
                 v = False
         if v is None:
-            v = False if "NO_COLOR" in os.environ else not terminal_is_dumb()
+            v = (False if "NO_COLOR" in os.environ
+                 else stdout_is_tty() and os.environ.get("TERM") != "dumb")
         _cache["colour"] = v
     return bool(_cache["colour"])
 

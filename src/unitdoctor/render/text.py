@@ -1,7 +1,7 @@
 """Human report for ``why``: verdict first, then the chain as a tree, then findings with evidence and fixes.
 
 Plain text when stdout is not a terminal or NO_COLOR is set; colour (rich, imported here only) on a
-terminal.
+terminal, with lines wrapped at its width under a hanging indent.
 """
 
 from __future__ import annotations
@@ -104,23 +104,53 @@ def render(cat: Catalog, reports: list[Report], out: TextIO, verbose: bool = Fal
         write(lines(cat, r, verbose), out, separate=i > 0)
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` wrapped at spaces to ``width`` columns with a hanging indent: continuation lines start under
+    the text after the line's indent and its label (``[error] id: ``, ``fix: ``, ``mask: ``…). Words are
+    never broken (a long path stays whole and may overflow)."""
+    if len(text) <= width:
+        return [text]
+    import re
+    import textwrap
+
+    m = re.match(r"( *)((?:\[[a-z]+\] [\w.@-]+: |[a-z][\w -]{0,20}: |└─ |[-✓✗?] )?)", text)
+    indent = len(m.group(1)) if m else 0
+    hang = indent + (len(m.group(2)) if m and m.group(2) else 2)
+    if hang > width // 2:
+        hang = indent + 2
+    return textwrap.wrap(text, width=width, subsequent_indent=" " * hang, break_long_words=False,
+                         break_on_hyphens=False, drop_whitespace=True) or [text]
+
+
 def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = False) -> None:
-    """``all_lines`` on ``out``: coloured on a terminal, plain otherwise; a blank line first with ``separate``."""
+    """``all_lines`` on ``out``: coloured on a terminal, plain otherwise; a blank line first with ``separate``.
+
+    On a terminal (also through the pager started for one) lines are wrapped at its width with a hanging
+    indent; into a pipe or file each line stays whole, for grep.
+    """
+    import sys
+
+    from . import terminal
+
     if separate:
         all_lines = [("", ""), *all_lines]
-    colour = use_colour(out)
+    to_terminal = out is sys.stdout and terminal.stdout_is_tty()
+    colour = terminal.colours_enabled() if out is sys.stdout else use_colour(out)
+    if to_terminal:
+        width = terminal.columns()
+        all_lines = [(style, part) for style, text in all_lines for part in wrap(text, width)]
+    if colour:
+        try:
+            from rich.console import Console
+            from rich.text import Text
+        except ImportError:
+            colour = False
     if not colour:
         for _style, text in all_lines:
             out.write(text + "\n")
         return
-    try:
-        from rich.console import Console
-        from rich.text import Text
-    except ImportError:
-        for _style, text in all_lines:
-            out.write(text + "\n")
-        return
     styles = {"ok": "bold green", "bad": "bold red", "warn": "yellow", "dim": "dim", "head": "bold", "": ""}
-    console = Console(file=out, highlight=False, soft_wrap=True)  # paths stay whole; the terminal wraps
+    # lines are wrapped above; rich must not wrap again, and keeps colour when stdout is the pager's pipe
+    console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=True)
     for style, text in all_lines:
         console.print(Text(text, style=styles[style]))
