@@ -358,12 +358,14 @@ class _Planner:
 
 
 def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True, runtime_only: bool = False,
-             live: bool = False) -> Plan:
+             live: bool = False, enable: bool = False) -> Plan:
     """Return the plan that fixes the units of ``reports`` (``why`` results on ``catalog``).
 
     ``start``: live, start each unit (or its trigger) afterwards. ``runtime_only``: touch only runtime
     layers (masks in /run, ``enable --runtime``). ``live``: a manager runs these unit files, so the plan
-    reloads and starts; offline it only changes files. See the module docstring for the rules.
+    reloads and starts; offline it only changes files. ``enable``: also enable each requested unit that is
+    ``disabled`` once its masks are gone, as ``systemctl enable`` would (a unit started through a trigger
+    has its trigger enabled instead, rule 5). See the module docstring for the rules.
     """
     p = _Planner(catalog, runtime_only)
     targets = _unique(r.unit for r in reports)
@@ -392,10 +394,11 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
             break
         p.resimulate()
         given = {}
-    return _assemble(p, targets, tuple(r.unit for r in reports), start=start, live=live)
+    return _assemble(p, targets, tuple(r.unit for r in reports), start=start, live=live, enable=enable)
 
 
-def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, start: bool, live: bool) -> Plan:
+def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, start: bool, live: bool,
+              enable: bool = False) -> Plan:
     cat = p.cat
     finals = {t: p.report(t) for t in targets}
     actions: list[Action] = list(p.removals.values())
@@ -411,6 +414,15 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
                 actions.append(act)
             elif why_not:
                 advice.append(Advice(trig, why_not))
+    for u in requested if enable else ():
+        if p.triggers.get(u) or u in enabled:
+            continue
+        act, why_not = enable_action(cat, u, runtime=p.runtime_only, reason=f"enabling {u} was asked for")
+        if act is not None:
+            enabled.append(act.name)
+            actions.append(act)
+        elif why_not:
+            advice.append(Advice(u, why_not))
     for t in targets:
         advice.extend(_leftover_advice(cat, p.mgr, finals[t], runtime_only=p.runtime_only))
     changed = bool(actions)
@@ -682,7 +694,7 @@ def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: b
     for f in rep.findings:
         if f.severity.value != "error" or "masked" in f.id:
             continue
-        text = f.summary + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
+        text = f.summary.rstrip(".") + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
         out.append(Advice(rep.unit, text))
     return out
 

@@ -47,6 +47,8 @@ class EvidenceSources:
     _cmdline: Optional[cmdline.Found] = None
     _logs: Optional[pkglogs.Logs] = None
     _notes: list[SourceNote] = field(default_factory=list)
+    _noted: set[SourceNote] = field(default_factory=set)  # the same notes, for a constant-time "seen?" (scan
+    # consults the sources once per masked unit: thousands of notes)
 
     @classmethod
     def for_root(cls, root: Root) -> EvidenceSources:
@@ -57,7 +59,8 @@ class EvidenceSources:
 
     def _note(self, source: str, status: str, text: str = "") -> None:
         n = SourceNote(self.display(source), status, text)
-        if n not in self._notes:
+        if n not in self._noted:
+            self._noted.add(n)
             self._notes.append(n)
 
     # -- package databases -------------------------------------------------------------------

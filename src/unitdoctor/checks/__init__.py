@@ -68,11 +68,6 @@ class Context:
         """Whether the unit files are the running system's (verbs like daemon-reload and --now apply)."""
         return self.manager.cat.root.is_host
 
-    def after_edit(self, what: str) -> str:
-        """"fix WHAT", plus the daemon-reload the running manager needs (systemctl refuses it with --root)."""
-        if self.live:
-            return f"fix {what}, then: systemctl {self.scope_flag}daemon-reload"
-        return f"fix {what}"
 
 
 def _package_check(ctx: Context) -> Iterator[Finding]:
@@ -88,10 +83,10 @@ CHECKS = (mask.check, unitfile.check, sysv.check, _package_check, dependency.che
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:
-    out: list[Finding] = []
+    """Every check's findings, each once (first occurrence kept), errors first; linear in their number."""
+    seen: dict[Finding, None] = {}  # findings are frozen, so hashable; a dict keeps their order
     for check in CHECKS:
         for f in check(ctx):
-            if f not in out:
-                out.append(f)
+            seen.setdefault(f, None)
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return tuple(sorted(out, key=lambda f: order[f.severity]))
+    return tuple(sorted(seen, key=lambda f: order[f.severity]))

@@ -43,6 +43,8 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
     mode = "live: the manager is reloaded and units started" if plan.live else "offline: files only"
     out = [f"Plan for {', '.join(plan.units)}{where} ({plan.scope} scope; {mode}):"]
     changes = plan.changes
+    if changes:  # a partial fix says so before its steps, not only at the end
+        out += [f"  ! this plan does not make it start: {o.summary}" for o in plan.outlook if not o.ok]
     if not changes:
         out.append("  nothing to change")
     for n, a in enumerate(changes, 1):
@@ -78,9 +80,17 @@ def outcome_lines(o: Outcome, *, hint: str = "") -> list[str]:
         out.append(f"Journal entry: {o.entry} ({o.status})" + (f"; {hint}" if hint else ""))
     if o.after and o.command == "undo":
         out.append("After undo (the state before the fix):")
+    failed = [s for s in o.steps if s.kind == "start" and s.state == "failed"] if o.command == "fix" else []
     for r in o.after:
-        out.extend(after_lines(r))
+        mine = [s for s in failed if _started_for(s.unit or "", r.unit, len(o.after))]
+        out.extend(after_lines(r, failed_start=mine[0].message if mine else None))
     return out
+
+
+def _started_for(started: str, unit: str, units: int) -> bool:
+    """Whether a start of ``started`` was the fix's start of ``unit``: the unit itself, its trigger of the same
+    name (foo.socket for foo.service), or the only unit of the fix."""
+    return started == unit or started.rsplit(".", 1)[0] == unit.rsplit(".", 1)[0] or units == 1
 
 
 def undo_preview_lines(o: Outcome, root: Root) -> list[str]:
@@ -93,7 +103,14 @@ def undo_preview_lines(o: Outcome, root: Root) -> list[str]:
     return out
 
 
-def after_lines(r: Report) -> list[str]:
+def after_lines(r: Report, failed_start: Optional[str] = None) -> list[str]:
+    """``why`` after a fix; ``failed_start`` is the live start that failed for the unit: the manager has the last
+    word, so the unit files being in order is then never reported as "can start"."""
+    if r.ok and failed_start:
+        user = r.scope == "user"
+        return [f"✗ {r.unit} did not start: {failed_start}. Its unit files are in order now; what failed is the "
+                f"unit itself: systemctl {'--user ' if user else ''}status {r.unit}; "
+                f"journalctl {'--user-unit' if user else '-u'} {r.unit}"]
     if r.ok:
         return [f"✓ {r.unit} can start now (unit file state: {r.state.state.value})."]
     b = r.start.blocker

@@ -79,7 +79,11 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
     grey ``-``; the last row of each unit type underlined; the header underlined including the gaps.
     Each coloured cell carries its colour into the gap on its right.
     """
-    w1 = max([len("UNIT FILE")] + [len(r.name) for r in results])
+    from .escape import escape, raw_stream
+
+    out = raw_stream(out)  # names from the root are escaped here; the colour sequences are ours
+    shown = {r.name: escape(r.name) for r in results}
+    w1 = max([len("UNIT FILE")] + [len(n) for n in shown.values()])
     w2 = max([len("STATE")] + [len(r.state.value) for r in results])
     w3 = max([len("PRESET")] + [len(presets.get(r.name) or "-") for r in results])
     if not colour:
@@ -87,7 +91,7 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
             out.write(f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
         for r in results:
             p = presets.get(r.name) or "-"
-            out.write(f"{r.name.ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
+            out.write(f"{shown[r.name].ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
     else:
         if legend:
             heads = ("UNIT FILE".ljust(w1), "STATE".ljust(w2), "PRESET".ljust(w3))
@@ -99,7 +103,7 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
             p = presets.get(r.name)
             state_colour = _GREEN if r.state in _GREEN_STATES else _RED if r.state in _RED_STATES else None
             preset_colour = _GREY if p is None else _GREEN if p == "enabled" else _RED
-            cells = ((r.name.ljust(w1), None), (r.state.value.ljust(w2), state_colour),
+            cells = ((shown[r.name].ljust(w1), None), (r.state.value.ljust(w2), state_colour),
                      ((p or "-").ljust(w3), preset_colour))
             line = ""
             for j, (text, c) in enumerate(cells):

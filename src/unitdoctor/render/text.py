@@ -1,7 +1,8 @@
 """Human report for ``why``: verdict first, then the chain as a tree, then findings with evidence and fixes.
 
 Plain text when stdout is not a terminal or NO_COLOR is set; colour (rich, imported here only) on a
-terminal, with lines wrapped at its width under a hanging indent.
+terminal, with lines wrapped at its width under a hanging indent. Every line is escaped for the terminal
+(``render.escape``) before it is written, either way.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TextIO
 
 from ..catalog import Catalog
 from ..report import Report
+from .escape import escape, raw_stream
 
 
 def use_colour(out: TextIO) -> bool:
@@ -134,6 +136,9 @@ def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = Fal
 
     if separate:
         all_lines = [("", ""), *all_lines]
+    # The one point where report lines meet the terminal: names, paths, file content and log lines from
+    # the root are escaped here (render.escape), a line at a time, so a newline in them cannot forge a line.
+    all_lines = [(style, escape(text)) for style, text in all_lines]
     to_terminal = out is sys.stdout and terminal.stdout_is_tty()
     colour = terminal.colours_enabled() if out is sys.stdout else use_colour(out)
     if to_terminal:
@@ -145,6 +150,7 @@ def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = Fal
             from rich.text import Text
         except ImportError:
             colour = False
+    out = raw_stream(out)
     if not colour:
         for _style, text in all_lines:
             out.write(text + "\n")
