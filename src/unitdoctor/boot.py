@@ -369,6 +369,16 @@ class _Boot:
                 if d.kind in _REQUIRING and t in kinds and t != u:
                     requirers[t].append((u, Edge.of(d)))
         checks = {u: start_check(mgr, mgr.load(u), host=self.host) for u in kinds if kinds[u] == "start"}
+        # unit_verify_deps() checks a BindsTo= target only when the unit is also ordered after it.
+        bound: dict[str, list[str]] = {}
+        binds: dict[str, list[str]] = {}
+        for u in kinds:
+            if kinds[u] != "start":
+                continue
+            deps = mgr.load(u).dependencies
+            ordered = {mgr.load(d.target).id for d in deps if d.kind is Dep.AFTER} | after.get(u, set())
+            binds[u] = [mgr.load(d.target).id for d in deps if d.kind is Dep.BINDS_TO]
+            bound[u] = [x for x in binds[u] if x in ordered]
         refused = dict(self.walk.refused_starts())
         state = {u: "waiting" for u in kinds}
         settled: list[str] = []  # jobs that finished (done or failed) since the run queue last looked
@@ -381,8 +391,18 @@ class _Boot:
         result: dict[str, UnitOutcome] = {}
         chains = self.walk.chains
 
-        def fail_dependents(u: str, blocker: str) -> None:
+        def unbound(u: str) -> Optional[str]:
+            """The first BindsTo= target of ``u`` that is not active at this moment, if any."""
+            for x in bound.get(u, ()):
+                if not (state.get(x) == "done" and x in result
+                        and result[x].outcome in (Outcome.ACTIVE, Outcome.FAILED)):
+                    return x
+            return None
+
+        def fail_dependents(u: str, blocker: str, kinds_: tuple[str, ...] = ()) -> None:
             for w, edge in sorted(requirers[u]):
+                if kinds_ and edge.dependency not in kinds_:
+                    continue
                 if state[w] in ("waiting", "running-fails"):
                     settle(w, "failed")
                     result[w] = UnitOutcome(w, Outcome.DEPENDENCY_FAILED, "dependency",
@@ -410,11 +430,23 @@ class _Boot:
                 settle(u, "done")
                 result[u] = UnitOutcome(u, Outcome.SKIPPED, c.reason, c.detail, u, chains.get(u, ()),
                                         certain=c.certain)
+                # A start job that is done while the unit stays inactive fails the waiting jobs of the units
+                # that are requisite of or bound to it (job.c: UNIT_ATOM_PROPAGATE_INACTIVE_START_AS_FAILURE).
+                fail_dependents(u, u, (Dep.REQUISITE.value, Dep.BINDS_TO.value))
             elif c.effect == "assert":
                 settle(u, "failed")
                 result[u] = UnitOutcome(u, Outcome.FAILED, c.reason, c.detail, u, chains.get(u, ()),
                                         certain=c.certain)
                 fail_dependents(u, u)
+            elif unbound(u) is not None:
+                # unit_start() → unit_verify_deps(): a unit bound (BindsTo=) to a unit that is not active now
+                # cannot start; its job fails as a dependency (learnt from real boots: a masked or bad-setting
+                # BindsTo= target, or one a condition skipped).
+                x = unbound(u)
+                settle(u, "failed")
+                result[u] = UnitOutcome(u, Outcome.DEPENDENCY_FAILED, "dependency",
+                                        f"BindsTo={x}, which is not active when its job runs", x, chains.get(u, ()))
+                fail_dependents(u, x)
             elif c.effect in ("job-fails", "unit-fails"):
                 result[u] = UnitOutcome(u, Outcome.FAILED, c.reason, c.detail, u, chains.get(u, ()),
                                         certain=c.certain)
@@ -465,6 +497,23 @@ class _Boot:
                 break
             while settled:
                 finished(settled.pop())
+        # unit_check_binds_to(): a unit that started while a unit it is bound to is (or ends up) inactive is
+        # stopped right away (learnt from real boots: BindsTo= a masked unit without After=, or a unit that a
+        # condition skips or whose process fails after fork).
+        changed = True
+        while changed:
+            changed = False
+            for u, targets in binds.items():
+                if u not in result or result[u].outcome is not Outcome.ACTIVE:
+                    continue
+                for x in targets:
+                    if x in result and result[x].outcome is Outcome.ACTIVE:
+                        continue
+                    result[u] = UnitOutcome(u, Outcome.DEPENDENCY_FAILED, "bound-unit-inactive",
+                                            f"starts, then is stopped: it is bound (BindsTo=) to {x}, which is not "
+                                            "active", x, chains.get(u, ()))
+                    changed = True
+                    break
         return result
 
 

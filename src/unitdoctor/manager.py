@@ -5,6 +5,16 @@ Models the manager's code path of systemd 252, which differs from the install lo
 ``unit_load_fragment`` (load-fragment.c), ``unit_load`` (unit.c), drop-in collection (dropin.c) and
 the ``*_verify`` checks that turn a unit into ``bad-setting``. Every dependency edge keeps the file
 and line, or the link, it comes from.
+
+Work stays proportional to the question (issue 11): a ``why`` loads only the units its start
+transaction reaches (``Manager.load`` is called by the transaction walk, ~0.1 ms per unit), and
+"who triggers this" asks the trigger units a per-catalog index names (``TriggerHints``), not every
+socket/timer/path. To add a per-unit fact (conditions, exec checks, a run-queue order…): compute it
+in a method that takes the loaded ``Unit`` and is called for the units that need it (the anchor, a
+blocker, the jobs of the transaction), not in ``_load`` for every unit of the closure; keep an index
+over the whole search path with ``Catalog.derived(key, build)`` (built once per catalog, from the
+scan and cheap reads); import a heavy module inside the function that needs it. ``bench/why.py``
+(``--profile``) shows the cost beside ``systemd-analyze verify``.
 """
 
 from __future__ import annotations
@@ -522,7 +532,7 @@ class Manager:
         """Trigger units (sorted) that may trigger the unit loaded as ``key``: a superset, never fewer."""
         hints = self.cat.derived("manager.triggers", TriggerHints.build)
         if hints.dropins_name(lambda t: self._may_be(t, key)):
-            return hints.all  # a drop-in may redirect any trigger: ask every one of them
+            return list(hints.all)  # a drop-in may redirect any trigger: ask every one of them
         found = [n for n in hints.all
                  if n in hints.unsure or any(self._may_be(t, key) for t in hints.targets[n])
                  or (n.endswith(".socket") and names.prefix_of(n) + "@.service" == key)]

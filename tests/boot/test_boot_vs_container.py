@@ -174,8 +174,12 @@ def real_outcome(unit: str, props: dict[str, str], boot: container.Boot, deleted
     tested = props.get("ConditionTimestampMonotonic", "0") != "0"
     if tested and props.get("ConditionResult") == "no":
         return "skipped"
-    if props.get("ActiveState") in ("active", "activating", "reloading") or tested:
+    if props.get("ActiveState") in ("active", "activating", "reloading"):
         return "active"
+    if tested:
+        # Every generated service runs until stopped (sleep infinity): inactive after its start ran and nothing
+        # failed means systemd stopped it again, which only BindsTo= on an inactive unit does here.
+        return "dependency-failed"
     return "not-started"
 
 

@@ -55,3 +55,39 @@ def test_timer_and_service_run_in_a_booted_system():
     assert 'unitdoctor_boot_transaction_ok{target="graphical.target"} 1' in prom[0] or \
            "unitdoctor_boot_transaction_ok{" in prom[0]
     assert prom[1].split()[0] == "644"
+
+
+LIVE_SCRIPT = """
+set -u
+sleep 0.5
+# a unit file changed after the manager loaded it: NeedDaemonReload=yes
+f=/etc/systemd/system/ud-live-changed.service
+printf '[Unit]\\nDescription=changed\\n[Service]\\nExecStart=/bin/sleep 1000\\n' > $f
+unitdoctor scan --json > /tmp/scan.json; echo "scan-rc=$?"
+python3 - <<'PY'
+import json
+d = json.load(open("/tmp/scan.json"))
+print("live=%s" % d["live"])
+for f in d["findings"]:
+    if f["unit"].startswith("ud-live"):
+        print("finding %s %s %s | %s" % (f["id"], f["unit"], f["severity"], f["summary"]))
+PY
+"""
+
+
+def test_live_scan_reports_failed_units_and_need_daemon_reload():
+    """On a running system scan asks the manager (as why does): units in failed state with their Result, and
+    units whose files changed since the last daemon-reload."""
+    wants = f"{S}/multi-user.target.wants"
+    files: dict[str, object] = {
+        f"{S}/ud-live-fails.service": "[Service]\nType=oneshot\nExecStart=/bin/false\n",
+        f"{wants}/ud-live-fails.service": ("symlink", f"{S}/ud-live-fails.service"),
+        f"{S}/ud-live-changed.service": "[Service]\nExecStart=/bin/sleep 1000\n",
+        f"{wants}/ud-live-changed.service": ("symlink", f"{S}/ud-live-changed.service"),
+    }
+    b = container.boot(files, command=LIVE_SCRIPT, args=("--src", str(container.REPO)), timeout=60)
+    out = b.output
+    assert b.rc == 0, b.stderr[-3000:] + out[-3000:]
+    assert "scan-rc=1" in out and "live=True" in out, out
+    assert "finding failed ud-live-fails.service error | ud-live-fails.service is failed (Result=exit-code)" in out, out
+    assert "finding needs-daemon-reload ud-live-changed.service warning" in out, out

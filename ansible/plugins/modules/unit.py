@@ -246,7 +246,9 @@ def _to_start(plan, name, model):
 
 
 def _enable_advice(plan, name):
-    return [a.text for a in plan.advice if a.unit == name and " enabled" in a.text]
+    """What keeps the plan from enabling ``name`` (``plan.enable_action``'s reasons), if anything."""
+    heads = (f"{name} cannot be enabled", f"{name} is not enabled by unitdoctor")
+    return [a.text for a in plan.advice if a.unit == name and a.text.startswith(heads)]
 
 
 def run(module):

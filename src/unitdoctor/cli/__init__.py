@@ -82,7 +82,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     terminal.forget()
     err = sys.stderr
-    sys.stderr = SafeStream(err)  # type: ignore[assignment]  # every message: names and paths from a root
+    sys.stderr = SafeStream(err)  # every message: names and paths from a root
     try:
         return _main(argv)
     finally:
@@ -107,7 +107,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     with guard_stdout():  # a closed pipe keeps the verdict's exit status
         guarded = sys.stdout
         if not getattr(args, "json", False):  # text output; JSON escapes by itself
-            sys.stdout = SafeStream(guarded)  # type: ignore[assignment]
+            sys.stdout = SafeStream(guarded)
         try:
             return runners[args.command](args)
         except UsageError as e:

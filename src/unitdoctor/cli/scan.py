@@ -58,15 +58,16 @@ def run_scan(args: argparse.Namespace) -> int:
             print(notice, file=sys.stderr)
         if names.kind_of(target) is names.NameKind.TEMPLATE:
             raise UsageError(f"Unit name {target} is missing the instance name.")
-    live: list = []
+    live: list[Any] = []
     asked = False
     if args.root is None and not args.offline and cat.lookup.scope.value != "global":
         from .. import bus
+        from ..live import ManagerError
 
         try:
             live = bus.fetch_problem_units(cat.lookup.scope.value, os.environ)
             asked = True
-        except bus.ManagerError as e:
+        except ManagerError as e:
             print(f"unitdoctor: {e}; offline scan of /", file=sys.stderr)
     from ..manager import Manager
 

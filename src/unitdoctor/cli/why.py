@@ -47,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
     live = {}
     if args.root is None and not args.offline and cat.lookup.scope.value != "global":
         from .. import bus
+        from ..live import ManagerError
 
         try:
             live = bus.fetch_units(cat.lookup.scope.value, os.environ, units)
-        except bus.ManagerError as e:
+        except ManagerError as e:
             print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
     status = EXIT_OK
     docs: list[Any] = []

@@ -13,6 +13,7 @@ from typing import TextIO
 from ..catalog import Catalog
 from ..report import Report
 from .escape import escape, raw_stream
+from .words import enable_message
 
 
 def use_colour(out: TextIO) -> bool:
@@ -49,8 +50,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         out.append(("dim", f"  fragment: {cat.root.display(u.fragment)}"))
     for d in u.dropins:
         out.append(("dim", f"  drop-in: {cat.root.display(d.path)}" + (" (masked)" if d.masked else "")))
-    if r.enable_error:
-        out.append(("dim", f"  enable: {r.enable_error}"))
+    if r.enable is not None:
+        out.append(("dim", f"  enable: {enable_message(r.enable)}"))
     if s.blocker is not None and s.blocker.chain:
         out.append(("", ""))
         out.append(("head", "Chain:"))
@@ -69,8 +70,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         for f in r.findings:
             style = {"error": "bad", "warning": "warn", "info": "dim"}[f.severity.value]
             out.append((style, f"  [{f.severity.value}] {f.id}: {f.summary}"))
-            for e in f.evidence:
-                out.append(("dim", f"      {e.kind}: {e.source}  {e.text}"))
+            for ev in f.evidence:
+                out.append(("dim", f"      {ev.kind}: {ev.source}  {ev.text}"))
             for fx in f.fix:
                 out.append(("", f"      fix: {fx}"))
     if verbose and r.sources:
