@@ -19,12 +19,15 @@ import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Union
+from typing import TYPE_CHECKING, Mapping, Optional, Union
 
 from . import names
 from .catalog import Catalog, hidden_or_backup
 from .origin import Origin
 from .rootfs import Symlink
+
+if TYPE_CHECKING:
+    from . import install
 
 INIT_D = "/etc/init.d"
 RC_D = "/etc"
@@ -413,7 +416,7 @@ def skip_sysv(environ: Mapping[str, str]) -> bool:
     return environ.get("SYSTEMCTL_SKIP_SYSV", "").strip().lower() in ("1", "yes", "y", "true", "t", "on")
 
 
-def is_enabled(cat: Catalog, name: str, environ: Mapping[str, str]):
+def is_enabled(cat: Catalog, name: str, environ: Mapping[str, str]) -> install.StateResult:
     """``systemctl is-enabled NAME`` as a ``StateResult``: the hand-over's answer, else the unit-file state."""
     from . import install
 

@@ -528,7 +528,8 @@ def completes_at_once(u: Unit) -> bool:
     typ = u.last(section, "Type")
     kind = typ.value.strip() if typ is not None and typ.value.strip() else None
     if kind is None:
-        if u.last("Service", "BusName") is not None and u.last("Service", "BusName").value.strip():
+        bus_name = u.last("Service", "BusName")
+        if bus_name is not None and bus_name.value.strip():
             kind = "dbus"
         else:
             kind = "simple" if cmds.get("ExecStart") else "oneshot"

@@ -24,16 +24,17 @@ from ..manager import LoadState
 from ..origin import Origin
 
 if TYPE_CHECKING:
+    from ..packages import DpkgPackage
     from . import Context
 
 
-def _removed(pkg) -> bool:
+def _removed(pkg: Optional[DpkgPackage]) -> bool:
     from ..packages import PackageState  # the package readers load only when a check needs them
 
     return pkg is not None and pkg.state is PackageState.CONFIG_FILES
 
 
-def _script_owner(ctx: Context, path: str):
+def _script_owner(ctx: Context, path: str) -> Optional[DpkgPackage]:
     if not ctx.sources.has_package_db():
         return None
     db = ctx.sources.dpkg
@@ -105,16 +106,17 @@ def check(ctx: Context) -> Iterator[Finding]:
         if _removed(owner) or gone is not None:
             lev = []
             if owner is not None:
-                lev.append(Evidence("dpkg-status", "/var/lib/dpkg/status",
+                lev.append(Evidence("dpkg-status", ctx.where(Origin("/var/lib/dpkg/status")),
                                     f"{owner.name} {owner.version}: {owner.status} (owns {script.path})"))
             if gone is not None:
                 lev.append(Evidence("sysv-script", ctx.where(Origin(script.path)) + f":{gone[0]}",
                                     f"DAEMON={gone[1]}, which does not exist"))
-            fix = (f"apt-get purge {owner.name}" if _removed(owner)
+            removed = owner.name if owner is not None and _removed(owner) else None
+            fix = (f"apt-get purge {removed}" if removed
                    else f"remove {script.path} (or reinstall what provides {gone[1] if gone else 'its daemon'})")
             yield Finding("sysv-leftover", Severity.WARNING, u.name,
                           f"{script.path} is left over"
-                          + (f" from the removed package {owner.name}" if _removed(owner) else "")
+                          + (f" from the removed package {removed}" if removed else "")
                           + f": systemd still generates and starts {script.name}; if the script exits 0 without "
                           "its daemon (Debian's scripts do), the unit is reported active while nothing runs",
                           tuple(lev), (fix,))
@@ -133,7 +135,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                        f"and {u.id} is not found")]
         owner = _script_owner(ctx, path)
         if owner is not None:
-            ev.append(Evidence("dpkg-status", "/var/lib/dpkg/status",
+            ev.append(Evidence("dpkg-status", ctx.where(Origin("/var/lib/dpkg/status")),
                                f"{owner.name} {owner.version}: {owner.status} (owns {path})"))
         ev.extend(_hand_over_evidence(ctx))
         yield Finding("sysv-not-executable", Severity.INFO, u.name,
