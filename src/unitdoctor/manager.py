@@ -1129,10 +1129,26 @@ def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
                          "services. Refusing.", start[1].origin)
         if stype == "dbus" and not last("Service", "BusName"):
             return fatal("Service is of type D-Bus but no D-Bus service name has been specified. Refusing.")
+        # 252 (service_verify): a oneshot service may restart only on failure, never always/on-success.
+        restart = last("Service", "Restart")
+        if stype == "oneshot" and restart is not None and restart.value in ("always", "on-success"):
+            return fatal("Service has Restart= set to either always or on-success, which isn't allowed for "
+                         "Type=oneshot services. Refusing.", restart.origin)
     elif utype == "socket":
         listens = [a for a in assignments if a.section == "Socket" and a.key.startswith("Listen") and a.value]
         if not listens:
             return fatal("Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.")
+        # socket_verify: Symlinks= needs exactly one file-system node among the listeners
+        # (socket_find_symlink_target: a FIFO, a special file, or an AF_UNIX path socket).
+        symlinks = last("Socket", "Symlinks")
+        if symlinks is not None and symlinks.value:
+            nodes = [a for a in listens
+                     if a.key in ("ListenFIFO", "ListenSpecial")
+                     or (a.key in ("ListenStream", "ListenDatagram", "ListenSequentialPacket")
+                         and a.value.startswith("/"))]
+            if len(nodes) != 1:
+                return fatal("Unit has symlinks set but none or more than one node in the file system. Refusing.",
+                             symlinks.origin)
         accept = last("Socket", "Accept")
         svc = last("Socket", "Service")
         if accept and _parse_bool(accept.value) and svc and svc.value:
