@@ -235,6 +235,7 @@ def _not_found(ctx: Context) -> Iterator[Finding]:
                                       cmds["purge"].format(p=p) + "  # if it is not wanted: removes its leftovers"))
     rpm = src.rpm
     if rpm is not None:
+        rpm.prefetch([p for p in candidates if p.startswith(("/usr/", "/lib/", "/etc/"))])
         for path in candidates:
             if not path.startswith(("/usr/", "/lib/", "/etc/")):
                 continue
@@ -260,7 +261,10 @@ def check(ctx: Context) -> Iterator[Finding]:
     names: list[str] = []
     stated: set[str] = set()
     sources: set[str] = set()  # source packages of the unit's own files
-    for path, what in _files(ctx):
+    files = _files(ctx)
+    if src.rpm is not None:  # one rpm run for the fragment and every drop-in, not one each
+        src.rpm.prefetch([p for p, _ in files])
+    for path, what in files:
         if db is not None:
             for pkg in db.owners(path):
                 sources.add(pkg.source_name)
