@@ -307,7 +307,16 @@ def test_rpm_owner_verify_and_vendor_mask(tmp_path, capsys, rpm_package):
     _, doc = why(capsys, root, "xdemo.service")
     f = finding(doc, "unit-file-modified")
     assert f["evidence"][1]["text"].startswith("rpm -V xdemo: S.5")
-    assert f["fix"] == [f"dnf --installroot={root} reinstall xdemo"]
+    assert f["fix"] == [f"dnf --installroot={root} reinstall xdemo"] and f["severity"] == "warning"
+    assert "(size, digest, mtime differ)" in f["summary"]
+    # the same content with another time: rpm -V says T only; not a modification that an update would undo
+    unit = root / "usr/lib/systemd/system/xdemo.service"
+    unit.write_text(unit.read_text().removesuffix("# edit\n"))
+    os.utime(unit, (1e9, 1e9))
+    _, doc = why(capsys, root, "xdemo.service")
+    f = finding(doc, "unit-file-modified")
+    assert f["evidence"][1]["text"].startswith("rpm -V xdemo: .......T")
+    assert (f["severity"], f["fix"]) == ("info", []) and "(mtime differ)" in f["summary"]
     (root / "usr/lib/systemd/system/xdemo.service").unlink()
     _, doc = why(capsys, root, "xdemo.service")
     f = finding(doc, "unit-file-missing")

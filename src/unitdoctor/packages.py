@@ -19,9 +19,9 @@ import enum
 import os
 import posixpath
 import re
-import shutil
+import stat
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .rootfs import Root
 
@@ -362,17 +362,24 @@ class RpmProblem:
 
 @dataclass
 class RpmDb:
-    """An rpm database queried through the ``rpm`` command."""
+    """An rpm database queried through the ``rpm`` command, or read directly (``rpmdb.sqlite``, ``rpmdb.py``)
+    when host programs are forbidden or rpm is missing. Owners are asked once per path, in one ``rpm`` run
+    for all of a unit's files (``prefetch``)."""
 
     root: Root
-    rpm: str
+    rpm: str  # "" when read directly
     dbpath: str  # root-relative, resolved inside the root
     warnings: list[tuple[str, str]] = field(default_factory=list)
     _verify: dict[str, list[RpmProblem]] = field(default_factory=dict)
+    _owners: dict[str, Optional[RpmOwner]] = field(default_factory=dict)
+    direct: Any = None  # rpmdb.SqliteRpmDb
+    why_direct: str = ""
 
     @classmethod
     def open(cls, root: Root) -> tuple[Optional[RpmDb], Optional[str]]:
-        """(db, None), or (None, why not): no rpm database in the root, or no ``rpm`` command."""
+        """(db, None), or (None, why not): no rpm database in the root, or no way to read it."""
+        from . import hosttools
+
         for candidate in RPM_DBPATHS:
             try:
                 real = root.chase(candidate)
@@ -380,11 +387,32 @@ class RpmDb:
             except OSError:
                 continue
             if entries & {"rpmdb.sqlite", "Packages", "Packages.db"}:
-                rpm = shutil.which("rpm")
-                if rpm is None:
-                    return None, f"{candidate} exists but the rpm command is not installed"
-                return cls(root, rpm, real), None
+                rpm = hosttools.which("rpm")
+                if rpm is not None:
+                    return cls(root, rpm, real), None
+                why = ("host programs are forbidden (--no-host-tools)" if hosttools.forbidden()
+                       else "the rpm command is not installed")
+                if "rpmdb.sqlite" not in entries:
+                    return None, f"{candidate} exists, but {why} and only rpmdb.sqlite is read without it"
+                return cls._direct(root, real, why)
         return None, "no rpm database"
+
+    @classmethod
+    def _direct(cls, root: Root, real: str, why: str) -> tuple[Optional[RpmDb], Optional[str]]:
+        import sqlite3
+
+        from .rpmdb import SQLITE_NAME, SqliteRpmDb
+
+        try:
+            path = root.chase(f"{real}/{SQLITE_NAME}")
+            st = root.lstat(path)
+            if not stat.S_ISREG(st.st_mode):
+                return None, f"{real}/{SQLITE_NAME} is not a regular file"
+            db = cls(root, "", real, direct=SqliteRpmDb(root.host(path)))
+        except (OSError, sqlite3.Error) as e:
+            return None, f"{real}/{SQLITE_NAME} cannot be read ({e}); {why}"
+        db.why_direct = why
+        return db, None
 
     def _run(self, *args: str) -> Optional[subprocess.CompletedProcess]:
         argv = [self.rpm, "--root", self.root.path, "--dbpath", self.dbpath, *args]
@@ -399,18 +427,51 @@ class RpmDb:
             return None
 
     def owner(self, path: str) -> Optional[RpmOwner]:
-        """The package that owns ``path`` (which need not exist): ``rpm -q --path``."""
-        p = self._run("-q", "--qf", "%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\n", "--path", path)
-        if p is None or p.returncode != 0:
-            return None
+        """The package that owns ``path`` (which need not exist): ``rpm -q --path``, asked once per path."""
+        if path not in self._owners:
+            self.prefetch([path])
+        return self._owners.get(path)
+
+    def prefetch(self, paths: list[str]) -> None:
+        """Ask for the owners of all ``paths`` at once: one ``rpm -q --path P…`` run, listing every file of
+        each owning package with its name (``[%{FILENAMES}…]``), matched back to the paths (and their
+        merged-/usr aliases)."""
+        todo = sorted({p for p in paths if p not in self._owners})
+        if not todo:
+            return
+        for p in todo:
+            self._owners[p] = None
+        if self.direct is not None:
+            for p in todo:
+                for q in (p, *usr_aliases(p)):
+                    got = self.direct.owners(q)
+                    if got:
+                        name, evr = got[0]
+                        self._owners[p] = RpmOwner(name, evr)
+                        break
+            self.warnings.extend((self.dbpath, w) for w in self.direct.warnings)
+            self.direct.warnings.clear()
+            return
+        p = self._run("-q", "--qf", "[%{FILENAMES}\\t%{=NAME}\\t%{=EPOCHNUM}:%{=VERSION}-%{=RELEASE}\\n]",
+                      "--path", *todo)
+        if p is None:
+            return
+        files: dict[str, RpmOwner] = {}
         for line in p.stdout.splitlines():
-            name, _, evr = line.partition("\t")
-            if name and evr:
-                return RpmOwner(name, evr[2:] if evr.startswith("0:") else evr)
-        return None
+            fname, _, rest = line.partition("\t")
+            name, _, evr = rest.partition("\t")
+            if fname and name and evr and fname not in files:
+                files[fname] = RpmOwner(name, evr[2:] if evr.startswith("0:") else evr)
+        for q in todo:
+            for alias in (q, *usr_aliases(q)):
+                if alias in files:
+                    self._owners[q] = files[alias]
+                    break
 
     def verify(self, pkg: str) -> list[RpmProblem]:
-        """``rpm -V PKG`` (without dependency and script checks): the files that differ."""
+        """``rpm -V PKG`` (without dependency and script checks): the files that differ (none read directly)."""
+        if self.direct is not None:
+            return []
         if pkg not in self._verify:
             out: list[RpmProblem] = []
             p = self._run("-V", "--nodeps", "--noscripts", pkg)

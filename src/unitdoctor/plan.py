@@ -49,6 +49,7 @@ from .catalog import Catalog, DirListing, Entry, SubDir
 from .checks.activation import ENABLED, conflict
 from .checks.mask import Layer, MaskOwner, layers, mask_owner
 from .checks.mask import is_vendor_path as is_vendor_path  # fix.py's guard asks the same rule
+from .findings import Severity
 from .manager import LoadState, Manager, is_null
 from .report import Report, why
 from .sources import EvidenceSources
@@ -376,7 +377,7 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
         new = False
         for t in list(targets):
             rep = given.pop(t, None) or p.report(t)
-            if rep.loaded.load_state is LoadState.MASKED or rep.state.state.value.startswith("masked"):
+            if rep.loaded.load_state is LoadState.MASKED or rep.state.state.is_masked:
                 new |= p.masks_of(t, f"{t} is masked")
             for b in rep.start.blockers:
                 if b.reason in ("masked", "trigger-masked"):
@@ -682,7 +683,7 @@ def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: b
     """Advice for what the plan cannot fix in ``rep`` (computed on the simulated catalog)."""
     out: list[Advice] = []
     masked = []
-    if rep.loaded.load_state is LoadState.MASKED or rep.state.state.value.startswith("masked"):
+    if rep.loaded.load_state is LoadState.MASKED or rep.state.state.is_masked:
         masked.append(rep.unit)
     masked += [b.unit for b in rep.start.blockers if b.reason in ("masked", "trigger-masked")]
     for name in _unique(masked):
@@ -692,7 +693,7 @@ def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: b
                 out.append(Advice(rep.unit, mask_advice(cat, ls, cand, runtime_only=runtime_only)))
                 break
     for f in rep.findings:
-        if f.severity.value != "error" or "masked" in f.id:
+        if f.severity is not Severity.ERROR or f.is_mask:
             continue
         text = f.summary.rstrip(".") + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
         out.append(Advice(rep.unit, text))
@@ -781,7 +782,7 @@ def simulate(cat: Catalog, removed: Iterable[str]) -> Catalog:
             subdirs[sn] = sub if len(kept) == len(sub.entries) else SubDir(
                 sub.name, sub.dir, sub.path, kept, sub.via_symlink, sub.error)
         listings.append(DirListing(li.dir, entries, subdirs, li.error))
-    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings))
+    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings), environ=cat.environ)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -196,7 +196,7 @@ def _mask(cat: Catalog, r: install.StateResult, found: tuple[Finding, ...], need
     path = r.path or ""
     d = cat.lookup.dir_of(path) if path else None
     layer = _LAYER_OF_ROLE.get(d.role, "other") if d is not None else "other"
-    f = next((x for x in found if "mask" in x.id and x.severity is Severity.ERROR), None)
+    f = next((x for x in found if x.is_mask and x.severity is Severity.ERROR), None)
     # why decides "shipped masked on purpose" (checks.mask.distribution_mask: a package owns the vendor mask and
     # nothing enabled pulls the unit in): its info finding. The boot's own need is checked here too.
     info = next((x for x in found if x.id == "masked-intended"), None)

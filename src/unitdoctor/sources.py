@@ -88,7 +88,8 @@ class EvidenceSources:
             if self._rpm is None:
                 self._note("rpm", "missing", why_not or "")
             else:
-                self._note(self._rpm.dbpath, "read", "through rpm --root")
+                self._note(self._rpm.dbpath, "read", "through rpm --root" if not self._rpm.direct else
+                           f"rpmdb.sqlite read directly ({self._rpm.why_direct}): owners only, no rpm -V")
         return self._rpm
 
     def has_package_db(self) -> bool:

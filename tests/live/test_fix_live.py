@@ -271,3 +271,6 @@ def test_a_fix_whose_live_start_fails_never_says_can_start_now(live_manager: Liv
     assert last.startswith("✗ z.service did not start: z.service is failed after its start job")
     assert "systemctl --user status z.service" in last
     assert live_manager.show("z.service", "ActiveState")["ActiveState"] == "failed"
+    cp = run_in(live_manager, "-m", "unitdoctor", "fix", "--yes", "--user", "--json", "z.service")
+    (outcome,) = json.loads(cp.stdout)["outcomes"]
+    assert [a["ok"] for a in outcome["after"]] == [False] and outcome["ok"] is False

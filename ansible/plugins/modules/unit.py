@@ -217,6 +217,11 @@ journal_id:
     - Null when nothing changed.
   returned: always
   type: str
+steps:
+  description: What each journaled step did (as C(unitdoctor fix --json) reports it), with its message.
+  returned: when the plan was applied
+  type: list
+  elements: dict
 notes:
   description: How the manager was reached, or why it was not.
   returned: always

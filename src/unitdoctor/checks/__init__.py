@@ -2,6 +2,11 @@
 
 ``diagnose()`` runs them in the order an admin would hunt: the unit's own file and mask, the
 dependency chain, then how the unit is meant to be started.
+
+A check that needs a heavy module (package databases, log readers, the boot configuration) imports
+it inside the function, behind the cheap question that decides whether it is needed at all (a
+package database exists: ``_package_check``; the unit is masked: ``mask.mask_finding`` →
+``provenance``), so ``why`` on a healthy unit of a root without them loads none of it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from ..manager import Manager, Unit
 from ..origin import Origin
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
-from . import activation, dependency, live, mask, unitfile
+from . import activation, dependency, live, mask, sysv, unitfile
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def _package_check(ctx: Context) -> Iterator[Finding]:
     return package.check(ctx)
 
 
-CHECKS = (mask.check, unitfile.check, _package_check, dependency.check, activation.check, live.check)
+CHECKS = (mask.check, unitfile.check, sysv.check, _package_check, dependency.check, activation.check, live.check)
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:

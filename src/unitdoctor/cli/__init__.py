@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Callable, NoReturn, Optional, Sequence
 
@@ -104,6 +105,9 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     if args is None:
         parser.print_usage(sys.stderr)
         return EXIT_USAGE
+    from .. import hosttools
+
+    hosttools.forbid(bool(getattr(args, "no_host_tools", False)) or hosttools.from_environment(os.environ))
     with guard_stdout():  # a closed pipe keeps the verdict's exit status
         guarded = sys.stdout
         if not getattr(args, "json", False):  # text output; JSON escapes by itself

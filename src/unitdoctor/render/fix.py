@@ -80,10 +80,9 @@ def outcome_lines(o: Outcome, *, hint: str = "") -> list[str]:
         out.append(f"Journal entry: {o.entry} ({o.status})" + (f"; {hint}" if hint else ""))
     if o.after and o.command == "undo":
         out.append("After undo (the state before the fix):")
-    failed = [s for s in o.steps if s.kind == "start" and s.state == "failed"] if o.command == "fix" else []
     for r in o.after:
-        mine = [s for s in failed if _started_for(s.unit or "", r.unit, len(o.after))]
-        out.extend(after_lines(r, failed_start=mine[0].message if mine else None))
+        mine = _failed_starts(o, r)
+        out.extend(after_lines(r, failed_start=mine[0] if mine else None))
     return out
 
 
@@ -190,10 +189,10 @@ def step_json(s: Step, root: Root) -> dict[str, Any]:
     return d
 
 
-def after_json(r: Report) -> dict[str, Any]:
+def after_json(r: Report, failed_start: bool = False) -> dict[str, Any]:
     return {
         "unit": r.unit,
-        "ok": r.ok,
+        "ok": r.ok and not failed_start,
         "load_state": r.loaded.load_state.value,
         "unit_file_state": r.state.state.value,
         "findings": [{"id": f.id, "severity": f.severity.value, "summary": f.summary} for f in r.findings],
@@ -210,8 +209,16 @@ def outcome_json(o: Outcome, root: Root) -> dict[str, Any]:
         "messages": list(o.messages),
         "steps": [step_json(s, root) for s in o.steps],
         "interrupted": list(o.interrupted),
-        "after": [after_json(r) for r in o.after],
+        "after": [after_json(r, failed_start=bool(_failed_starts(o, r))) for r in o.after],
     }
+
+
+def _failed_starts(o: Outcome, r: Report) -> list[str]:
+    """Messages of the fix's live starts of ``r``'s unit that failed (the manager's word beats the files')."""
+    if o.command != "fix":
+        return []
+    return [s.message for s in o.steps if s.kind == "start" and s.state == "failed"
+            and _started_for(s.unit or "", r.unit, len(o.after))]
 
 
 def document(command: str, root: Root, *, plan: Optional[Plan] = None, dry_run: bool = False,

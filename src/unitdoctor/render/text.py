@@ -13,6 +13,7 @@ from typing import TextIO
 from ..catalog import Catalog
 from ..report import Report
 from .escape import escape, raw_stream
+from .words import enable_message
 
 
 def use_colour(out: TextIO) -> bool:
@@ -41,6 +42,7 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
     out.append(("dim", f"  load state: {u.load_state.value}"
                        + (f" ({u.load_error.message})" if u.load_error else "")
                        + f"; unit file state: {r.state.state.value}"
+                       + (" (SysV script: systemctl asks systemd-sysv-install)" if r.state.sysv is not None else "")
                        + (f" ({r.state.error.message})" if r.state.error else "")))
     if r.live is not None:
         out.extend(live_lines(r))
@@ -48,8 +50,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         out.append(("dim", f"  fragment: {cat.root.display(u.fragment)}"))
     for d in u.dropins:
         out.append(("dim", f"  drop-in: {cat.root.display(d.path)}" + (" (masked)" if d.masked else "")))
-    if r.enable_error:
-        out.append(("dim", f"  enable: {r.enable_error}"))
+    if r.enable is not None:
+        out.append(("dim", f"  enable: {enable_message(r.enable)}"))
     if s.blocker is not None and s.blocker.chain:
         out.append(("", ""))
         out.append(("head", "Chain:"))
