@@ -29,6 +29,7 @@ from typing import Optional
 
 from . import install, names
 from .manager import Dep, LoadState, Manager, Unit
+from .origin import Origin
 from .transaction import REASON_BY_STATE, Blocker, Edge, _sccs, _Walk
 
 RESCUE = "rescue.target"
@@ -144,9 +145,9 @@ def default_dependencies(mgr: Manager, unit: Unit) -> list[Edge]:
     t = unit.type
     for target in _default_after(unit):
         out.append(Edge(unit.id, "After", target, o))
-    before = {"socket": "sockets.target", "timer": "timers.target", "path": "paths.target"}.get(t)
-    if before:
-        out.append(Edge(before, "After", unit.id, o))
+    ordered_target = {"socket": "sockets.target", "timer": "timers.target", "path": "paths.target"}.get(t)
+    if ordered_target:
+        out.append(Edge(ordered_target, "After", unit.id, o))
     if t == "target":
         before = {mgr.load(d.target).id for d in unit.dependencies if d.kind is Dep.BEFORE}
         for d in unit.dependencies:
@@ -177,9 +178,7 @@ def _default_after(unit: Unit) -> tuple[str, ...]:
     return ()
 
 
-def _default_origin(uid: str):
-    from .origin import Origin
-
+def _default_origin(uid: str) -> Origin:
     return Origin(f"(default dependencies of {uid})")
 
 
@@ -442,7 +441,7 @@ class _Boot:
                 # unit_start() → unit_verify_deps(): a unit bound (BindsTo=) to a unit that is not active now
                 # cannot start; its job fails as a dependency (learnt from real boots: a masked or bad-setting
                 # BindsTo= target, or one a condition skipped).
-                x = unbound(u)
+                x = unbound(u) or u
                 settle(u, "failed")
                 result[u] = UnitOutcome(u, Outcome.DEPENDENCY_FAILED, "dependency",
                                         f"BindsTo={x}, which is not active when its job runs", x, chains.get(u, ()))

@@ -16,7 +16,7 @@ import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from . import extract, names, specifiers, unitfile
 from .catalog import Catalog, Entry, hidden_or_backup
@@ -122,6 +122,8 @@ class StateResult:
     path: Optional[str] = None
     error: Optional[InstallError] = None
     info: Optional[InstallInfo] = field(default=None, compare=False, repr=False)
+    #: systemctl handed the name to systemd-sysv-install (a ``sysv.HandOver``): ``state`` is its answer.
+    sysv: Optional[Any] = field(default=None, compare=False)
 
 
 # -- discovery ----------------------------------------------------------------------------------

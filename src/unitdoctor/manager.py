@@ -454,10 +454,22 @@ class TriggerHints:
 class Manager:
     """Loads units from a catalog as the manager would, caching each unit by name."""
 
-    def __init__(self, cat: Catalog) -> None:
-        self.cat = cat
+    def __init__(self, cat: Catalog, *, loaded: frozenset[str] = frozenset()) -> None:
+        """``loaded``: ids of the units a running manager holds (``list-units --all``; live only).
+
+        Offline nothing is known to be loaded, and every name is loaded as if the manager met it first.
+        """
+        from . import sysv
+
+        self.loaded = loaded
+        #: Names that fail to load with EEXIST because of the order the manager loads them in.
+        self.load_failures: frozenset[str] = frozenset()
+
+        # The manager runs its generators before loading anything; offline they did not run, so the
+        # units systemd-sysv-generator would write are added in memory (sysv.py).
+        self.cat, self.sysv = sysv.with_generated(cat)
         self.scope = cat.lookup.scope
-        self.namemap = NameMap.build(cat)
+        self.namemap = NameMap.build(self.cat)
         #: Host, user and directory specifier values of this root and scope (read on first use).
         self.host = specifiers.HostFacts(cat.root, self.scope.value, getattr(cat, "environ", None))
         self._units: dict[str, Unit] = {}
@@ -563,6 +575,9 @@ class Manager:
                         None, (), (), (), ())
         fragment, unit_names = self.namemap.find_fragment(name)
         unit_id = _unit_id(name, fragment)
+        clash = self._merge_clash(name, unit_names + (unit_id,))
+        if clash is not None:
+            return clash
         diags: list[unitfile.Diagnostic] = []
         assignments: list[unitfile.Assignment] = []
         forigin = Origin(fragment, None, _layer(self.cat, fragment)) if fragment else None
@@ -615,6 +630,53 @@ class Manager:
             state = LoadState.BAD_SETTING if errno == "ENOEXEC" else LoadState.ERROR
             return result(state, errno, origin or forigin)
         return self._finish(name, unit_id, unit_names, fragment, forigin, assignments, diags, result)
+
+    def _merge_clash(self, name: str, unit_names: tuple[str, ...]) -> Optional[Unit]:
+        """The unit ``name`` becomes when one of its other names is already a loaded unit that does not carry it.
+
+        ``merge_by_names`` (load-fragment.c, v252) merges only into a unit that is still a stub or not-found
+        (``unit_merge``): a name of ours that the running manager already holds as a loaded, masked or
+        broken unit without our name among its own fails the load with EEXIST, in both directions. A unit
+        loaded from its fragment carries its aliases, so a running ssh.service answers to sshd.service; a
+        masked one carries only its own name, and neither does an instance with its own file carry the
+        instance names of its template's aliases.
+        """
+        if name in self.load_failures:
+            return self._eexist(name)
+        if not self.loaded or name in self.loaded:
+            return None
+        for other in unit_names:
+            if other == name or other not in self.loaded:
+                continue
+            held = self.load(other)
+            if held.load_state is LoadState.NOT_FOUND or name in held.names:
+                continue
+            return self._eexist(name)
+        return None
+
+    @staticmethod
+    def _eexist(name: str) -> Unit:
+        return Unit(name, name, (name,), LoadState.ERROR, load_error_for(LoadState.ERROR, name, "EEXIST"),
+                    None, (), (), (), ())
+
+    def merge_partners(self, name: str) -> tuple[str, ...]:
+        """Other names loading ``name`` merges into its unit whose own unit would not carry ``name`` (masked
+        units, instances with a file of their own): where the load order decides between merge and EEXIST."""
+        u = self.load(name)
+        out = []
+        for other in dict.fromkeys(u.names + (u.id,)):
+            if other != name and name not in self.load(other).names:
+                out.append(other)
+        return tuple(out)
+
+    def with_load_failures(self, failed: frozenset[str]) -> Manager:
+        """This manager, but the names in ``failed`` fail to load with EEXIST (see ``transaction.load_order``)."""
+        new = object.__new__(Manager)
+        new.__dict__.update(self.__dict__)
+        new.load_failures = self.load_failures | failed
+        new._units = {}
+        new._triggers = None
+        return new
 
     def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]

@@ -21,7 +21,7 @@ import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from .rootfs import Root
 
@@ -35,6 +35,8 @@ INFO = DPKG_DIR + "/info"
 STATUS_MAX = 64 * 1024 * 1024
 #: One info file (list, md5sums, script) read at most.
 INFO_MAX = 16 * 1024 * 1024
+#: owners() answers this many questions by a substring search of the lists, then builds an index.
+OWNER_SEARCHES_MAX = 16
 #: Unit files are hashed only up to this size.
 HASH_MAX = 16 * 1024 * 1024
 RPM_DBPATHS = ("/usr/lib/sysimage/rpm", "/var/lib/rpm")
@@ -199,6 +201,8 @@ class DpkgDb:
     _lists: Optional[dict[str, bytes]] = None  # info/STEM.list contents, read once
     _info: Optional[dict[str, str]] = None  # file name in info/ -> itself, for existence checks
     _md5: dict[str, dict[str, str]] = field(default_factory=dict)
+    _searches: int = 0  # owners() queries answered by substring search so far
+    _by_path: Optional[dict[bytes, list[str]]] = None  # line → stems, once the searches add up
 
     @classmethod
     def open(cls, root: Root) -> Optional[DpkgDb]:
@@ -256,7 +260,8 @@ class DpkgDb:
 
         Every list is read once, on the first call, and kept as it is; a query is a substring search
         for the whole line in each (much cheaper than splitting ~10⁵ lines into a dict we would
-        query a handful of times).
+        query a handful of times). Past ``OWNER_SEARCHES_MAX`` queries (``why`` on every unit) the
+        lines are split once into an index that gives the same answers.
         """
         if self._lists is None:
             self._lists = {}
@@ -270,11 +275,26 @@ class DpkgDb:
                     continue
                 self._lists[name[:-len(".list")]] = b"\n" + data + b"\n"
         out: list[DpkgPackage] = []
-        for p in usr_aliases(path):
-            needle = b"\n" + p.encode("utf-8", "surrogateescape") + b"\n"
+        self._searches += 1
+        if self._by_path is None and self._searches > OWNER_SEARCHES_MAX:
+            # Many questions (``why`` on every unit): one pass splits the lists into line → stems,
+            # in the same (name) order, so each answer is the one the search below would give.
+            by_path: dict[bytes, list[str]] = {}
             for stem, data in self._lists.items():
+                for line in data.split(b"\n"):
+                    by_path.setdefault(line, []).append(stem)
+            self._by_path = by_path
+        for p in usr_aliases(path):
+            line = p.encode("utf-8", "surrogateescape")
+            stems: Iterable[str]
+            if self._by_path is not None and line and b"\n" not in line:
+                stems = self._by_path.get(line, ())
+            else:
+                needle = b"\n" + line + b"\n"
+                stems = [stem for stem, data in self._lists.items() if needle in data]
+            for stem in stems:
                 pkg = self.packages.get(stem)
-                if pkg is not None and pkg not in out and needle in data:
+                if pkg is not None and pkg not in out:
                     out.append(pkg)
         return out
 

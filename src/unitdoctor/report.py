@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional
 
-from . import install
+from . import install, sysv
 from .catalog import Catalog
 from .checks import Context, diagnose
 from .findings import Finding
@@ -57,6 +57,8 @@ class EnableProblem:
 
 def enable_problem(cat: Catalog, state: install.StateResult, name: str) -> Optional[EnableProblem]:
     """What ``systemctl enable`` would refuse ``name`` with, or None (install_changes_dump, §2.7, §8)."""
+    if state.sysv is not None:
+        return None  # systemctl hands enable over to systemd-sysv-install (update-rc.d)
     s = state.state
     path = cat.root.display(state.path) if state.path else None
     if s in (install.UnitFileState.MASKED, install.UnitFileState.MASKED_RUNTIME):
@@ -75,15 +77,16 @@ def enable_problem(cat: Catalog, state: install.StateResult, name: str) -> Optio
 
 
 def why(cat: Catalog, name: str, *, manager: Optional[Manager] = None, live: Optional[LiveUnit] = None,
-        sources: Optional[EvidenceSources] = None) -> Report:
+        sources: Optional[EvidenceSources] = None, environ: Optional[Mapping[str, str]] = None) -> Report:
     """The verdict on ``name`` from the files; ``live`` (from ``bus``) adds where the running manager disagrees.
 
     ``sources`` (package database, logs, boot configuration: read lazily) may be shared by several calls.
+    ``environ`` is systemctl's environment (``SYSTEMCTL_SKIP_SYSV`` turns its SysV hand-over off).
     """
     mgr = manager or Manager(cat)
     src = sources or EvidenceSources.for_root(cat.root)
     unit = mgr.load(name)
-    state = install.lookup_state(cat, name)
+    state = sysv.is_enabled(cat, name, environ or {})
     start = predict_start(mgr, name)
     findings = diagnose(Context(mgr, unit, state, start, live_unit=live, evidence_sources=src))
     return Report(name, cat.lookup.scope.value, unit, state, start, findings, enable_problem(cat, state, name),

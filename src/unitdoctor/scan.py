@@ -19,6 +19,7 @@ from .findings import Evidence, Finding, Severity
 from .live import LiveUnit
 from .lookup import Role
 from .manager import NEEDS_FRAGMENT, LoadState, Manager
+from .origin import Origin
 from .sources import EvidenceSources
 from .transaction import PULL_IN_START, PULL_IN_VERIFY, Edge
 
@@ -157,7 +158,7 @@ def _cannot_start(cat: Catalog, mgr: Manager, name: str, chain: tuple[Edge, ...]
                    ev, fixes)
 
 
-def _where(cat: Catalog, origin) -> str:
+def _where(cat: Catalog, origin: Origin) -> str:
     p = origin.path
     if p.startswith("/"):
         p = cat.root.display(p)

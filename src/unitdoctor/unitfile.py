@@ -375,6 +375,8 @@ def _ends_in_escape(line: bytes) -> bool:
 
 def _decode_utf8(data: bytes) -> Optional[str]:
     """Return ``data`` decoded if systemd's ``utf8_is_valid`` accepts it, else None."""
+    if data.isascii():
+        return data.decode("ascii")  # ASCII is valid UTF-8 and holds no noncharacter
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

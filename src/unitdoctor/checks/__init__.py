@@ -21,7 +21,7 @@ from ..manager import Manager, Unit
 from ..origin import Origin
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
-from . import activation, dependency, live, mask, unitfile
+from . import activation, dependency, live, mask, sysv, unitfile
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def _package_check(ctx: Context) -> Iterator[Finding]:
     return package.check(ctx)
 
 
-CHECKS = (mask.check, unitfile.check, _package_check, dependency.check, activation.check, live.check)
+CHECKS = (mask.check, unitfile.check, sysv.check, _package_check, dependency.check, activation.check, live.check)
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     for u in units:
         # One unit's bug must not cost the others their answers: report it and go on.
         try:
-            r = why(cat, u, manager=mgr, live=live.get(u), sources=src)
+            r = why(cat, u, manager=mgr, live=live.get(u), sources=src, environ=os.environ)
             reports.append(r)
             if args.json:
                 from ..render import json as render_json

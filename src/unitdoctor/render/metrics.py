@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 from ..boot import Outcome
 from ..scan import ScanResult
@@ -42,7 +42,7 @@ class _Families:
         self.lines: list[str] = []
 
     def family(self, name: str, kind: str, help_text: str,
-               samples: list[tuple[dict[str, str], float]]) -> None:
+               samples: Sequence[tuple[Mapping[str, str], float]]) -> None:
         full = PREFIX + name
         self.lines.append(f"# HELP {full} {_escape_help(help_text)}")
         self.lines.append(f"# TYPE {full} {kind}")

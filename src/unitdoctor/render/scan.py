@@ -161,8 +161,8 @@ def lines(r: ScanResult) -> list[tuple[str, str]]:
                 out.append(("warn", f"  {' → '.join(cy.units)}: systemd deletes the job of {pick}"))
             else:
                 out.append(("bad", f"  {' → '.join(cy.units)}: every job matters to {b.target}; the boot fails"))
-            for e in cy.edges:
-                out.append(("dim", f"      {e.source} {e.dependency}= {e.target}   [{_src(e)}]"))
+            for edge in cy.edges:
+                out.append(("dim", f"      {edge.source} {edge.dependency}= {edge.target}   [{_src(edge)}]"))
     return out
 
 

@@ -28,6 +28,9 @@ def to_json(results: list[StateResult], presets: dict[str, Optional[str]],
             "preset": presets.get(r.name),
             "path": display(r.path) if r.path else None,
         }
+        if r.sysv is not None:
+            obj["sysv"] = {"script": display(r.sysv.script), "links": [display(x) for x in r.sysv.links],
+                           "command": r.sysv.command}
         if r.error is not None:
             obj["error"] = {"errno": r.error.errno, "message": r.error.message}
         out.append(obj)

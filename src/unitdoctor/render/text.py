@@ -42,6 +42,7 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
     out.append(("dim", f"  load state: {u.load_state.value}"
                        + (f" ({u.load_error.message})" if u.load_error else "")
                        + f"; unit file state: {r.state.state.value}"
+                       + (" (SysV script: systemctl asks systemd-sysv-install)" if r.state.sysv is not None else "")
                        + (f" ({r.state.error.message})" if r.state.error else "")))
     if r.live is not None:
         out.extend(live_lines(r))
