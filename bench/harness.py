@@ -9,6 +9,7 @@ rounds is reported. Each benchmark also checks that both sides gave the same ans
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -18,18 +19,35 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
 HERE = Path(__file__).resolve().parent
-SRC = HERE.parent / "src"
+#: The tree measured: this checkout's src, or another one (``UD_BENCH_SRC=/path/to/src``, e.g. to
+#: compare a change with its parent in the same run conditions).
+SRC = Path(os.environ.get("UD_BENCH_SRC") or HERE.parent / "src")
 #: The environment of every run: no colour, C locale, our tree first on the path, no SysV hook.
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "NO_COLOR": "1", "SYSTEMCTL_SKIP_SYSV": "1",
        "SYSTEMD_PAGER": "cat", "PAGER": "cat", "PYTHONPATH": str(SRC), "HOME": "/nonexistent"}
 UNITDOCTOR = [sys.executable, "-m", "unitdoctor"]
 
 
+#: CPU time (user + system) of every process ``run`` timed, by command line: on a shared machine the
+#: wall time grows with everyone else's load, the CPU time much less; both are reported.
+CPU: dict[tuple[str, ...], list[float]] = {}
+
+
 def run(cmd: Sequence[str], env: Optional[Mapping[str, str]] = None) -> tuple[float, subprocess.CompletedProcess]:
-    """Wall time of one fresh process and what it printed."""
+    """Wall time of one fresh process and what it printed (its CPU time goes to ``CPU``)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(list(cmd), capture_output=True, text=True, env=dict(env or ENV), check=False)
-    return time.perf_counter() - t, p
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(tuple(cmd), []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall, p
+
+
+def cpu_median(cmd: Sequence[str]) -> float:
+    """The median CPU time of the timed runs of ``cmd`` (the warm-up run excluded)."""
+    xs = CPU.get(tuple(cmd), [])
+    return statistics.median(xs[1:] or xs) if xs else float("nan")
 
 
 def interleave(cases: Mapping[str, Sequence[str]], rounds: int, env: Optional[Mapping[str, str]] = None,
@@ -63,8 +81,9 @@ def spread(xs: Sequence[float]) -> str:
     return f"(median of {len(xs)}, min {min(xs) * 1000:.1f} ms, max {max(xs) * 1000:.1f} ms)"
 
 
-def report_line(label: str, xs: Sequence[float]) -> None:
-    print(f"  {label:42s} {fmt(median(xs))}  {spread(xs)}")
+def report_line(label: str, xs: Sequence[float], cmd: Optional[Sequence[str]] = None) -> None:
+    cpu = f"; cpu {cpu_median(cmd) * 1000:.1f} ms" if cmd is not None else ""
+    print(f"  {label:42s} {fmt(median(xs))}  {spread(xs)}{cpu}")
 
 
 def goal(text: str, met: bool) -> bool:

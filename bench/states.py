@@ -67,20 +67,23 @@ def main() -> int:
             theirs = [LIST[0], f"--root={root}", *LIST[1:]]
             print(f"\n{n} units: states (all) against list-unit-files")
             if n <= 2000 or "full" in flags:
-                cases = {"unitdoctor states": ours, "systemctl list-unit-files": theirs}
+                cases = {"unitdoctor states": ours, "systemctl list-unit-files": theirs,
+                         "python3 -c pass": [sys.executable, "-c", "pass"]}
                 times, last = interleave(cases, rounds if n <= 2000 else 1)
                 for k, xs in times.items():
-                    report_line(k, xs)
+                    report_line(k, xs, cases[k])
                 a, b = rows(last["unitdoctor states"].stdout), rows(last["systemctl list-unit-files"].stdout)
                 same(f"all {len(b)} rows", a == b, first_difference(a, b))
                 t_ours, t_sd = median(times["unitdoctor states"]), median(times["systemctl list-unit-files"])
-                print(f"  ratio systemctl/ours: {t_sd / t_ours:.1f}x")
+                bare = median(times["python3 -c pass"])
+                print(f"  ratio systemctl/ours: {t_sd / t_ours:.1f}x; ours over a bare interpreter: "
+                      f"{(t_ours - bare) * 1000:.1f} ms")
                 if n == 1000:
-                    met.append(goal("states at 1,000 units >= 20x faster than list-unit-files (<= ~60 ms)",
-                                    t_sd / t_ours >= 20 and t_ours <= 0.065))
+                    met.append(goal("states at 1,000 units >= 20x faster than list-unit-files", t_sd / t_ours >= 20))
+                    met.append(goal("states at 1,000 units <= ~60 ms", t_ours <= 0.065))
             else:
                 times, last = interleave({"unitdoctor states": ours}, rounds)
-                report_line("unitdoctor states", times["unitdoctor states"])
+                report_line("unitdoctor states", times["unitdoctor states"], ours)
                 t_ours = median(times["unitdoctor states"])
                 listed = {r[0]: r[1] for r in rows(last["unitdoctor states"].stdout)}
                 pick = random.Random(n).sample(sorted(listed), min(SAMPLE, len(listed)))

@@ -11,6 +11,7 @@ API (import as ``from tests import debroots``):
   ``dest`` for breaking with real tools (``chroot DEST apt-get remove …``, ``systemctl --root=DEST mask …``,
   a failing postinst). It is an overlayfs over the cached root when this process may mount (instant), else
   ``cp -a`` (~15 s); the overlay is unmounted on exit. ``dest`` must not exist yet.
+- ``copy_of(tree, dest)``: the same for any tree (e.g. the booted container's base root).
 - ``chroot(dest, *argv, env=None)``: run a command inside a copy (apt-get, dpkg …) with the usual
   noninteractive environment and policy-rc.d denying service starts; returns the CompletedProcess.
 - ``require()``: skip the calling test when mmdebstrap is missing or the build fails (no network), fail
@@ -156,7 +157,13 @@ def _mount_overlay(lower: pathlib.Path, dest: pathlib.Path, work: pathlib.Path) 
 def private_copy(dest: pathlib.Path, packages: Iterable[str] = SERVICES,
                  suite: str = "bookworm") -> Iterator[pathlib.Path]:
     """Yield a writable copy of the cached root at ``dest`` (overlayfs, else cp -a); removed on exit."""
-    lower = root(packages, suite)
+    with copy_of(root(packages, suite), dest) as c:
+        yield c
+
+
+@contextlib.contextmanager
+def copy_of(lower: pathlib.Path, dest: pathlib.Path) -> Iterator[pathlib.Path]:
+    """Yield a writable copy of any tree ``lower`` at ``dest`` (overlayfs, else cp -a); removed on exit."""
     dest = pathlib.Path(dest)
     work = dest.with_name(dest.name + ".overlay")
     mounted = os.geteuid() == 0 and shutil.which("mount") is not None and _mount_overlay(lower, dest, work)

@@ -119,3 +119,15 @@ def test_an_intended_mask_that_an_enabled_unit_requires_is_an_error(tmp_path):
         assert f"{root}/etc/systemd/system/clock-user.service:2" in [e.source for e in f.evidence]
         dep = why(cat, "clock-user.service")
         assert not dep.start.ok and any(f.id == "dependency-masked-vendor" for f in dep.findings)
+
+
+def test_every_fix_on_the_stock_root_is_a_command_or_a_concrete_edit(reports):
+    _cat, reps = reports
+    for r in reps.values():
+        for f in r.findings:
+            if f.severity.value != "info":
+                assert f.fix, (r.unit, f.id)
+            for x in f.fix:
+                assert not x.startswith(("fix the", "find ")) and ".." not in x.replace("../", ""), (r.unit, x)
+        ids = [f.id for f in r.findings if f.severity.value == "error"]
+        assert len(ids) == len(set(ids)), (r.unit, ids)  # one finding per cause

@@ -128,7 +128,8 @@ CASES = [
         "broken.service", "load-error",
         "Unit broken.service failed to load properly, please adjust/correct and reload service manager: "
         "Bad message",
-        findings=(("load-error", "error", ("fix the file",),
+        findings=(("load-error", "error",
+                    ("edit {R}/etc/systemd/system/broken.service:4: Invalid section header '[Service'",),
                    (("syntax", "{R}/etc/systemd/system/broken.service:4"),)),),
         enable='Failed to enable unit, file "broken.service": Bad message',
         fragment="{R}/etc/systemd/system/broken.service",
@@ -138,7 +139,9 @@ CASES = [
         "latin1.service", "load-error",
         "Unit latin1.service failed to load properly, please adjust/correct and reload service manager: "
         "Invalid argument",
-        findings=(("load-error", "error", ("fix the file",),
+        findings=(("load-error", "error",
+                    ("edit {R}/etc/systemd/system/latin1.service:2: String is not UTF-8 clean, ignoring assignment: "
+                     "Description=Caf\ufffd menu board",),
                    (("syntax", "{R}/etc/systemd/system/latin1.service:2"),)),),
         enable='Failed to enable unit, file "latin1.service": Invalid argument',
         fragment="{R}/etc/systemd/system/latin1.service",
@@ -146,8 +149,9 @@ CASES = [
     Case(
         "bad-setting", "worker.service", "bad-setting", "disabled", False,
         "worker.service", "bad-setting", "Unit worker.service has a bad unit file setting.",
-        findings=(("bad-setting", "error", ("fix the setting",),
-                   (("setting", "worker.service"),)),),
+        findings=(("bad-setting", "error",
+                    ("edit {R}/etc/systemd/system/worker.service: add 'ExecStart=COMMAND' to the [Service] section",),
+                   (("setting", "{R}/etc/systemd/system/worker.service"),)),),
         fragment="{R}/etc/systemd/system/worker.service",
     ),
     Case(
@@ -473,7 +477,7 @@ def test_offline_fix_does_not_suggest_daemon_reload(name, unit, tmp_path, capsys
     _, doc = why_json(capsys, str(copy), unit)
     fix = doc[0]["findings"][0]["fix"][0]
     assert "daemon-reload" not in fix
-    assert fix.startswith("fix the ")
+    assert fix.startswith(f"edit {copy}/etc/systemd/system/{unit}")  # a concrete edit: file (and line), what
 
 
 def test_printed_socket_fix_runs(tmp_path, capsys):

@@ -180,18 +180,21 @@ def _entry_json(**over) -> dict:
 def test_a_newer_format_version_is_refused_not_guessed(tmp_path):
     root = fr.base(tmp_path / "root")
     _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json(version=2))
-    with pytest.raises(JournalError, match="version 2 is newer than this unitdoctor reads"):
-        jr(root).entries()
+    j = jr(root)
+    assert j.entries() == []  # skipped, and said: it is never acted on
+    (msg,) = j.unreadable
+    assert "version 2 is newer than this unitdoctor reads" in msg
 
 
-def test_unknown_keys_are_ignored_and_a_foreign_file_is_an_error(tmp_path):
+def test_unknown_keys_are_ignored_and_a_foreign_file_is_skipped_and_named(tmp_path):
     root = fr.base(tmp_path / "root")
     _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json(future_key=[1, 2]))
     (e,) = jr(root).entries()
     assert e.steps[0].before == FileState("symlink", target="/dev/null")
     _write_raw(root, "other.json", {"hello": 1})
-    with pytest.raises(JournalError, match="not a unitdoctor journal entry"):
-        jr(root).entries()
+    j = jr(root)
+    assert len(j.entries()) == 1
+    assert [m.endswith("other.json: not a unitdoctor journal entry") for m in j.unreadable] == [True]
 
 
 def test_a_corrupt_entry_names_its_file(tmp_path):
@@ -199,8 +202,9 @@ def test_a_corrupt_entry_names_its_file(tmp_path):
     d = root / "var/lib/unitdoctor"
     d.mkdir(parents=True)
     (d / "bad.json").write_text("{ not json")
-    with pytest.raises(JournalError, match=f"{d}/bad.json: cannot read"):
-        jr(root).entries()
+    j = jr(root)
+    assert j.entries() == []
+    assert j.unreadable[0].startswith(f"{d}/bad.json: cannot read")
 
 
 # -- durability ---------------------------------------------------------------------------------------------

@@ -307,7 +307,16 @@ def test_rpm_owner_verify_and_vendor_mask(tmp_path, capsys, rpm_package):
     _, doc = why(capsys, root, "xdemo.service")
     f = finding(doc, "unit-file-modified")
     assert f["evidence"][1]["text"].startswith("rpm -V xdemo: S.5")
-    assert f["fix"] == [f"dnf --installroot={root} reinstall xdemo"]
+    assert f["fix"] == [f"dnf --installroot={root} reinstall xdemo"] and f["severity"] == "warning"
+    assert "(size, digest, mtime differ)" in f["summary"]
+    # the same content with another time: rpm -V says T only; not a modification that an update would undo
+    unit = root / "usr/lib/systemd/system/xdemo.service"
+    unit.write_text(unit.read_text().removesuffix("# edit\n"))
+    os.utime(unit, (1e9, 1e9))
+    _, doc = why(capsys, root, "xdemo.service")
+    f = finding(doc, "unit-file-modified")
+    assert f["evidence"][1]["text"].startswith("rpm -V xdemo: .......T")
+    assert (f["severity"], f["fix"]) == ("info", []) and "(mtime differ)" in f["summary"]
     (root / "usr/lib/systemd/system/xdemo.service").unlink()
     _, doc = why(capsys, root, "xdemo.service")
     f = finding(doc, "unit-file-missing")
@@ -477,3 +486,31 @@ def test_the_package_of_the_execstart_binary_is_looked_at_too(tmp_path, capsys):
     assert "dash" not in repr(doc[0]["findings"])
     ev = [e for e in finding(doc, "packaged-by")["evidence"] if "ExecStart=" in e["text"]]
     assert ev and ev[0]["text"].endswith(f"({root}/usr/lib/systemd/system/nginx.service:4)")
+
+
+def test_owners_index_answers_as_the_substring_search(tmp_path):
+    """After OWNER_SEARCHES_MAX questions ``owners`` answers from a line index; every answer stays the same."""
+    from unitdoctor import packages
+    from unitdoctor.rootfs import Root
+
+    info = tmp_path / "var/lib/dpkg/info"
+    info.mkdir(parents=True)
+    stanzas = []
+    paths = ["/lib/systemd/system/a.service", "/usr/lib/systemd/system/b.service", "/etc/x", "/usr/bin/y"]
+    for i, name in enumerate(("pa", "pb", "pc")):
+        stanzas.append(f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n")
+        mine = paths[i:i + 2] + ["/etc/x"]
+        (info / f"{name}.list").write_text("/.\n" + "\n".join(mine) + ("\n" if i != 1 else ""))
+    (tmp_path / "var/lib/dpkg/status").write_text("\n".join(stanzas))
+    questions = [*paths, "/usr/lib/systemd/system/a.service", "/nowhere", "", "/etc/x\n/usr/bin/y"] * 5
+    searched = packages.DpkgDb.open(Root(str(tmp_path)))
+    indexed = packages.DpkgDb.open(Root(str(tmp_path)))
+    assert searched is not None and indexed is not None
+    want = []
+    for q in questions:
+        searched._searches = 0  # always the substring search
+        want.append([p.name for p in searched.owners(q)])
+    got = [[p.name for p in indexed.owners(q)] for q in questions]
+    assert indexed._by_path is not None
+    assert got == want
+    assert want[0] == ["pa"] and want[2] == ["pa", "pb", "pc"]

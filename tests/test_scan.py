@@ -107,11 +107,25 @@ def test_masks_by_layer_with_origin(tmp_path):
     by = {m.unit: m for m in res.masks}
     assert (by["a.service"].layer, by["a.service"].state, by["a.service"].origin) == ("etc", "masked", "admin")
     assert (by["b.service"].layer, by["b.service"].state) == ("run", "masked-runtime")
-    assert by["c.service"].layer == "vendor" and by["c.service"].intended  # no package db: vendor, inferred
+    # A vendor mask no package owns is not known to be the distribution's: not "intended".
+    assert by["c.service"].layer == "vendor" and not by["c.service"].intended
     assert by["d.service"].layer in ("generator", "kernel-command-line")
     ids = {(f.id, f.unit, f.severity.value) for f in res.findings}
-    assert ("mask-intended", "c.service", "info") in ids
     assert ("masked", "a.service", "warning") in ids  # an admin mask nothing needs: a warning, not an error
+
+
+def test_vendor_mask_a_package_ships_is_intended(tmp_path):
+    r = system_root(tmp_path)
+    link(r, f"{V}/hwclock.service", "/dev/null")
+    put(r, "var/lib/dpkg/status", "Package: util-linux-extra\nStatus: install ok installed\nArchitecture: amd64\n"
+                                  "Version: 2.38\n\n")
+    put(r, "var/lib/dpkg/info/util-linux-extra.list", f"/{V}/hwclock.service\n")
+    res = do_scan(r)
+    (m,) = [m for m in res.masks if m.unit == "hwclock.service"]
+    assert m.intended and m.layer == "vendor"
+    mine = {(f.id, f.severity.value) for f in res.findings if f.unit == "hwclock.service"}
+    assert mine == {("mask-intended", "info")}
+    assert res.ok
 
 
 def test_vendor_mask_needed_by_enabled_unit_is_an_error(tmp_path):

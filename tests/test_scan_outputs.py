@@ -43,7 +43,9 @@ def broken_root(r: pathlib.Path) -> pathlib.Path:
     enable(r, "x.service")
     enable(r, "y.service")
     put(r, f"{S}/weird\\\"name.service", svc())  # not a valid unit name: never a label
-    link(r, "usr/lib/systemd/system/hw.service", "/dev/null")
+    link(r, "usr/lib/systemd/system/hw.service", "/dev/null")  # shipped masked by a package: intended
+    put(r, "var/lib/dpkg/status", "Package: hwpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n")
+    put(r, "var/lib/dpkg/info/hwpkg.list", "/usr/lib/systemd/system/hw.service\n")
     return r
 
 

@@ -29,6 +29,7 @@ from typing import Optional
 
 from . import install, names
 from .manager import Dep, LoadState, Manager, Unit
+from .origin import Origin
 from .transaction import REASON_BY_STATE, Blocker, Edge, _sccs, _Walk
 
 RESCUE = "rescue.target"
@@ -87,78 +88,43 @@ class BootPrediction:
 
 
 # -- the single place where unit-level start checks come in ------------------------------------------------------
-# Conditions, asserts and exec checks are h8-conditions' (condition.py, execute.py). Until they exist on main this
-# answers "no problem known" for every unit; the boot model calls nothing else for them.
+# Conditions, asserts and exec checks are h8-conditions' (condition.py, execute.py), applied by
+# ``transaction.run_outcome``. Until that exists on main this answers "no problem known" for every unit; the boot
+# model asks nothing else about them.
 
 
 @dataclass(frozen=True)
 class StartCheck:
-    """What starting one loaded unit does on its own: skipped (condition), failed (assert/exec), or fine."""
+    """What the start job of one loaded unit meets when it runs (``transaction.run_outcome``'s answer).
 
-    condition: Optional[str] = None  # the failing Condition*= setting (file:line in the message)
-    assertion: Optional[str] = None
-    exec_problem: Optional[str] = None
-    job_waits_for_exec: bool = True  # False for Type=simple: the job is done at fork, before exec fails
+    ``effect``: ``ok``, ``skipped`` (a condition failed: the job is done, the unit stays inactive), ``assert``
+    (the job fails at once), ``job-fails`` (a process fails, and the job with it), ``unit-fails`` (the job is done
+    at fork, then the unit fails: dependents still start). ``certain`` is False when something could not be
+    decided offline.
+    """
+
+    effect: str = "ok"
+    reason: str = "started"
+    detail: str = ""
+    certain: bool = True
+
+
+_OK = StartCheck()
 
 
 def start_check(mgr: Manager, unit: Unit, *, host: bool) -> StartCheck:
-    """How ``unit``'s own start goes: conditions, asserts and executables, from ``condition``/``execute``."""
-    try:
-        from . import condition as _condition  # type: ignore[attr-defined]  # h8-conditions
-    except ImportError:  # pragma: no cover - until condition.py lands
-        _condition = None
-    try:
-        from . import execute as _execute  # type: ignore[attr-defined]  # h8-conditions
-    except ImportError:  # pragma: no cover
-        _execute = None
-    simple = _service_type(unit) == "simple"
-    cond = asrt = exe = None
-    if _condition is not None:
-        cond, asrt = _condition_results(_condition, mgr, unit, host)
-    if _execute is not None and unit.type == "service":
-        exe = _exec_result(_execute, mgr, unit)
-    return StartCheck(cond, asrt, exe, not simple)
+    """How ``unit``'s own start goes: conditions, asserts and executables (``transaction.run_outcome``)."""
+    from . import transaction
 
-
-def _condition_results(mod, mgr: Manager, unit: Unit, host: bool) -> tuple[Optional[str], Optional[str]]:
-    fn = getattr(mod, "evaluate", None)
-    if fn is None:
-        return None, None
-    try:
-        res = fn(mgr, unit)
-    except TypeError:
-        return None, None
-    cond = getattr(res, "condition_failed", None)
-    asrt = getattr(res, "assert_failed", None)
-    return (_describe(cond), _describe(asrt))
-
-
-def _exec_result(mod, mgr: Manager, unit: Unit) -> Optional[str]:
-    fn = getattr(mod, "check", None)
-    if fn is None:
-        return None
-    try:
-        res = fn(mgr, unit)
-    except TypeError:
-        return None
-    return _describe(getattr(res, "failure", res if isinstance(res, str) else None))
-
-
-def _describe(x: object) -> Optional[str]:
-    if x is None or x is False:
-        return None
-    return str(getattr(x, "message", x))
-
-
-def _service_type(unit: Unit) -> str:
-    if unit.type != "service":
-        return ""
-    t = unit.last("Service", "Type")
-    if t is not None and t.value:
-        return t.value
-    if unit.last("Service", "BusName") is not None:
-        return "dbus"
-    return "simple" if unit.settings("Service", "ExecStart") else "oneshot"
+    run_outcome = getattr(transaction, "run_outcome", None)
+    if run_outcome is None:  # pragma: no cover - until h8-conditions lands
+        return _OK
+    ro = run_outcome(mgr, unit)
+    if ro is None:
+        return _OK
+    detail = ro.detail + (f" [{ro.origin.path}:{ro.origin.line}]" if ro.origin is not None and ro.origin.line
+                          else "")
+    return StartCheck(ro.effect, ro.reason if ro.effect != "ok" else "started", detail, ro.certain)
 
 
 # -- the prediction ---------------------------------------------------------------------------------------------
@@ -177,39 +143,42 @@ def default_dependencies(mgr: Manager, unit: Unit) -> list[Edge]:
         return out
     o = _default_origin(unit.id)
     t = unit.type
-    if t in ("service", "socket", "timer", "path"):
-        out.append(Edge(unit.id, "After", "sysinit.target", o))
-    if t in ("service", "timer"):
-        out.append(Edge(unit.id, "After", "basic.target", o))
-    before = {"socket": "sockets.target", "timer": "timers.target", "path": "paths.target"}.get(t)
-    if before:
-        out.append(Edge(before, "After", unit.id, o))
+    for target in _default_after(unit):
+        out.append(Edge(unit.id, "After", target, o))
+    ordered_target = {"socket": "sockets.target", "timer": "timers.target", "path": "paths.target"}.get(t)
+    if ordered_target:
+        out.append(Edge(ordered_target, "After", unit.id, o))
     if t == "target":
+        before = {mgr.load(d.target).id for d in unit.dependencies if d.kind is Dep.BEFORE}
         for d in unit.dependencies:
             if d.kind in (Dep.WANTS, Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE):
                 other = mgr.load(d.target)
                 if (other.load_state is LoadState.LOADED and _has_default_deps(other) and other.id != unit.id
-                        and not _ordered_before(mgr, unit, other)):
+                        and other.id not in before and not _after(mgr, other, unit.id)):
                     out.append(Edge(unit.id, "After", other.id, o))
     return out
 
 
-def _ordered_before(mgr: Manager, target: Unit, other: Unit) -> bool:
-    """Whether ``target`` is already ordered before ``other`` (its Before=, the other's After=, or the other's own
-    default After=): ``unit_add_default_target_dependency`` then adds nothing, so as not to make a loop."""
-    for d in target.dependencies:
-        if d.kind is Dep.BEFORE and mgr.load(d.target).id == other.id:
-            return True
-    for d in other.dependencies:
-        if d.kind is Dep.AFTER and mgr.load(d.target).id == target.id:
-            return True
-    return any(e.dependency == "After" and e.source == other.id and e.target == target.id
-               for e in default_dependencies(mgr, other) if other.type != "target")
+def _after(mgr: Manager, other: Unit, target: str) -> bool:
+    """Whether ``other`` is ordered after ``target`` by its own After= or its own default After= (then
+    ``unit_add_default_target_dependency`` adds nothing, so as not to make a loop)."""
+    if any(d.kind is Dep.AFTER and mgr.load(d.target).id == target for d in other.dependencies):
+        return True
+    return _has_default_deps(other) and target in _default_after(other)
 
 
-def _default_origin(uid: str):
-    from .origin import Origin
+def _default_after(unit: Unit) -> tuple[str, ...]:
+    """The targets a unit with default dependencies is ordered after by its type (service.c, socket.c, timer.c,
+    path.c ``*_add_default_dependencies``, system scope)."""
+    t = unit.type
+    if t in ("service", "timer"):
+        return ("sysinit.target", "basic.target")
+    if t in ("socket", "path"):
+        return ("sysinit.target",)
+    return ()
 
+
+def _default_origin(uid: str) -> Origin:
     return Origin(f"(default dependencies of {uid})")
 
 
@@ -219,11 +188,13 @@ def _has_default_deps(unit: Unit) -> bool:
 
 
 def predict_boot(mgr: Manager, target: Optional[str] = None, *, host: bool = False,
-                 prefer: frozenset[str] = frozenset()) -> BootPrediction:
+                 prefer: frozenset[str] = frozenset(),
+                 states: Optional[list[install.StateResult]] = None) -> BootPrediction:
     """The outcome of every unit the next boot pulls in, anchored at ``target`` (default: default.target).
 
     ``host``: the root is the running machine (conditions about the host may be evaluated). ``prefer``: units
     whose job to delete when a cycle can lose one of several (what a real boot did; otherwise the first by name).
+    ``states``: ``install.list_unit_files`` of the catalog when the caller has it already.
     """
     requested = target or "default.target"
     anchor_unit = mgr.load(requested)
@@ -240,7 +211,7 @@ def predict_boot(mgr: Manager, target: Optional[str] = None, *, host: bool = Fal
             return BootPrediction(requested, anchor_unit.id, False, b, True, (), ())
     walk = _Walk(mgr, frozenset())
     top = walk.start(anchor_unit.id, (), True)
-    enabled = _enabled_units(mgr)
+    enabled = _enabled_units(mgr, states)
     if top is not None:
         # "Failed to isolate default target: …": the manager freezes; nothing is started.
         outs = [UnitOutcome(u, Outcome.NOT_STARTED, "boot-transaction-failed",
@@ -250,9 +221,9 @@ def predict_boot(mgr: Manager, target: Optional[str] = None, *, host: bool = Fal
     return _Boot(mgr, walk, anchor_unit.id, host, prefer).predict(requested, fallback, enabled)
 
 
-def _enabled_units(mgr: Manager) -> list[str]:
+def _enabled_units(mgr: Manager, states: Optional[list[install.StateResult]]) -> list[str]:
     """Unit files whose state is enabled or enabled-runtime (``list-unit-files`` of the catalog)."""
-    return [r.name for r in install.list_unit_files(mgr.cat)
+    return [r.name for r in (states if states is not None else install.list_unit_files(mgr.cat))
             if r.state in (install.UnitFileState.ENABLED, install.UnitFileState.ENABLED_RUNTIME)
             and names.kind_of(r.name) is not names.NameKind.TEMPLATE]
 
@@ -270,23 +241,33 @@ class _Boot:
         self.jobs = set(walk.installed())
         self.outcomes: dict[str, UnitOutcome] = {}
         self.cycles: list[Cycle] = []
+        self._ordering: dict[str, list[tuple[str, str, Edge]]] = {}  # unit id -> (waits, for, edge), once each
 
     # Ordering among the jobs: unit → units it waits for (After= of its own, Before= of the other).
     def _order(self) -> tuple[dict[str, set[str]], dict[tuple[str, str], Edge]]:
         after: dict[str, set[str]] = {u: set() for u in self.jobs}
         origin: dict[tuple[str, str], Edge] = {}
         for uid in self.jobs:
-            u = self.mgr.load(uid)
-            edges = [Edge.of(d) for d in u.dependencies if d.kind in (Dep.AFTER, Dep.BEFORE)]
-            edges += default_dependencies(self.mgr, u)
-            for e in edges:
-                t = self.mgr.load(e.target).id
-                s = self.mgr.load(e.source).id
-                a, b = (s, t) if e.dependency == "After" else (t, s)
+            for a, b, e in self._ordering_of(uid):
                 if a in after and b in self.jobs and a != b:
                     after[a].add(b)
                     origin.setdefault((a, b), e)
         return after, origin
+
+    def _ordering_of(self, uid: str) -> list[tuple[str, str, Edge]]:
+        """(unit that waits, unit it waits for, edge) for every ordering ``uid``'s file or defaults declare."""
+        got = self._ordering.get(uid)
+        if got is None:
+            u = self.mgr.load(uid)
+            edges = [Edge.of(d) for d in u.dependencies if d.kind in (Dep.AFTER, Dep.BEFORE)]
+            edges += default_dependencies(self.mgr, u)
+            got = []
+            for e in edges:
+                t = self.mgr.load(e.target).id
+                s = self.mgr.load(e.source).id
+                got.append((s, t, e) if e.dependency == "After" else (t, s, e))
+            self._ordering[uid] = got
+        return got
 
     def _break_cycles(self, deleted: dict[str, tuple[str, ...]]) -> Optional[Blocker]:
         matters = self.walk.installed()
@@ -387,15 +368,42 @@ class _Boot:
                 if d.kind in _REQUIRING and t in kinds and t != u:
                     requirers[t].append((u, Edge.of(d)))
         checks = {u: start_check(mgr, mgr.load(u), host=self.host) for u in kinds if kinds[u] == "start"}
+        # unit_verify_deps() checks a BindsTo= target only when the unit is also ordered after it.
+        bound: dict[str, list[str]] = {}
+        binds: dict[str, list[str]] = {}
+        for u in kinds:
+            if kinds[u] != "start":
+                continue
+            deps = mgr.load(u).dependencies
+            ordered = {mgr.load(d.target).id for d in deps if d.kind is Dep.AFTER} | after.get(u, set())
+            binds[u] = [mgr.load(d.target).id for d in deps if d.kind is Dep.BINDS_TO]
+            bound[u] = [x for x in binds[u] if x in ordered]
         refused = dict(self.walk.refused_starts())
         state = {u: "waiting" for u in kinds}
+        settled: list[str] = []  # jobs that finished (done or failed) since the run queue last looked
+
+        def settle(u: str, st: str) -> None:
+            state[u] = st
+            if st in ("done", "failed"):
+                settled.append(u)
+
         result: dict[str, UnitOutcome] = {}
         chains = self.walk.chains
 
-        def fail_dependents(u: str, blocker: str) -> None:
+        def unbound(u: str) -> Optional[str]:
+            """The first BindsTo= target of ``u`` that is not active at this moment, if any."""
+            for x in bound.get(u, ()):
+                if not (state.get(x) == "done" and x in result
+                        and result[x].outcome in (Outcome.ACTIVE, Outcome.FAILED)):
+                    return x
+            return None
+
+        def fail_dependents(u: str, blocker: str, kinds_: tuple[str, ...] = ()) -> None:
             for w, edge in sorted(requirers[u]):
-                if state[w] == "waiting" or state[w] == "running":
-                    state[w] = "failed"
+                if kinds_ and edge.dependency not in kinds_:
+                    continue
+                if state[w] in ("waiting", "running-fails"):
+                    settle(w, "failed")
                     result[w] = UnitOutcome(w, Outcome.DEPENDENCY_FAILED, "dependency",
                                             f"{edge.dependency}={u}, which fails", blocker, chains.get(w, ()))
                     fail_dependents(w, blocker)
@@ -403,7 +411,7 @@ class _Boot:
         def own(u: str) -> None:
             """Run ``u``'s job now."""
             if kinds[u] == "verify":
-                state[u] = "failed"
+                settle(u, "failed")
                 result[u] = UnitOutcome(u, Outcome.NOT_STARTED, "requisite-inactive",
                                         "a Requisite= on a unit that is not active when its job runs", u,
                                         chains.get(u, ()))
@@ -413,37 +421,98 @@ class _Boot:
             if u in refused:
                 # socket_start() & co. refuse when the unit they trigger is not loaded (-ENOENT): the job fails.
                 b = refused[u]
-                state[u] = "failed"
+                settle(u, "failed")
                 result[u] = UnitOutcome(u, Outcome.FAILED, b.reason, f"the unit it triggers, {b.unit}, is not loaded",
                                         b.unit, chains.get(u, ()))
                 fail_dependents(u, u)
-            elif c.condition:
-                state[u] = "done"
-                result[u] = UnitOutcome(u, Outcome.SKIPPED, "condition-failed", c.condition, u, chains.get(u, ()))
-            elif c.assertion:
-                state[u] = "failed"
-                result[u] = UnitOutcome(u, Outcome.FAILED, "assert-failed", c.assertion, u, chains.get(u, ()))
+            elif c.effect == "skipped":
+                settle(u, "done")
+                result[u] = UnitOutcome(u, Outcome.SKIPPED, c.reason, c.detail, u, chains.get(u, ()),
+                                        certain=c.certain)
+                # A start job that is done while the unit stays inactive fails the waiting jobs of the units
+                # that are requisite of or bound to it (job.c: UNIT_ATOM_PROPAGATE_INACTIVE_START_AS_FAILURE).
+                fail_dependents(u, u, (Dep.REQUISITE.value, Dep.BINDS_TO.value))
+            elif c.effect == "assert":
+                settle(u, "failed")
+                result[u] = UnitOutcome(u, Outcome.FAILED, c.reason, c.detail, u, chains.get(u, ()),
+                                        certain=c.certain)
                 fail_dependents(u, u)
-            elif c.exec_problem:
-                result[u] = UnitOutcome(u, Outcome.FAILED, "exec-failed", c.exec_problem, u, chains.get(u, ()))
-                state[u] = "running-fails" if c.job_waits_for_exec else "done"
+            elif unbound(u) is not None:
+                # unit_start() → unit_verify_deps(): a unit bound (BindsTo=) to a unit that is not active now
+                # cannot start; its job fails as a dependency (learnt from real boots: a masked or bad-setting
+                # BindsTo= target, or one a condition skipped).
+                x = unbound(u) or u
+                settle(u, "failed")
+                result[u] = UnitOutcome(u, Outcome.DEPENDENCY_FAILED, "dependency",
+                                        f"BindsTo={x}, which is not active when its job runs", x, chains.get(u, ()))
+                fail_dependents(u, x)
+            elif c.effect in ("job-fails", "unit-fails"):
+                result[u] = UnitOutcome(u, Outcome.FAILED, c.reason, c.detail, u, chains.get(u, ()),
+                                        certain=c.certain)
+                settle(u, "running-fails" if c.effect == "job-fails" else "done")
             else:
-                state[u] = "done"
-                result[u] = UnitOutcome(u, Outcome.ACTIVE, "started", "starts", None, chains.get(u, ()))
+                settle(u, "done")
+                result[u] = UnitOutcome(u, Outcome.ACTIVE, "started", "starts" if c.certain else
+                                        f"starts, unless: {c.detail}", None, chains.get(u, ()), certain=c.certain)
 
-        order = sorted(kinds, key=_run_priority)
+        # The run queue: a job is runnable when no job of a unit it is ordered after is unfinished; among the
+        # runnable ones the highest priority runs first. A job whose process fails later ("running-fails") finishes
+        # only when nothing else can run.
+        import heapq
+
+        unfinished = {u: sum(1 for v in after.get(u, ()) if v in kinds) for u in kinds}
+        waiters: dict[str, list[str]] = {u: [] for u in kinds}
+        for u in kinds:
+            for v in after.get(u, ()):
+                if v in kinds:
+                    waiters[v].append(u)
+        notified: set[str] = set()
+        ready = [(_run_priority(u), u) for u in kinds if unfinished[u] == 0]
+        heapq.heapify(ready)
+        running: list[tuple[tuple[int, str], str]] = []
+
+        def finished(u: str) -> None:
+            if u in notified:
+                return
+            notified.add(u)
+            for w in waiters[u]:
+                unfinished[w] -= 1
+                if unfinished[w] == 0 and state[w] == "waiting":
+                    heapq.heappush(ready, (_run_priority(w), w))
+
         while True:
-            ready = [u for u in order if state[u] == "waiting"
-                     and not any(state[v] in ("waiting", "running-fails") for v in after.get(u, ()))]
             if ready:
-                own(ready[0])
-                continue
-            running = [u for u in order if state[u] == "running-fails"]
-            if not running:
+                _, u = heapq.heappop(ready)
+                if state[u] != "waiting":
+                    continue
+                own(u)
+                if state[u] == "running-fails":
+                    heapq.heappush(running, (_run_priority(u), u))
+            elif running:
+                _, u = heapq.heappop(running)
+                settle(u, "failed")
+                fail_dependents(u, u)
+            else:
                 break
-            u = running[0]
-            state[u] = "failed"
-            fail_dependents(u, u)
+            while settled:
+                finished(settled.pop())
+        # unit_check_binds_to(): a unit that started while a unit it is bound to is (or ends up) inactive is
+        # stopped right away (learnt from real boots: BindsTo= a masked unit without After=, or a unit that a
+        # condition skips or whose process fails after fork).
+        changed = True
+        while changed:
+            changed = False
+            for u, targets in binds.items():
+                if u not in result or result[u].outcome is not Outcome.ACTIVE:
+                    continue
+                for x in targets:
+                    if x in result and result[x].outcome is Outcome.ACTIVE:
+                        continue
+                    result[u] = UnitOutcome(u, Outcome.DEPENDENCY_FAILED, "bound-unit-inactive",
+                                            f"starts, then is stopped: it is bound (BindsTo=) to {x}, which is not "
+                                            "active", x, chains.get(u, ()))
+                    changed = True
+                    break
         return result
 
 

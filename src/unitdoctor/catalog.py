@@ -203,6 +203,24 @@ class Catalog:
             found = self._index.derived[key] = build(self)
         return found  # type: ignore[return-value]
 
+    def with_root(self, root: Root) -> Catalog:
+        """This search path seen through ``root``: a view of the same tree with in-memory files (``Root.with_files``).
+
+        Only the search directories that hold in-memory entries are listed again; the others are shared.
+        """
+        out = []
+        for li in self.listings:
+            if not root.holds_files_in(li.dir.path):
+                out.append(li)
+                continue
+            try:
+                real = root.chase(li.dir.path)
+            except OSError as e:
+                out.append(DirListing(li.dir, {}, {}, None if e.errno in _MISSING else errno_name(e)))
+                continue
+            out.append(_scan_dir(root, li.dir, real))
+        return Catalog(root=root, lookup=self.lookup, listings=tuple(out), environ=self.environ)
+
     # -- names --------------------------------------------------------------------------------
 
     def entries(self, name: str) -> tuple[Entry, ...]:

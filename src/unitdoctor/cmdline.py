@@ -17,7 +17,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Optional
 
-from . import names
+from . import extract, names
 from .rootfs import Root
 
 #: Boot configuration files are small; anything larger is not a boot configuration.
@@ -56,36 +56,12 @@ class MaskOption:
 def split_words(text: str) -> list[str]:
     """The words of a kernel command line, as ``proc_cmdline_extract_first`` yields them.
 
-    Implements ``extract_first_word(…, EXTRACT_UNQUOTE|EXTRACT_RELAX|EXTRACT_RETAIN_ESCAPE)``
-    (extract-word.c, v252): words are separated by whitespace; single and double quotes group and are
-    removed, also in the middle of a word (``systemd.mask="a b"``); a quote left open runs to the end;
-    a backslash is an ordinary character.
+    ``extract_first_word(…, EXTRACT_UNQUOTE|EXTRACT_RELAX|EXTRACT_RETAIN_ESCAPE)`` (``extract.words``):
+    words are separated by whitespace; single and double quotes group and are removed, also in the
+    middle of a word (``systemd.mask="a b"``); a quote left open runs to the end; a backslash is an
+    ordinary character.
     """
-    words: list[str] = []
-    cur: list[str] = []
-    in_word = False
-    quote = ""
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-            else:
-                cur.append(ch)
-            continue
-        if ch in "'\"":
-            quote = ch
-            in_word = True
-        elif ch in " \t\n\r\f\v":
-            if in_word:
-                words.append("".join(cur))
-                cur = []
-                in_word = False
-        else:
-            cur.append(ch)
-            in_word = True
-    if in_word:
-        words.append("".join(cur))
-    return words
+    return extract.words(text, unquote=True, relax=True, retain_escape=True)[0]
 
 
 def mask_options(cmd: CommandLine) -> list[MaskOption]:
@@ -133,7 +109,8 @@ class Found:
     warnings: tuple[tuple[str, str], ...]
 
 
-def _read_text(root: Root, path: str, skipped: list, warnings: list) -> Optional[str]:
+def _read_text(root: Root, path: str, skipped: list[tuple[str, str]], warnings: list[tuple[str, str]],
+               ) -> Optional[str]:
     try:
         data = root.read(path, limit=CONFIG_MAX)
     except OSError as e:
@@ -213,8 +190,8 @@ def boot_cmdlines(root: Root, *, live: bool) -> Found:
             text = _read_text(root, p, skipped, warnings)
             if text is None:
                 continue
-            for n, line in enumerate(text.splitlines(), 1):
-                key, _, rest = line.strip().partition(" ")
+            for lineno, entry_line in enumerate(text.splitlines(), 1):
+                key, _, rest = entry_line.strip().partition(" ")
                 if key == "options":
-                    cmdlines.append(CommandLine(p, n, rest.strip(), "boot loader entry"))
+                    cmdlines.append(CommandLine(p, lineno, rest.strip(), "boot loader entry"))
     return Found(tuple(cmdlines), tuple(skipped), tuple(warnings))

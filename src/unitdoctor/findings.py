@@ -38,3 +38,19 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     fix: tuple[str, ...] = ()
     origin: Optional[str] = None  # where a mask came from (issue: provenance), when known
+
+    @property
+    def is_mask(self) -> bool:
+        """Whether the finding is about a mask that blocks the unit or a unit it needs (``MASK_FINDINGS``)."""
+        return self.id in MASK_FINDINGS
+
+
+#: The ids of the findings ``checks.mask`` makes for a mask that blocks the unit or a unit it needs: one list,
+#: so that no caller tests ids by their spelling ("masked" in id).
+MASK_FINDINGS = frozenset(
+    prefix + base
+    for base in ("masked", "masked-runtime", "masked-vendor", "masked-generator", "masked-kernel-command-line",
+                 "masked-intended")
+    for prefix in ("", "dependency-")
+) | {"masked-template", "alias-to-masked"}
+

@@ -16,9 +16,9 @@ import posixpath
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
-from . import names, specifiers, unitfile
+from . import extract, names, specifiers, unitfile
 from .catalog import Catalog, Entry, hidden_or_backup
 from .lookup import Scope
 from .origin import Origin
@@ -53,6 +53,11 @@ class UnitFileState(str, enum.Enum):
     TRANSIENT = "transient"
     BAD = "bad"
     NOT_FOUND = "not-found"
+
+    @property
+    def is_masked(self) -> bool:
+        """``masked`` or ``masked-runtime``."""
+        return self in (UnitFileState.MASKED, UnitFileState.MASKED_RUNTIME)
 
     @property
     def is_enabled_rc0(self) -> bool:
@@ -117,6 +122,8 @@ class StateResult:
     path: Optional[str] = None
     error: Optional[InstallError] = None
     info: Optional[InstallInfo] = field(default=None, compare=False, repr=False)
+    #: systemctl handed the name to systemd-sysv-install (a ``sysv.HandOver``): ``state`` is its answer.
+    sysv: Optional[Any] = field(default=None, compare=False)
 
 
 # -- discovery ----------------------------------------------------------------------------------
@@ -538,46 +545,10 @@ def split_words(value: str, *, unquote: bool = True, retain_escape: bool = True,
                 ) -> tuple[list[str], Optional[str]]:
     """Return the words of ``value`` and the errno symbol that stopped the split, or None.
 
-    Implements ``extract_first_word`` (extract-word.c, v252) with separators " \\t\\n\\r" for the two
-    flag sets the install logic uses: EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE (``config_parse_strv``:
-    quotes are removed, a backslash is an ordinary character) and no flags (``Also=``: quotes are
-    ordinary, a backslash takes the next character literally). An unbalanced quote or a trailing
-    backslash is EINVAL; the words before it are returned. ``""`` is one empty word.
+    ``extract_first_word`` (``extract.words``) with the two flag sets the install logic uses:
+    EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE (``config_parse_strv``) and no flags (``Also=``).
     """
-    seps = " \t\n\r"
-    words: list[str] = []
-    i, n = 0, len(value)
-    while True:
-        while i < n and value[i] in seps:
-            i += 1
-        if i >= n:
-            return words, None
-        word: list[str] = []
-        quote = ""
-        while i < n:
-            c = value[i]
-            if quote:
-                if c == quote:
-                    quote = ""
-                else:
-                    word.append(c)
-                i += 1
-            elif c in "'\"" and unquote:
-                quote = c
-                i += 1
-            elif c == "\\" and not retain_escape:
-                if i + 1 >= n:
-                    return words, "EINVAL"
-                word.append(value[i + 1])
-                i += 2
-            elif c in seps:
-                break
-            else:
-                word.append(c)
-                i += 1
-        if quote:
-            return words, "EINVAL"
-        words.append("".join(word))
+    return extract.words(value, unquote=unquote, retain_escape=retain_escape)
 
 
 def _unquote_words(value: str) -> list[str]:

@@ -25,6 +25,7 @@ import fcntl
 import json
 import os
 import posixpath
+import re
 import secrets
 import stat
 import time
@@ -37,6 +38,8 @@ from .rootfs import Root
 FORMAT = "unitdoctor-journal"
 VERSION = 1
 LOCK_NAME = "lock"
+#: The largest entry read (an entry is a few KiB; a bigger file is not one of ours).
+ENTRY_MAX = 16 << 20
 #: The journal's quarantine directory, and the hidden one next to a path on another filesystem.
 QUARANTINE_NAME, LOCAL_QUARANTINE = "quarantine", ".unitdoctor-quarantine"
 #: Entry states. ``in-progress`` and ``rolling-back`` found under the lock mean: interrupted.
@@ -394,15 +397,133 @@ class Entry:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any], where: str) -> Entry:
-        if d.get("format") != FORMAT:
-            raise JournalError(f"{where}: not a unitdoctor journal entry")
-        if not isinstance(d.get("version"), int) or d["version"] > VERSION:
+        try:
+            validate_entry(d)
+        except ValueError as e:
+            raise JournalError(f"{where}: {e}") from None
+        if d["version"] > VERSION:
             raise JournalError(f"{where}: journal format version {d.get('version')!r} is newer than this "
                                f"unitdoctor reads ({VERSION}); use a newer unitdoctor")
         return cls(d["id"], int(d.get("seq", 0)), d["created"], d["command"], d["scope"], d.get("root"),
                    bool(d.get("live")), list(d.get("units", ())), d["status"],
                    [Step.from_json(s) for s in d.get("steps", ())], list(d.get("plan", ())),
                    d.get("undoes"), d.get("undone_by"), d.get("updated", ""))
+
+
+# -- validation -------------------------------------------------------------------------------------
+
+_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9]{4,}-[0-9a-f]{4}")
+_STATUSES = (IN_PROGRESS, ROLLING_BACK, DONE, ROLLED_BACK, UNDONE, CONFLICT)
+_STEP_KINDS = ("file", "enable", "daemon-reload", "start")
+_STEP_STATES = ("planned", "done", "skipped", "failed", "rolled-back", "kept")
+_FILE_TYPES = ("absent", "symlink", "file", "dir", "other")
+
+
+class _Bad(ValueError):
+    pass
+
+
+def _int(v: Any, what: str, lo: Optional[int] = None, hi: Optional[int] = None) -> None:
+    if type(v) is not int or (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise _Bad(f"{what} is not an integer{'' if lo is None else f' ≥ {lo}'}: {v!r:.40}")
+
+
+def _str(v: Any, what: str, *, null: bool = False, path: bool = False) -> None:
+    if v is None and null:
+        return
+    if not isinstance(v, str):
+        raise _Bad(f"{what} is not a string: {v!r:.40}")
+    if "\0" in v:
+        raise _Bad(f"{what} contains a NUL character")
+    if path and not v.startswith("/"):
+        raise _Bad(f"{what} is not an absolute path: {v!r:.60}")
+
+
+def _file_state(d: Any, what: str) -> None:
+    if not isinstance(d, dict):
+        raise _Bad(f"{what} is not an object")
+    if d.get("type") not in _FILE_TYPES:
+        raise _Bad(f"{what}.type is not one of {', '.join(_FILE_TYPES)}")
+    if "target" in d or d["type"] == "symlink":
+        _str(d.get("target"), f"{what}.target")
+    for k, lo, hi in (("size", 0, None), ("mode", 0, 0o7777), ("uid", 0, None), ("gid", 0, None),
+                      ("mtime_ns", None, None), ("atime_ns", None, None)):
+        if k in d:
+            _int(d[k], f"{what}.{k}", lo, hi)
+
+
+def validate_entry(d: Any) -> None:
+    """Raise ``ValueError`` (its message says what) unless ``d`` has the shape of a journal entry
+    (schema/journal-entry.schema.json): every key ``Entry.from_json`` uses, with its type; no NUL in a
+    string; paths absolute; the id in its pattern (it names files). Unknown keys are allowed."""
+    if not isinstance(d, dict):
+        raise _Bad(f"not a JSON object but {type(d).__name__}")
+    if d.get("format") != FORMAT:
+        raise _Bad("not a unitdoctor journal entry")
+    _int(d.get("version"), "version", 1)
+    if not isinstance(d.get("id"), str) or not _ID.fullmatch(d["id"]):
+        raise _Bad(f"id is not an entry id: {d.get('id')!r:.40}")
+    _int(d.get("seq", 0), "seq", 0)
+    for k in ("created", "command", "scope", "status"):
+        _str(d.get(k), k)
+    if "updated" in d:
+        _str(d["updated"], "updated")
+    if d["command"] not in ("fix", "undo"):
+        raise _Bad(f"command is not fix or undo: {d['command']!r:.20}")
+    if d["status"] not in _STATUSES:
+        raise _Bad(f"status is not one of {', '.join(_STATUSES)}")
+    _str(d.get("root"), "root", null=True)
+    for k in ("undoes", "undone_by"):
+        _str(d.get(k), k, null=True)
+    if not isinstance(d.get("live", False), bool):
+        raise _Bad("live is not a boolean")
+    for k in ("units", "plan", "steps"):
+        if not isinstance(d.get(k, []), list):
+            raise _Bad(f"{k} is not a list")
+    for u in d.get("units", ()):
+        _str(u, "units[]")
+    if not all(isinstance(p, dict) for p in d.get("plan", ())):
+        raise _Bad("plan[] is not an object")
+    for i, st in enumerate(d.get("steps", ())):
+        w = f"steps[{i}]"
+        if not isinstance(st, dict):
+            raise _Bad(f"{w} is not an object")
+        if st.get("kind") not in _STEP_KINDS:
+            raise _Bad(f"{w}.kind is not one of {', '.join(_STEP_KINDS)}")
+        _int(st.get("action", -1), f"{w}.action", -1)
+        if st.get("state", "planned") not in _STEP_STATES:
+            raise _Bad(f"{w}.state is not one of {', '.join(_STEP_STATES)}")
+        for k in ("path", "quarantine"):
+            if k in st:
+                _str(st[k], f"{w}.{k}", path=True)
+        for k in ("unit", "message", "result"):
+            if k in st:
+                _str(st[k], f"{w}.{k}")
+        for k in ("before", "after"):
+            if k in st:
+                _file_state(st[k], f"{w}.{k}")
+        if st["kind"] == "file" and not all(k in st for k in ("path", "before", "after")):
+            raise _Bad(f"{w}: a file step without path, before and after")
+        if not isinstance(st.get("runtime", False), bool):
+            raise _Bad(f"{w}.runtime is not a boolean")
+        created = st.get("created", [])
+        if not isinstance(created, list):
+            raise _Bad(f"{w}.created is not a list")
+        for j, c in enumerate(created):
+            if not isinstance(c, dict):
+                raise _Bad(f"{w}.created[{j}] is not an object")
+            _str(c.get("path"), f"{w}.created[{j}].path", path=True)
+            _file_state(c.get("state"), f"{w}.created[{j}].state")
+
+
+def _open_lock(dfd: int, flags: int) -> int:
+    """The lock file, opened without following a link or waiting (a FIFO there would block an open);
+    anything but a regular file is refused (ENOLCK: "not a regular file")."""
+    fd = os.open(LOCK_NAME, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.ENOLCK, "not a regular file")
+    return fd
 
 
 def _now() -> str:
@@ -419,6 +540,8 @@ class Journal:
         self.root = root
         self.directory = directory
         self._fd: Optional[int] = None
+        #: Entries the last read could not use, one line each ("PATH: cannot read: …", "PATH: seq is …").
+        self.unreadable: list[str] = []
 
     @classmethod
     def for_scope(cls, scope: str, root: Root, environ: Mapping[str, str]) -> Journal:
@@ -464,7 +587,7 @@ class Journal:
         try:
             if made and posixpath.basename(made[-1]) == posixpath.basename(self.directory):
                 os.chmod(dfd, 0o700)  # new: only its owner reads what was fixed
-            lfd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
+            lfd = _open_lock(dfd, os.O_RDWR | os.O_CREAT)
         except OSError as e:
             os.close(dfd)
             raise JournalError(f"cannot open the journal lock {self.display}/{LOCK_NAME}: {e.strerror}") from None
@@ -493,7 +616,7 @@ class Journal:
             return False
         try:
             with dir_fd(self.root, self.directory) as dfd:
-                lfd = os.open(LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+                lfd = _open_lock(dfd, os.O_RDONLY)
         except OSError:
             return False
         try:
@@ -527,20 +650,35 @@ class Journal:
             raise JournalError(f"cannot read the journal {self.display}: {e.strerror}") from None
 
     def _read_all(self, dfd: int) -> list[Entry]:
+        """The readable entries, oldest first; the others are kept in ``unreadable`` (one line each)."""
         out = []
+        self.unreadable = []
         for name in os.listdir(dfd):
             if name.endswith(".json") and not name.startswith("."):
-                out.append(self._read(dfd, name))
+                try:
+                    out.append(self._read(dfd, name))
+                except JournalError as e:
+                    self.unreadable.append(str(e))
         out.sort(key=lambda e: (e.seq, e.created, e.id))
+        self.unreadable.sort()
         return out
 
     def _read(self, dfd: int, name: str) -> Entry:
+        """One entry: a regular file (never a FIFO, device or link: looked at before it is opened, and
+        opened with O_NOFOLLOW|O_NONBLOCK), at most ``ENTRY_MAX`` bytes, UTF-8 JSON of the entry's shape."""
         where = f"{self.display}/{name}"
         try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+            st = os.lstat(name, dir_fd=dfd)
+            if not stat.S_ISREG(st.st_mode):
+                raise JournalError(f"{where}: cannot read: not a regular file")
+            if st.st_size > ENTRY_MAX:
+                raise JournalError(f"{where}: cannot read: larger than {ENTRY_MAX >> 20} MiB")
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
             with os.fdopen(fd, "rb") as f:
-                data = json.loads(f.read(16 << 20).decode("utf-8"))
-        except (OSError, ValueError) as e:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the lstat
+                    raise JournalError(f"{where}: cannot read: not a regular file")
+                data = json.loads(f.read(ENTRY_MAX + 1).decode("utf-8"))
+        except (OSError, ValueError, RecursionError) as e:
             raise JournalError(f"{where}: cannot read: {e}") from None
         return Entry.from_json(data, where)
 

@@ -5,6 +5,16 @@ Models the manager's code path of systemd 252, which differs from the install lo
 ``unit_load_fragment`` (load-fragment.c), ``unit_load`` (unit.c), drop-in collection (dropin.c) and
 the ``*_verify`` checks that turn a unit into ``bad-setting``. Every dependency edge keeps the file
 and line, or the link, it comes from.
+
+Work stays proportional to the question (issue 11): a ``why`` loads only the units its start
+transaction reaches (``Manager.load`` is called by the transaction walk, ~0.1 ms per unit), and
+"who triggers this" asks the trigger units a per-catalog index names (``TriggerHints``), not every
+socket/timer/path. To add a per-unit fact (conditions, exec checks, a run-queue order…): compute it
+in a method that takes the loaded ``Unit`` and is called for the units that need it (the anchor, a
+blocker, the jobs of the transaction), not in ``_load`` for every unit of the closure; keep an index
+over the whole search path with ``Catalog.derived(key, build)`` (built once per catalog, from the
+scan and cheap reads); import a heavy module inside the function that needs it. ``bench/why.py``
+(``--profile``) shows the cost beside ``systemd-analyze verify``.
 """
 
 from __future__ import annotations
@@ -448,10 +458,22 @@ class TriggerHints:
 class Manager:
     """Loads units from a catalog as the manager would, caching each unit by name."""
 
-    def __init__(self, cat: Catalog) -> None:
-        self.cat = cat
+    def __init__(self, cat: Catalog, *, loaded: frozenset[str] = frozenset()) -> None:
+        """``loaded``: ids of the units a running manager holds (``list-units --all``; live only).
+
+        Offline nothing is known to be loaded, and every name is loaded as if the manager met it first.
+        """
+        from . import sysv
+
+        self.loaded = loaded
+        #: Names that fail to load with EEXIST because of the order the manager loads them in.
+        self.load_failures: frozenset[str] = frozenset()
+
+        # The manager runs its generators before loading anything; offline they did not run, so the
+        # units systemd-sysv-generator would write are added in memory (sysv.py).
+        self.cat, self.sysv = sysv.with_generated(cat)
         self.scope = cat.lookup.scope
-        self.namemap = NameMap.build(cat)
+        self.namemap = NameMap.build(self.cat)
         #: Host, user and directory specifier values of this root and scope (read on first use).
         self.host = specifiers.HostFacts(cat.root, self.scope.value, getattr(cat, "environ", None))
         self._units: dict[str, Unit] = {}
@@ -518,7 +540,7 @@ class Manager:
         """Trigger units (sorted) that may trigger the unit loaded as ``key``: a superset, never fewer."""
         hints = self.cat.derived("manager.triggers", TriggerHints.build)
         if hints.dropins_name(lambda t: self._may_be(t, key)):
-            return hints.all  # a drop-in may redirect any trigger: ask every one of them
+            return list(hints.all)  # a drop-in may redirect any trigger: ask every one of them
         found = [n for n in hints.all
                  if n in hints.unsure or any(self._may_be(t, key) for t in hints.targets[n])
                  or (n.endswith(".socket") and names.prefix_of(n) + "@.service" == key)]
@@ -578,6 +600,9 @@ class Manager:
                         None, (), (), (), ())
         fragment, unit_names = self.namemap.find_fragment(name)
         unit_id = _unit_id(name, fragment)
+        clash = self._merge_clash(name, unit_names + (unit_id,))
+        if clash is not None:
+            return clash
         diags: list[unitfile.Diagnostic] = []
         assignments: list[unitfile.Assignment] = []
         forigin = Origin(fragment, None, _layer(self.cat, fragment)) if fragment else None
@@ -630,6 +655,53 @@ class Manager:
             state = LoadState.BAD_SETTING if errno == "ENOEXEC" else LoadState.ERROR
             return result(state, errno, origin or forigin)
         return self._finish(name, unit_id, unit_names, fragment, forigin, assignments, diags, result)
+
+    def _merge_clash(self, name: str, unit_names: tuple[str, ...]) -> Optional[Unit]:
+        """The unit ``name`` becomes when one of its other names is already a loaded unit that does not carry it.
+
+        ``merge_by_names`` (load-fragment.c, v252) merges only into a unit that is still a stub or not-found
+        (``unit_merge``): a name of ours that the running manager already holds as a loaded, masked or
+        broken unit without our name among its own fails the load with EEXIST, in both directions. A unit
+        loaded from its fragment carries its aliases, so a running ssh.service answers to sshd.service; a
+        masked one carries only its own name, and neither does an instance with its own file carry the
+        instance names of its template's aliases.
+        """
+        if name in self.load_failures:
+            return self._eexist(name)
+        if not self.loaded or name in self.loaded:
+            return None
+        for other in unit_names:
+            if other == name or other not in self.loaded:
+                continue
+            held = self.load(other)
+            if held.load_state is LoadState.NOT_FOUND or name in held.names:
+                continue
+            return self._eexist(name)
+        return None
+
+    @staticmethod
+    def _eexist(name: str) -> Unit:
+        return Unit(name, name, (name,), LoadState.ERROR, load_error_for(LoadState.ERROR, name, "EEXIST"),
+                    None, (), (), (), ())
+
+    def merge_partners(self, name: str) -> tuple[str, ...]:
+        """Other names loading ``name`` merges into its unit whose own unit would not carry ``name`` (masked
+        units, instances with a file of their own): where the load order decides between merge and EEXIST."""
+        u = self.load(name)
+        out = []
+        for other in dict.fromkeys(u.names + (u.id,)):
+            if other != name and name not in self.load(other).names:
+                out.append(other)
+        return tuple(out)
+
+    def with_load_failures(self, failed: frozenset[str]) -> Manager:
+        """This manager, but the names in ``failed`` fail to load with EEXIST (see ``transaction.load_order``)."""
+        new = object.__new__(Manager)
+        new.__dict__.update(self.__dict__)
+        new.load_failures = self.load_failures | failed
+        new._units = {}
+        new._triggers = None
+        return new
 
     def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]
@@ -1085,10 +1157,26 @@ def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
                          "services. Refusing.", start[1].origin)
         if stype == "dbus" and not last("Service", "BusName"):
             return fatal("Service is of type D-Bus but no D-Bus service name has been specified. Refusing.")
+        # 252 (service_verify): a oneshot service may restart only on failure, never always/on-success.
+        restart = last("Service", "Restart")
+        if stype == "oneshot" and restart is not None and restart.value in ("always", "on-success"):
+            return fatal("Service has Restart= set to either always or on-success, which isn't allowed for "
+                         "Type=oneshot services. Refusing.", restart.origin)
     elif utype == "socket":
         listens = [a for a in assignments if a.section == "Socket" and a.key.startswith("Listen") and a.value]
         if not listens:
             return fatal("Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.")
+        # socket_verify: Symlinks= needs exactly one file-system node among the listeners
+        # (socket_find_symlink_target: a FIFO, a special file, or an AF_UNIX path socket).
+        symlinks = last("Socket", "Symlinks")
+        if symlinks is not None and symlinks.value:
+            nodes = [a for a in listens
+                     if a.key in ("ListenFIFO", "ListenSpecial")
+                     or (a.key in ("ListenStream", "ListenDatagram", "ListenSequentialPacket")
+                         and a.value.startswith("/"))]
+            if len(nodes) != 1:
+                return fatal("Unit has symlinks set but none or more than one node in the file system. Refusing.",
+                             symlinks.origin)
         accept = last("Socket", "Accept")
         svc = last("Socket", "Service")
         if accept and _parse_bool(accept.value) and svc and svc.value:

@@ -19,9 +19,9 @@ import enum
 import os
 import posixpath
 import re
-import shutil
+import stat
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from .rootfs import Root
 
@@ -35,6 +35,8 @@ INFO = DPKG_DIR + "/info"
 STATUS_MAX = 64 * 1024 * 1024
 #: One info file (list, md5sums, script) read at most.
 INFO_MAX = 16 * 1024 * 1024
+#: owners() answers this many questions by a substring search of the lists, then builds an index.
+OWNER_SEARCHES_MAX = 16
 #: Unit files are hashed only up to this size.
 HASH_MAX = 16 * 1024 * 1024
 RPM_DBPATHS = ("/usr/lib/sysimage/rpm", "/var/lib/rpm")
@@ -199,6 +201,8 @@ class DpkgDb:
     _lists: Optional[dict[str, bytes]] = None  # info/STEM.list contents, read once
     _info: Optional[dict[str, str]] = None  # file name in info/ -> itself, for existence checks
     _md5: dict[str, dict[str, str]] = field(default_factory=dict)
+    _searches: int = 0  # owners() queries answered by substring search so far
+    _by_path: Optional[dict[bytes, list[str]]] = None  # line → stems, once the searches add up
 
     @classmethod
     def open(cls, root: Root) -> Optional[DpkgDb]:
@@ -256,7 +260,8 @@ class DpkgDb:
 
         Every list is read once, on the first call, and kept as it is; a query is a substring search
         for the whole line in each (much cheaper than splitting ~10⁵ lines into a dict we would
-        query a handful of times).
+        query a handful of times). Past ``OWNER_SEARCHES_MAX`` queries (``why`` on every unit) the
+        lines are split once into an index that gives the same answers.
         """
         if self._lists is None:
             self._lists = {}
@@ -270,11 +275,26 @@ class DpkgDb:
                     continue
                 self._lists[name[:-len(".list")]] = b"\n" + data + b"\n"
         out: list[DpkgPackage] = []
-        for p in usr_aliases(path):
-            needle = b"\n" + p.encode("utf-8", "surrogateescape") + b"\n"
+        self._searches += 1
+        if self._by_path is None and self._searches > OWNER_SEARCHES_MAX:
+            # Many questions (``why`` on every unit): one pass splits the lists into line → stems,
+            # in the same (name) order, so each answer is the one the search below would give.
+            by_path: dict[bytes, list[str]] = {}
             for stem, data in self._lists.items():
+                for line in data.split(b"\n"):
+                    by_path.setdefault(line, []).append(stem)
+            self._by_path = by_path
+        for p in usr_aliases(path):
+            line = p.encode("utf-8", "surrogateescape")
+            stems: Iterable[str]
+            if self._by_path is not None and line and b"\n" not in line:
+                stems = self._by_path.get(line, ())
+            else:
+                needle = b"\n" + line + b"\n"
+                stems = [stem for stem, data in self._lists.items() if needle in data]
+            for stem in stems:
                 pkg = self.packages.get(stem)
-                if pkg is not None and pkg not in out and needle in data:
+                if pkg is not None and pkg not in out:
                     out.append(pkg)
         return out
 
@@ -362,17 +382,24 @@ class RpmProblem:
 
 @dataclass
 class RpmDb:
-    """An rpm database queried through the ``rpm`` command."""
+    """An rpm database queried through the ``rpm`` command, or read directly (``rpmdb.sqlite``, ``rpmdb.py``)
+    when host programs are forbidden or rpm is missing. Owners are asked once per path, in one ``rpm`` run
+    for all of a unit's files (``prefetch``)."""
 
     root: Root
-    rpm: str
+    rpm: str  # "" when read directly
     dbpath: str  # root-relative, resolved inside the root
     warnings: list[tuple[str, str]] = field(default_factory=list)
     _verify: dict[str, list[RpmProblem]] = field(default_factory=dict)
+    _owners: dict[str, Optional[RpmOwner]] = field(default_factory=dict)
+    direct: Any = None  # rpmdb.SqliteRpmDb
+    why_direct: str = ""
 
     @classmethod
     def open(cls, root: Root) -> tuple[Optional[RpmDb], Optional[str]]:
-        """(db, None), or (None, why not): no rpm database in the root, or no ``rpm`` command."""
+        """(db, None), or (None, why not): no rpm database in the root, or no way to read it."""
+        from . import hosttools
+
         for candidate in RPM_DBPATHS:
             try:
                 real = root.chase(candidate)
@@ -380,11 +407,32 @@ class RpmDb:
             except OSError:
                 continue
             if entries & {"rpmdb.sqlite", "Packages", "Packages.db"}:
-                rpm = shutil.which("rpm")
-                if rpm is None:
-                    return None, f"{candidate} exists but the rpm command is not installed"
-                return cls(root, rpm, real), None
+                rpm = hosttools.which("rpm")
+                if rpm is not None:
+                    return cls(root, rpm, real), None
+                why = ("host programs are forbidden (--no-host-tools)" if hosttools.forbidden()
+                       else "the rpm command is not installed")
+                if "rpmdb.sqlite" not in entries:
+                    return None, f"{candidate} exists, but {why} and only rpmdb.sqlite is read without it"
+                return cls._direct(root, real, why)
         return None, "no rpm database"
+
+    @classmethod
+    def _direct(cls, root: Root, real: str, why: str) -> tuple[Optional[RpmDb], Optional[str]]:
+        import sqlite3
+
+        from .rpmdb import SQLITE_NAME, SqliteRpmDb
+
+        try:
+            path = root.chase(f"{real}/{SQLITE_NAME}")
+            st = root.lstat(path)
+            if not stat.S_ISREG(st.st_mode):
+                return None, f"{real}/{SQLITE_NAME} is not a regular file"
+            db = cls(root, "", real, direct=SqliteRpmDb(root.host(path)))
+        except (OSError, sqlite3.Error) as e:
+            return None, f"{real}/{SQLITE_NAME} cannot be read ({e}); {why}"
+        db.why_direct = why
+        return db, None
 
     def _run(self, *args: str) -> Optional[subprocess.CompletedProcess]:
         argv = [self.rpm, "--root", self.root.path, "--dbpath", self.dbpath, *args]
@@ -399,18 +447,51 @@ class RpmDb:
             return None
 
     def owner(self, path: str) -> Optional[RpmOwner]:
-        """The package that owns ``path`` (which need not exist): ``rpm -q --path``."""
-        p = self._run("-q", "--qf", "%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\n", "--path", path)
-        if p is None or p.returncode != 0:
-            return None
+        """The package that owns ``path`` (which need not exist): ``rpm -q --path``, asked once per path."""
+        if path not in self._owners:
+            self.prefetch([path])
+        return self._owners.get(path)
+
+    def prefetch(self, paths: list[str]) -> None:
+        """Ask for the owners of all ``paths`` at once: one ``rpm -q --path P…`` run, listing every file of
+        each owning package with its name (``[%{FILENAMES}…]``), matched back to the paths (and their
+        merged-/usr aliases)."""
+        todo = sorted({p for p in paths if p not in self._owners})
+        if not todo:
+            return
+        for p in todo:
+            self._owners[p] = None
+        if self.direct is not None:
+            for p in todo:
+                for q in (p, *usr_aliases(p)):
+                    got = self.direct.owners(q)
+                    if got:
+                        name, evr = got[0]
+                        self._owners[p] = RpmOwner(name, evr)
+                        break
+            self.warnings.extend((self.dbpath, w) for w in self.direct.warnings)
+            self.direct.warnings.clear()
+            return
+        p = self._run("-q", "--qf", "[%{FILENAMES}\\t%{=NAME}\\t%{=EPOCHNUM}:%{=VERSION}-%{=RELEASE}\\n]",
+                      "--path", *todo)
+        if p is None:
+            return
+        files: dict[str, RpmOwner] = {}
         for line in p.stdout.splitlines():
-            name, _, evr = line.partition("\t")
-            if name and evr:
-                return RpmOwner(name, evr[2:] if evr.startswith("0:") else evr)
-        return None
+            fname, _, rest = line.partition("\t")
+            name, _, evr = rest.partition("\t")
+            if fname and name and evr and fname not in files:
+                files[fname] = RpmOwner(name, evr[2:] if evr.startswith("0:") else evr)
+        for q in todo:
+            for alias in (q, *usr_aliases(q)):
+                if alias in files:
+                    self._owners[q] = files[alias]
+                    break
 
     def verify(self, pkg: str) -> list[RpmProblem]:
-        """``rpm -V PKG`` (without dependency and script checks): the files that differ."""
+        """``rpm -V PKG`` (without dependency and script checks): the files that differ (none read directly)."""
+        if self.direct is not None:
+            return []
         if pkg not in self._verify:
             out: list[RpmProblem] = []
             p = self._run("-V", "--nodeps", "--noscripts", pkg)

@@ -31,7 +31,6 @@ import functools
 import io
 import os
 import re
-import shutil
 import stat
 import urllib.parse
 import zlib
@@ -559,9 +558,12 @@ class Logs:
 
     def journal(self, t0: float, t1: float) -> list[JournalEntry]:
         """Journal entries between two Unix times (live: the host's journal; offline: the root's files)."""
-        exe = shutil.which("journalctl")
+        from . import hosttools
+
+        exe = hosttools.which("journalctl")
         if exe is None:
-            self.skipped.append(("journalctl", "not installed"))
+            self.skipped.append(("journalctl", "host programs are forbidden (--no-host-tools): journal files are "
+                                 "read only by journalctl" if hosttools.forbidden() else "not installed"))
             return []
         argv = [exe, "-o", "json", "-q", "--no-pager", f"--since=@{int(t0)}", f"--until=@{int(t1) + 1}",
                 f"--lines={JOURNAL_LINES_MAX}"]

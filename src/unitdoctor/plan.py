@@ -49,6 +49,7 @@ from .catalog import Catalog, DirListing, Entry, SubDir
 from .checks.activation import ENABLED, conflict
 from .checks.mask import Layer, MaskOwner, layers, mask_owner
 from .checks.mask import is_vendor_path as is_vendor_path  # fix.py's guard asks the same rule
+from .findings import Severity
 from .manager import LoadState, Manager, is_null
 from .report import Report, why
 from .sources import EvidenceSources
@@ -358,12 +359,14 @@ class _Planner:
 
 
 def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True, runtime_only: bool = False,
-             live: bool = False) -> Plan:
+             live: bool = False, enable: bool = False) -> Plan:
     """Return the plan that fixes the units of ``reports`` (``why`` results on ``catalog``).
 
     ``start``: live, start each unit (or its trigger) afterwards. ``runtime_only``: touch only runtime
     layers (masks in /run, ``enable --runtime``). ``live``: a manager runs these unit files, so the plan
-    reloads and starts; offline it only changes files. See the module docstring for the rules.
+    reloads and starts; offline it only changes files. ``enable``: also enable each requested unit that is
+    ``disabled`` once its masks are gone, as ``systemctl enable`` would (a unit started through a trigger
+    has its trigger enabled instead, rule 5). See the module docstring for the rules.
     """
     p = _Planner(catalog, runtime_only)
     targets = _unique(r.unit for r in reports)
@@ -374,7 +377,7 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
         new = False
         for t in list(targets):
             rep = given.pop(t, None) or p.report(t)
-            if rep.loaded.load_state is LoadState.MASKED or rep.state.state.value.startswith("masked"):
+            if rep.loaded.load_state is LoadState.MASKED or rep.state.state.is_masked:
                 new |= p.masks_of(t, f"{t} is masked")
             for b in rep.start.blockers:
                 if b.reason in ("masked", "trigger-masked"):
@@ -392,10 +395,11 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
             break
         p.resimulate()
         given = {}
-    return _assemble(p, targets, tuple(r.unit for r in reports), start=start, live=live)
+    return _assemble(p, targets, tuple(r.unit for r in reports), start=start, live=live, enable=enable)
 
 
-def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, start: bool, live: bool) -> Plan:
+def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, start: bool, live: bool,
+              enable: bool = False) -> Plan:
     cat = p.cat
     finals = {t: p.report(t) for t in targets}
     actions: list[Action] = list(p.removals.values())
@@ -411,6 +415,15 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
                 actions.append(act)
             elif why_not:
                 advice.append(Advice(trig, why_not))
+    for u in requested if enable else ():
+        if p.triggers.get(u) or u in enabled:
+            continue
+        act, why_not = enable_action(cat, u, runtime=p.runtime_only, reason=f"enabling {u} was asked for")
+        if act is not None:
+            enabled.append(act.name)
+            actions.append(act)
+        elif why_not:
+            advice.append(Advice(u, why_not))
     for t in targets:
         advice.extend(_leftover_advice(cat, p.mgr, finals[t], runtime_only=p.runtime_only))
     changed = bool(actions)
@@ -670,7 +683,7 @@ def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: b
     """Advice for what the plan cannot fix in ``rep`` (computed on the simulated catalog)."""
     out: list[Advice] = []
     masked = []
-    if rep.loaded.load_state is LoadState.MASKED or rep.state.state.value.startswith("masked"):
+    if rep.loaded.load_state is LoadState.MASKED or rep.state.state.is_masked:
         masked.append(rep.unit)
     masked += [b.unit for b in rep.start.blockers if b.reason in ("masked", "trigger-masked")]
     for name in _unique(masked):
@@ -680,9 +693,9 @@ def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: b
                 out.append(Advice(rep.unit, mask_advice(cat, ls, cand, runtime_only=runtime_only)))
                 break
     for f in rep.findings:
-        if f.severity.value != "error" or "masked" in f.id:
+        if f.severity is not Severity.ERROR or f.is_mask:
             continue
-        text = f.summary + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
+        text = f.summary.rstrip(".") + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
         out.append(Advice(rep.unit, text))
     return out
 
@@ -721,21 +734,18 @@ def mask_advice(cat: Catalog, ls: list[Layer], name: str, *, runtime_only: bool)
 
 
 def kernel_cmdline_sources(cat: Catalog, name: str) -> list[str]:
-    """Files inside the root whose kernel command line masks ``name`` (systemd.mask=, any spelling)."""
-    out = []
-    short = name[:-len(".service")] if name.endswith(".service") else None
-    words = {f"systemd.mask={name}", f"rd.systemd.mask={name}"}
-    if short:
-        words |= {f"systemd.mask={short}", f"rd.systemd.mask={short}"}
-    for path in ("/etc/kernel/cmdline", "/etc/default/grub", "/proc/cmdline" if cat.root.is_host else ""):
-        if not path:
-            continue
-        try:
-            text = cat.root.read(path, limit=1 << 20).decode("utf-8", "replace")
-        except OSError:
-            continue
-        if any(w in text.replace('"', " ").replace("'", " ").split() for w in words):
-            out.append(cat.root.display(path))
+    """Files inside the root whose kernel command line masks ``name`` (``systemd.mask=``/``rd.systemd.mask=``
+    as systemd-debug-generator reads them: ``cmdline``'s one reader of the boot sources)."""
+    from . import cmdline
+
+    out: list[str] = []
+    found = list(cmdline.boot_cmdlines(cat.root, live=False).cmdlines)
+    if cat.root.is_host:
+        found += cmdline.boot_cmdlines(cat.root, live=True).cmdlines
+    for cmd in found:
+        shown = cat.root.display(cmd.path)
+        if shown not in out and any(o.unit == name for o in cmdline.mask_options(cmd)):
+            out.append(shown)
     return out
 
 
@@ -772,7 +782,7 @@ def simulate(cat: Catalog, removed: Iterable[str]) -> Catalog:
             subdirs[sn] = sub if len(kept) == len(sub.entries) else SubDir(
                 sub.name, sub.dir, sub.path, kept, sub.via_symlink, sub.error)
         listings.append(DirListing(li.dir, entries, subdirs, li.error))
-    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings))
+    return Catalog(root=cat.root, lookup=cat.lookup, listings=tuple(listings), environ=cat.environ)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -13,7 +13,7 @@ import errno
 import os
 import posixpath
 import stat
-from typing import Optional
+from typing import Mapping, Optional, Union
 
 #: systemd follows at most this many symlinks while chasing one path (CHASE_SYMLINKS_MAX).
 CHASE_SYMLINKS_MAX = 32
@@ -24,6 +24,14 @@ READ_MAX = 16 * 1024 * 1024
 
 def _err(code: int, path: str) -> OSError:
     return OSError(code, os.strerror(code), path)
+
+
+class Symlink(str):
+    """The text of an in-memory symlink given to ``Root.with_files``."""
+
+
+def _fake_stat(mode: int, size: int) -> os.stat_result:
+    return os.stat_result((mode, 0, 0, 1, 0, 0, size, 0, 0, 0))
 
 
 class Listing:
@@ -92,6 +100,45 @@ class Root:
         self.arg = posixpath.normpath(os.path.abspath(path))
         self.is_host = real == "/"
         self._dirs: dict[str, str] = {"/": "/"}
+        # In-memory entries (``with_files``): root-relative path -> (stat, data, link text); directories implied.
+        self._virtual: dict[str, tuple[os.stat_result, bytes, Optional[str]]] = {}
+        self._vdirs: dict[str, dict[str, int]] = {}
+
+    def with_files(self, files: Mapping[str, Union[bytes, Symlink]]) -> Root:
+        """This root plus in-memory files and symlinks, as if written below it (what generators write to /run).
+
+        Keys are root-relative absolute paths; the directories above them exist (in memory if not on disk),
+        and an in-memory entry hides a real one of the same path. The real tree is still only read.
+        """
+        new = object.__new__(Root)
+        new.__dict__.update(self.__dict__)
+        new._dirs = {"/": "/"}
+        new._virtual = dict(self._virtual)
+        new._vdirs = {d: dict(v) for d, v in self._vdirs.items()}
+        for path, content in files.items():
+            if isinstance(content, Symlink):
+                new._virtual[path] = (_fake_stat(stat.S_IFLNK | 0o777, len(content)), b"", str(content))
+            else:
+                new._virtual[path] = (_fake_stat(stat.S_IFREG | 0o644, len(content)), bytes(content), None)
+            child = path
+            while child != "/":
+                parent, name = posixpath.split(child)
+                new._vdirs.setdefault(parent, {})[name] = stat.S_IFMT(
+                    new._virtual[child][0].st_mode) if child in new._virtual else stat.S_IFDIR
+                child = parent
+        return new
+
+    def holds_files_in(self, directory: str) -> bool:
+        """Whether ``directory`` (root-relative, as given) holds in-memory entries of ``with_files``."""
+        return bool(self._vdirs) and directory in self._vdirs
+
+    def _vlstat(self, path: str) -> Optional[os.stat_result]:
+        found = self._virtual.get(path)
+        if found is not None:
+            return found[0]
+        if path in self._vdirs:
+            return _fake_stat(stat.S_IFDIR | 0o755, 0)
+        return None
 
     def host(self, path: str) -> str:
         """The host path of a root-relative path that is already resolved."""
@@ -128,7 +175,7 @@ class Root:
                 done = cached
                 continue
             try:
-                st = os.lstat(self.host(cand))
+                st = (self._virtual and self._vlstat(cand)) or os.lstat(self.host(cand))
             except OSError as e:
                 # CHASE_NONEXISTENT keeps a missing tail, but only a tail without "..".
                 if missing_ok and e.errno == errno.ENOENT and ".." not in todo:
@@ -139,7 +186,8 @@ class Root:
                 hops += 1
                 if hops >= CHASE_SYMLINKS_MAX:
                     raise _err(errno.ELOOP, path)
-                target = os.readlink(self.host(cand))
+                target = self._virtual[cand][2] if cand in self._virtual else os.readlink(self.host(cand))
+                assert target is not None
                 parts = [c for c in target.split("/") if c and c != "."]
                 todo.extend(reversed(parts))
                 if target.startswith("/"):
@@ -156,6 +204,9 @@ class Root:
         """lstat of the last component; the directories above it are chased inside the root."""
         parent, name = posixpath.split(path)
         real_parent = self.chase(parent)
+        v = self._virtual and self._vlstat(posixpath.join(real_parent, name))
+        if v:
+            return v
         try:
             return os.lstat(self.host(posixpath.join(real_parent, name)))
         except OSError as e:
@@ -163,6 +214,9 @@ class Root:
 
     def stat(self, path: str) -> os.stat_result:
         real = self.chase(path)
+        v = self._virtual and self._vlstat(real)
+        if v:
+            return v
         try:
             return os.stat(self.host(real))
         except OSError as e:
@@ -170,6 +224,12 @@ class Root:
 
     def readlink(self, path: str) -> str:
         parent, name = posixpath.split(path)
+        if self._virtual:
+            found = self._virtual.get(posixpath.join(self.chase(parent), name))
+            if found is not None:
+                if found[2] is None:
+                    raise _err(errno.EINVAL, path)
+                return found[2]
         try:
             return os.readlink(self.host(posixpath.join(self.chase(parent), name)))
         except OSError as e:
@@ -185,6 +245,8 @@ class Root:
         reported as one, with its text read by ``readlink``.
         """
         real = self.chase(path)
+        if real in self._vdirs:
+            return self._scandir_virtual(real, path)
         out: list[Listing] = []
         try:
             it = os.scandir(self.host(real))
@@ -212,6 +274,31 @@ class Root:
                     continue
         return out
 
+    def _scandir_virtual(self, real: str, path: str) -> list[Listing]:
+        """A directory with in-memory entries: the real entries (if it exists on disk), then the in-memory ones."""
+        vnames = self._vdirs[real]
+        out = []
+        if real not in self._virtual:
+            try:
+                out = [li for li in self._scandir_real(real, path) if li.name not in vnames]
+            except OSError as e:
+                if e.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    raise
+        for name in vnames:
+            child = posixpath.join(real, name)
+            st = self._vlstat(child)
+            assert st is not None
+            target = self._virtual[child][2] if child in self._virtual else None
+            out.append(Listing(name, stat.S_IFMT(st.st_mode), target, "", st))
+        return out
+
+    def _scandir_real(self, real: str, path: str) -> list[Listing]:
+        saved, self._vdirs = self._vdirs, {}
+        try:
+            return self.scandir(real)
+        finally:
+            self._vdirs = saved
+
     def read(self, path: str, limit: int = READ_MAX, *, resolved: bool = False) -> bytes:
         """Read a regular file (chased inside the root) without blocking on FIFOs or devices.
 
@@ -220,6 +307,13 @@ class Root:
         Raises OSError: EISDIR for a directory, ENOTTY for other non-regular files, EFBIG past ``limit``.
         """
         real = path if resolved else self.chase(path)
+        if real in self._virtual:
+            st, data, target = self._virtual[real]
+            if target is not None:
+                raise _err(errno.ELOOP, path)
+            return data
+        if real in self._vdirs:
+            raise _err(errno.EISDIR, path)
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(
             os, "O_NOCTTY", 0)
         try:
@@ -269,6 +363,9 @@ class Root:
         real = self.chase(path, missing_ok=True)
         if real == "/dev/null":
             return True
+        v = self._virtual and self._vlstat(real)
+        if v:
+            return stat.S_ISREG(v.st_mode) and v.st_size <= 0
         try:
             st = os.stat(self.host(real))
         except OSError as e:

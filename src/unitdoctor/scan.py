@@ -19,8 +19,9 @@ from .findings import Evidence, Finding, Severity
 from .live import LiveUnit
 from .lookup import Role
 from .manager import NEEDS_FRAGMENT, LoadState, Manager
+from .origin import Origin
 from .sources import EvidenceSources
-from .transaction import PULL_IN_START, PULL_IN_VERIFY
+from .transaction import PULL_IN_START, PULL_IN_VERIFY, Edge
 
 SCHEMA_VERSION = 1
 
@@ -74,26 +75,6 @@ class ScanResult:
         return out
 
 
-# -- the one place the "shipped masked on purpose" rule is decided ------------------------------------------------
-# h8-advice owns the predicate for intentional distribution masks; until it lands on main this is the only call site.
-
-
-def _intended(mask_layer: str, origin: Optional[str]) -> bool:
-    """Whether a mask is the distribution's on purpose: it sits in the vendor tree and a package ships it."""
-    try:
-        from .checks import provenance as _prov
-
-        pred = getattr(_prov, "is_intended_mask", None)
-    except ImportError:  # pragma: no cover
-        pred = None
-    if pred is not None:
-        try:
-            return bool(pred(mask_layer, origin))
-        except TypeError:
-            pass
-    return mask_layer == "vendor" and origin == "vendor"
-
-
 def scan(cat: Catalog, *, target: Optional[str] = None, live: Sequence[LiveUnit] = (),
          sources: Optional[EvidenceSources] = None, live_asked: bool = False,
          manager: Optional[Manager] = None) -> ScanResult:
@@ -103,27 +84,32 @@ def scan(cat: Catalog, *, target: Optional[str] = None, live: Sequence[LiveUnit]
     NeedDaemonReload become findings.
     """
     t0 = time.monotonic()
-    from .report import why
+    from .checks import Context
+    from .checks import mask as mask_check
+    from .transaction import predict_start
 
     mgr = manager or Manager(cat)
     src = sources or EvidenceSources.for_root(cat.root)
     states = install.list_unit_files(cat)
-    boot = predict_boot(mgr, target, host=cat.root.is_host)
+    boot = predict_boot(mgr, target, host=cat.root.is_host, states=states)
     findings: list[Finding] = []
-    explained: dict[str, tuple[Finding, ...]] = {}
 
-    def explain(name: str) -> tuple[Finding, ...]:
-        if name not in explained:
-            explained[name] = why(cat, name, manager=mgr, sources=src).findings
-        return explained[name]
+    def mask_findings(r: install.StateResult) -> tuple[Finding, ...]:
+        """``why``'s mask check for one masked unit (its provenance: origin and evidence), nothing else."""
+        ctx = Context(mgr, mgr.load(r.name), r, predict_start(mgr, r.name), evidence_sources=src)
+        return tuple(mask_check.check(ctx))
 
     # Masks, by layer, with why's provenance.
     needed = _needed_masked(boot)
     masks: list[Mask] = []
+    mask_fix: dict[str, tuple[str, ...]] = {}
     for r in states:
         if r.state not in (install.UnitFileState.MASKED, install.UnitFileState.MASKED_RUNTIME):
             continue
-        masks.append(_mask(cat, r, explain(r.name), needed.get(r.name, ())))
+        m = _mask(cat, r, mask_findings(r), needed.get(r.name, ()))
+        masks.append(m)
+        if m.finding is not None:
+            mask_fix[r.name] = m.finding.fix
     for m in masks:
         if m.intended:
             findings.append(Finding("mask-intended", Severity.INFO, m.unit,
@@ -143,11 +129,7 @@ def scan(cat: Catalog, *, target: Optional[str] = None, live: Sequence[LiveUnit]
     for r in states:
         if r.state in (install.UnitFileState.ENABLED, install.UnitFileState.ENABLED_RUNTIME) \
                 and names.kind_of(r.name) is not names.NameKind.TEMPLATE and not can(r.name):
-            errs = [f for f in explain(r.name) if f.severity is Severity.ERROR]
-            head = errs[0] if errs else None
-            summary = f"{r.name} is enabled but cannot start" + (f": {head.summary}" if head else "")
-            findings.append(Finding("enabled-cannot-start", Severity.ERROR, r.name, summary,
-                                    head.evidence if head else (), head.fix if head else ()))
+            findings.append(_cannot_start(cat, mgr, r.name, can.blocker(r.name) or (), mask_fix))
         elif r.state is install.UnitFileState.BAD:
             findings.append(_bad_file(cat, r))
 
@@ -161,6 +143,31 @@ def scan(cat: Catalog, *, target: Optional[str] = None, live: Sequence[LiveUnit]
     masks.sort(key=lambda m: (LAYERS.index(m.layer), m.unit))
     return ScanResult(cat.lookup.scope.value, cat.root.display("/") if not cat.root.is_host else "/", boot,
                       tuple(masks), tuple(findings), len(states), time.monotonic() - t0, live_asked)
+
+
+def _cannot_start(cat: Catalog, mgr: Manager, name: str, chain: tuple[Edge, ...],
+                  mask_fix: dict[str, tuple[str, ...]]) -> Finding:
+    """An enabled unit ``systemctl start`` would refuse: the unit that cannot be loaded, and the chain to it."""
+    blocker = mgr.load(chain[-1].target if chain else name)
+    msg = blocker.load_error.message if blocker.load_error else f"Unit {blocker.id} is not loaded properly."
+    ev = tuple(Evidence("dependency", _where(cat, e.origin), f"{e.source} {e.dependency}= {e.target}")
+               for e in chain)
+    fixes = mask_fix.get(blocker.id, mask_fix.get(blocker.name, ())) + (f"unitdoctor {_flags(cat)}why {name}",)
+    return Finding("enabled-cannot-start", Severity.ERROR, name,
+                   f"{name} is enabled but cannot start: {msg}" + (f" (blocker {blocker.id})" if chain else ""),
+                   ev, fixes)
+
+
+def _where(cat: Catalog, origin: Origin) -> str:
+    p = origin.path
+    if p.startswith("/"):
+        p = cat.root.display(p)
+    return f"{p}:{origin.line}" if origin.line else p
+
+
+def _flags(cat: Catalog) -> str:
+    s = cat.lookup.scope.value
+    return ("" if cat.root.is_host else f"--root={cat.root.given} ") + ("" if s == "system" else f"--{s} ")
 
 
 def _unique(items: list[Finding]) -> list[Finding]:
@@ -189,13 +196,14 @@ def _mask(cat: Catalog, r: install.StateResult, found: tuple[Finding, ...], need
     path = r.path or ""
     d = cat.lookup.dir_of(path) if path else None
     layer = _LAYER_OF_ROLE.get(d.role, "other") if d is not None else "other"
-    f = next((x for x in found if "mask" in x.id and x.severity is Severity.ERROR), None)
-    # why decides "shipped masked on purpose" (checks.mask.distribution_mask): an info finding, no error
+    f = next((x for x in found if x.is_mask and x.severity is Severity.ERROR), None)
+    # why decides "shipped masked on purpose" (checks.mask.distribution_mask: a package owns the vendor mask and
+    # nothing enabled pulls the unit in): its info finding. The boot's own need is checked here too.
     info = next((x for x in found if x.id == "masked-intended"), None)
     origin = f.origin if f is not None else info.origin if info is not None else None
     if origin == "kernel-command-line":
         layer = "kernel-command-line"
-    intended = (info is not None or _intended(layer, origin)) and not needed_by
+    intended = info is not None and not needed_by
     return Mask(r.name, r.state.value, layer, cat.root.display(path) if path else "", origin, intended, needed_by, f)
 
 
@@ -235,30 +243,38 @@ class _CanStart:
     """Whether ``systemctl start U`` finds every unit it requires loadable: memoised over the whole scan.
 
     A quick filter before the full prediction: a unit passes when it and every unit reached through
-    Requires=/BindsTo=/Slice= (start) and Requisite= (verify) load; only the others get ``why``'s full answer
-    (which also sees conflicts, cycles and trigger refusals).
+    Requires=/BindsTo=/Slice= (start) and Requisite= (verify) load. For one that does not, ``blocker`` is the
+    first unloadable unit in file order and the chain to it, as ``transaction.predict_start`` names it
+    (``why UNIT`` has the full answer, which also sees conflicts, cycles and trigger refusals).
     """
 
     def __init__(self, mgr: Manager) -> None:
         self.mgr = mgr
-        self.memo: dict[str, bool] = {}
+        self.memo: dict[str, Optional[tuple[Edge, ...]]] = {}  # unit id -> None (fine) or the chain to a blocker
 
     def __call__(self, name: str) -> bool:
+        return self.blocker(name) is None
+
+    def blocker(self, name: str) -> Optional[tuple[Edge, ...]]:
         u = self.mgr.load(name)
         if u.id in self.memo:
             return self.memo[u.id]
-        self.memo[u.id] = True  # cycles of requirements are fine for loading
-        ok = u.load_state is LoadState.LOADED
-        if ok:
+        self.memo[u.id] = None  # a cycle of requirements loads fine
+        found: Optional[tuple[Edge, ...]] = None
+        if u.load_state is not LoadState.LOADED:
+            found = ()
+        else:
             for d in u.dependencies:
-                if d.kind in PULL_IN_START and not self(d.target):
-                    ok = False
+                if d.kind in PULL_IN_START:
+                    sub = self.blocker(d.target)
+                    if sub is not None:
+                        found = (Edge.of(d),) + sub
+                        break
+                elif d.kind in PULL_IN_VERIFY and self.mgr.load(d.target).load_state is not LoadState.LOADED:
+                    found = (Edge.of(d),)
                     break
-                if d.kind in PULL_IN_VERIFY and self.mgr.load(d.target).load_state is not LoadState.LOADED:
-                    ok = False
-                    break
-        self.memo[u.id] = ok
-        return ok
+        self.memo[u.id] = found
+        return found
 
 
 def _bad_file(cat: Catalog, r: install.StateResult) -> Finding:

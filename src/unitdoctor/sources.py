@@ -47,6 +47,8 @@ class EvidenceSources:
     _cmdline: Optional[cmdline.Found] = None
     _logs: Optional[pkglogs.Logs] = None
     _notes: list[SourceNote] = field(default_factory=list)
+    _noted: set[SourceNote] = field(default_factory=set)  # the same notes, for a constant-time "seen?" (scan
+    # consults the sources once per masked unit: thousands of notes)
 
     @classmethod
     def for_root(cls, root: Root) -> EvidenceSources:
@@ -57,7 +59,8 @@ class EvidenceSources:
 
     def _note(self, source: str, status: str, text: str = "") -> None:
         n = SourceNote(self.display(source), status, text)
-        if n not in self._notes:
+        if n not in self._noted:
+            self._noted.add(n)
             self._notes.append(n)
 
     # -- package databases -------------------------------------------------------------------
@@ -85,7 +88,8 @@ class EvidenceSources:
             if self._rpm is None:
                 self._note("rpm", "missing", why_not or "")
             else:
-                self._note(self._rpm.dbpath, "read", "through rpm --root")
+                self._note(self._rpm.dbpath, "read", "through rpm --root" if not self._rpm.direct else
+                           f"rpmdb.sqlite read directly ({self._rpm.why_direct}): owners only, no rpm -V")
         return self._rpm
 
     def has_package_db(self) -> bool:

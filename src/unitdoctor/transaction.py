@@ -263,6 +263,11 @@ def predict_start(mgr: Manager, name: str, *, active: frozenset[str] = frozenset
         return StartPrediction(name, False, b, (b,), ())
     walk = _Walk(mgr, active)
     top = walk.start(name, (), True)
+    failed = _load_order_failures(mgr, name, walk)
+    if failed:
+        mgr = mgr.with_load_failures(failed)
+        walk = _Walk(mgr, active)
+        top = walk.start(name, (), True)
     blockers = tuple(_unique(walk.blockers + ([top] if top and top not in walk.blockers else [])))
     notes: list[str] = []
     if top is None:
@@ -343,6 +348,55 @@ def _own_problem(walk: _Walk) -> Optional[Blocker]:
     return Blocker(anchor, o.reason, msg, (), o.certain, o.origin, o.detail)
 
 
+def _load_order_failures(mgr: Manager, anchor: str, walk: _Walk) -> frozenset[str]:
+    """Names that fail to load with EEXIST when ``systemctl start anchor`` makes the manager load them.
+
+    Only where merging depends on order (``Manager.merge_partners``: a masked unit, or an instance with its own
+    file, does not carry the alias names that merge into it). The manager loads the anchor, then every unit a
+    loaded unit names in any dependency, from one queue that is a stack (``unit_add_to_load_queue`` prepends,
+    ``manager_dispatch_load_queue`` pops the head): a unit's last-named dependency is loaded first, a name already
+    queued keeps its place. A name whose unit is created as a stub and then merged into another unit's load is
+    never loaded on its own; a unit loaded from its own file holds only its own names, and loading another name
+    that would merge into it fails (``merge_by_names``/``unit_merge``, load-fragment.c and unit.c, v252).
+    Units the running manager already holds (``Manager.loaded``) are loaded before everything else.
+    """
+    named = {anchor, *walk.jobs, *(d.target for u in walk.jobs for d in mgr.load(u).dependencies)}
+    if not any(mgr.merge_partners(n) for n in sorted(named)):
+        return frozenset()
+    owner: dict[str, str] = {}  # name -> the unit (by the name it was loaded under) that holds it
+    names_of: dict[str, set[str]] = {}
+    done: set[str] = set()
+    failed: set[str] = set()
+
+    def load(n: str) -> list[str]:
+        u = mgr.load(n)
+        mine = {n, *u.names, u.id}
+        if any(x != n and owner.get(x) in done and n not in names_of[owner[x]] for x in mine):
+            failed.add(n)
+            owner[n], names_of[n] = n, {n}
+            done.add(n)
+            return []
+        for x in mine:
+            if owner.get(x) not in done:
+                owner[x] = n
+        names_of[n] = mine
+        done.add(n)
+        return [d.target for d in u.dependencies]
+
+    for held in sorted(mgr.loaded):
+        load(held)
+    stack = [anchor]
+    while stack:
+        n = stack.pop()
+        if owner.get(n) in done:
+            continue  # loaded, or merged into a unit that was
+        for t in load(n):
+            if t not in owner:
+                owner[t] = t  # a stub in the queue
+                stack.append(t)
+    return frozenset(failed)
+
+
 def _unique(items: list[Blocker]) -> list[Blocker]:
     out: list[Blocker] = []
     for b in items:
@@ -384,6 +438,44 @@ def _conflicts(walk: _Walk) -> list[Blocker]:
             for unit, (chain, matters) in stops.items() if matters and walk.jobs.get(unit)]
 
 
+#: What a target with default dependencies is ordered after (UNIT_ATOM_ADD_DEFAULT_TARGET_DEPENDENCY_QUEUE).
+_TARGET_ORDERS_AFTER = (Dep.REQUIRES, Dep.REQUISITE, Dep.WANTS, Dep.BINDS_TO, Dep.UPHOLDS)
+
+
+def _default_dependencies(u: Unit) -> bool:
+    dd = u.last("Unit", "DefaultDependencies")
+    return dd is None or dd.value.strip().lower() not in ("0", "no", "n", "false", "f", "off")
+
+
+def ordering(mgr: Manager, uid: str) -> list[tuple[Dep, str, Dependency]]:
+    """(AFTER or BEFORE, other unit id, the dependency) for every ordering of ``uid``: declared, and the After= a target
+    gets on what it pulls in.
+
+    The latter is ``unit_add_default_target_dependency`` (unit.c, v252), run from the target-deps queue once
+    both units are loaded: a target with DefaultDependencies=yes is ordered after each unit it Requires=,
+    Requisite=, Wants=, BindsTo= or Upholds= that is loaded and has DefaultDependencies=yes, unless the target
+    is already ordered before it.
+    """
+    u = mgr.load(uid)
+    out: list[tuple[Dep, str, Dependency]] = []
+    for d in u.dependencies:
+        if d.kind in (Dep.AFTER, Dep.BEFORE):
+            out.append((d.kind, mgr.load(d.target).id, d))
+    if u.type == "target" and u.load_state is LoadState.LOADED and _default_dependencies(u):
+        before = {t for k, t, _ in out if k is Dep.BEFORE}
+        for d in u.dependencies:
+            if d.kind not in _TARGET_ORDERS_AFTER:
+                continue
+            other = mgr.load(d.target)
+            if (other.load_state is not LoadState.LOADED or not _default_dependencies(other)
+                    or other.id in before or other.id == u.id
+                    or any(x.kind is Dep.AFTER and mgr.load(x.target).id == u.id for x in other.dependencies)):
+                continue
+            out.append((Dep.AFTER, other.id, Dependency(Dep.AFTER, u.id, other.id,
+                                                        Origin(f"(default dependencies of {u.id})"), "default")))
+    return out
+
+
 def _cycle(walk: _Walk) -> Optional[Blocker]:
     """An ordering cycle among the transaction's jobs made only of jobs that matter to the anchor.
 
@@ -395,16 +487,15 @@ def _cycle(walk: _Walk) -> Optional[Blocker]:
     after: dict[str, set[str]] = {u: set() for u in jobs}
     origins: dict[tuple[str, str], Dependency] = {}  # an Edge is made only for a cycle's chain
     for uid in jobs:
-        for d in mgr.load(uid).dependencies:
-            t = mgr.load(d.target).id
+        for kind, t, dep in ordering(mgr, uid):
             if t not in after:
                 continue
-            if d.kind is Dep.AFTER:
+            if kind is Dep.AFTER:
                 after[uid].add(t)
-                origins[(uid, t)] = d
-            elif d.kind is Dep.BEFORE:
+                origins[(uid, t)] = dep
+            else:
                 after[t].add(uid)
-                origins[(t, uid)] = d
+                origins[(t, uid)] = dep
     for comp in _sccs(after):
         if len(comp) < 2:
             continue
@@ -477,6 +568,7 @@ _PROPAGATE_FAILURE = (Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE, Dep.SLICE)
 def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], refused: set[str]) -> Optional[str]:
     """The unit whose failure fails the anchor's job once the transaction's jobs run, or None.
 
+<<<<<<< HEAD
     Failures come from verify jobs on inactive units (``unmet``), start jobs refused when they run
     (``refused``, unit ids), and what a start job meets when it runs (``walk.outcomes``: an assert
     fails it at once, a process that fails ends it failed when the process exits, a failed condition
@@ -494,6 +586,21 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     failed one, recursively. So an active anchor that nothing orders after is done before a failing
     verify job runs if its id sorts first, and an inactive one is still running when the failure
     arrives.
+=======
+    Replays the installed jobs as job.c runs them, assuming every start job succeeds:
+    ``transaction_drop_redundant`` keeps no start job for an active unit except the anchor's; the
+    run queue pops by ``compare_job_priority`` (cgroup.c: higher unit type first, then unit id, as
+    CPU weight and nice are the defaults); ``job_is_runnable`` holds a job back while a unit it is
+    ordered after (After=, or the other's Before=) has a job; a start job on an active unit finishes
+    at once (``unit_start`` gives -EALREADY), and so does one whose unit becomes active inside
+    ``unit_start`` (``completes_at_once``: a target, a Type=simple service at fork…); any other
+    runs until its process exits, after everything runnable now, unless it is refused (it fails);
+    a verify job on an inactive unit
+    fails, and
+    ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of
+    it, recursively. So an active anchor that nothing orders after is done before a failing verify
+    job runs if its id sorts first, and an inactive one is still running when the failure arrives.
+>>>>>>> main
     """
     outcomes = walk.outcomes
     # An assert fails the job at once; so does a spawn that fails in the manager (EnvironmentFile=:
@@ -512,15 +619,12 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     requirers: dict[str, set[str]] = {u: set() for u in kinds}
     bound: dict[str, set[str]] = {u: set() for u in kinds}
     for u in kinds:
+        for kind, t, _dep in ordering(mgr, u):
+            if t in kinds and t != u:
+                (after[u] if kind is Dep.AFTER else after[t]).add(t if kind is Dep.AFTER else u)
         for d in mgr.load(u).dependencies:
             t = mgr.load(d.target).id
-            if t not in kinds or t == u:
-                continue
-            if d.kind is Dep.AFTER:
-                after[u].add(t)
-            elif d.kind is Dep.BEFORE:
-                after[t].add(u)
-            if d.kind in _PROPAGATE_FAILURE:
+            if t in kinds and t != u and d.kind in _PROPAGATE_FAILURE:
                 requirers[t].add(u)
             if d.kind is Dep.BINDS_TO:
                 bound[u].add(t)
@@ -557,7 +661,8 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
             elif u in refused or u in failing_now:
                 fail(u, u)
             else:
-                state[u] = "done" if u in walk.active or _done_at_fork(mgr, u) else "running"
+                state[u] = ("done" if u in walk.active or completes_at_once(mgr.load(u)) or _done_at_fork(mgr, u)
+                            else "running")
 
     def stop(u: str, why: str) -> None:
         # A stop job for u: a start job still pending for u is canceled; units that require or are
@@ -619,6 +724,44 @@ def _done_at_fork(mgr: Manager, uid: str) -> bool:
         return False
     cmds = mgr.exec_commands(u)
     return not (cmds["ExecCondition"] or cmds["ExecStartPre"] or cmds["ExecStartPost"])
+
+
+#: Unit types whose start makes them active inside ``unit_start`` (target.c, slice.c, timer.c, path.c).
+_ACTIVE_AT_ONCE = ("target", "slice", "timer", "path")
+
+
+def completes_at_once(u: Unit) -> bool:
+    """Whether a start job on inactive ``u`` finishes inside the run queue step that runs it.
+
+    ``unit_notify`` finishes the job as soon as the unit is active. Targets, slices, timers and paths get
+    there in their start function; a socket too when nothing is spawned first (``socket_enter_start_pre``:
+    no ExecStartPre=, no SocketUser=/SocketGroup= chown, no ExecStartPost=); a service of Type=simple or
+    idle right after fork (``service_enter_start``) unless ExecCondition=/ExecStartPre= run first or
+    ExecStartPost= after. 252's Type= default is simple with ExecStart=, dbus with BusName=, else oneshot.
+    """
+    from .manager import _exec_lists
+
+    t = u.type
+    if t in _ACTIVE_AT_ONCE:
+        return True
+    if t not in ("service", "socket"):
+        return False
+    section = "Service" if t == "service" else "Socket"
+    cmds = _exec_lists(list(u.assignments))
+    if any(cmds.get(f"Exec{k}") for k in ("Condition", "StartPre", "StartPost")):
+        return False
+    if t == "socket":
+        chown = u.settings("Socket", "SocketUser") + u.settings("Socket", "SocketGroup")
+        return not any(a.value.strip() for a in chown)
+    typ = u.last(section, "Type")
+    kind = typ.value.strip() if typ is not None and typ.value.strip() else None
+    if kind is None:
+        bus_name = u.last("Service", "BusName")
+        if bus_name is not None and bus_name.value.strip():
+            kind = "dbus"
+        else:
+            kind = "simple" if cmds.get("ExecStart") else "oneshot"
+    return kind in ("simple", "idle")
 
 
 def _trigger_failure(mgr: Manager, u: Unit, chain: tuple[Edge, ...]) -> Optional[Blocker]:

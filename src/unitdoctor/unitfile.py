@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from unitdoctor.origin import Origin
+from .origin import Origin
 
 __all__ = [
     "LONG_LINE_MAX",
@@ -54,6 +54,9 @@ _UNSAFE_IN_SECTION = frozenset("\"'\\\x7f") | frozenset(chr(c) for c in range(1,
 
 # One line end as read_line() sees it; longer alternatives first so "\r\n" is one marker.
 _EOL = re.compile(rb"\r\n\0?|\n\r\0?|\r\0?|\n\0?|\0")
+# A run of line ends: the end of one line and any number of empty lines after it. Every one of the three
+# bytes begins a line end, so a maximal run of them is a whole number of line ends.
+_EOL_RUN = re.compile(rb"[\r\n\0]+")
 
 # Code points systemd's unichar_is_valid() refuses although Python's UTF-8 codec accepts them:
 # U+FDD0..U+FDEF and U+xFFFE/U+xFFFF in every plane.
@@ -205,7 +208,7 @@ class _Parser:
         pending_size = 0
         bom_seen = False
         number = 0
-        for number, buf in enumerate(_physical_lines(data), start=1):
+        for number, buf in _physical_lines(data):
             # read_line() refuses a line that reaches the limit, before anything else looks at it.
             if len(buf) >= LONG_LINE_MAX:
                 return self._fail("ENOBUFS", "error", "Line too long", number)
@@ -334,14 +337,31 @@ def _plain_text(data: bytes) -> Optional[str]:
     return _decode_utf8(data)
 
 
-def _physical_lines(data: bytes) -> Iterator[bytes]:
-    """Yield the lines ``read_line`` returns, without their line ends (fileio.c, v252)."""
+def _physical_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield (number, line) for the lines ``read_line`` returns, without their line ends (fileio.c, v252).
+
+    A run of empty lines is yielded as its first one only (the next line keeps its own number): an empty
+    line can end a continuation, further ones do nothing. So a file of 15 MB of NUL bytes (each one a
+    line end) is one step, not 15 million.
+    """
     start = 0
-    for eol in _EOL.finditer(data):
-        yield data[start : eol.start()]
-        start = eol.end()
+    number = 1
+    for run in _EOL_RUN.finditer(data):
+        yield number, data[start : run.start()]
+        ends = _line_ends(run.group())
+        if ends > 1:
+            yield number + 1, b""
+        number += ends
+        start = run.end()
     if start < len(data):
-        yield data[start:]
+        yield number, data[start:]
+
+
+def _line_ends(run: bytes) -> int:
+    """How many line ends ``run`` (only ``\\r``, ``\\n``, ``\\0``) is (``_EOL``); one byte each when all alike."""
+    if len(run) == 1 or run.count(run[:1]) == len(run):
+        return len(run)
+    return _EOL.subn(b"", run)[1]
 
 
 def _ends_in_escape(line: bytes) -> bool:
@@ -355,6 +375,8 @@ def _ends_in_escape(line: bytes) -> bool:
 
 def _decode_utf8(data: bytes) -> Optional[str]:
     """Return ``data`` decoded if systemd's ``utf8_is_valid`` accepts it, else None."""
+    if data.isascii():
+        return data.decode("ascii")  # ASCII is valid UTF-8 and holds no noncharacter
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

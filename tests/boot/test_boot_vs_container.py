@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import os
 import random
-import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -174,21 +174,23 @@ def real_outcome(unit: str, props: dict[str, str], boot: container.Boot, deleted
     tested = props.get("ConditionTimestampMonotonic", "0") != "0"
     if tested and props.get("ConditionResult") == "no":
         return "skipped"
-    if props.get("ActiveState") in ("active", "activating", "reloading") or tested:
+    if props.get("ActiveState") in ("active", "activating", "reloading"):
         return "active"
+    if tested:
+        # Every generated service runs until stopped (sleep infinity): inactive after its start ran and nothing
+        # failed means systemd stopped it again, which only BindsTo= on an inactive unit does here.
+        return "dependency-failed"
     return "not-started"
 
 
 def predicted(files: dict[str, object], prefer: frozenset[str]):
-    """The prediction on the container's base root with ``files`` laid over it (a copy of the unit trees)."""
+    """The prediction on the container's base root with ``files`` laid over it: a hard-linked copy of the whole
+    root (exec checks need its programs, conditions its files), each overlay file replacing its link, never
+    writing through it."""
     base = container.base_root()
     with tempfile.TemporaryDirectory(prefix="ud-h9-pred-") as tmp:
-        root = Path(tmp)
-        for rel in ("etc/systemd", "usr/lib/systemd"):
-            shutil.copytree(base / rel, root / rel, symlinks=True)
-        for top in ("lib", "bin", "sbin"):
-            if (base / top).is_symlink():
-                os.symlink(os.readlink(base / top), root / top)
+        root = Path(tmp) / "root"
+        subprocess.run(["cp", "-al", str(base), str(root)], check=True)
         for path, content in files.items():
             p = root / path.lstrip("/")
             p.parent.mkdir(parents=True, exist_ok=True)

@@ -256,3 +256,21 @@ def test_dry_run_changes_nothing(live_manager: LiveManager, run_fix, name: str) 
     assert tree(live_manager) == files_before
     assert manager_state(live_manager) == states_before
     assert not (live_manager.home / ".local/state/unitdoctor").exists()
+
+
+def test_a_fix_whose_live_start_fails_never_says_can_start_now(live_manager: LiveManager) -> None:
+    """The files are fixed (the mask is gone) but the service itself fails: the report says the start failed, and
+    only that — never also "✓ z.service can start now" — and the exit status says there is a problem."""
+    put(live_manager, "data", "z.service", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
+    mask(live_manager, "config", "z.service")
+    cp = fix_cli(live_manager, "fix", "z.service")
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    assert "z.service is failed after its start job" in cp.stdout
+    assert "can start now" not in cp.stdout
+    last = cp.stdout.strip().splitlines()[-1]
+    assert last.startswith("✗ z.service did not start: z.service is failed after its start job")
+    assert "systemctl --user status z.service" in last
+    assert live_manager.show("z.service", "ActiveState")["ActiveState"] == "failed"
+    cp = run_in(live_manager, "-m", "unitdoctor", "fix", "--yes", "--user", "--json", "z.service")
+    (outcome,) = json.loads(cp.stdout)["outcomes"]
+    assert [a["ok"] for a in outcome["after"]] == [False] and outcome["ok"] is False

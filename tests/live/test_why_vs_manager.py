@@ -611,19 +611,77 @@ def test_required_socket_whose_service_is_broken_fails_the_anchor(live_manager: 
     assert live_manager.start_unit("b.service") == StartResult(0, "")
 
 
-@pytest.mark.xfail(strict=True, reason="engine divergence (manager.py): the offline model does not know which units "
-                   "a manager has loaded; merging a template alias's instance name into an already loaded unit "
-                   "fails with EEXIST (merge_by_names, load-fragment.c)")
+def loaded_units(m: LiveManager) -> frozenset[str]:
+    cp = m.systemctl("list-units", "--all", "--plain", "--no-legend")
+    return frozenset(line.split()[0] for line in cp.stdout.splitlines() if line.split())
+
+
 def test_alias_instance_of_already_loaded_instance_fails_with_file_exists(live_manager: LiveManager) -> None:
-    """u@.service -> t@.service; t@1.service has its own file and is loaded first; u@1.service then fails."""
+    """u@.service -> t@.service; t@1.service has its own file and is loaded first; u@1.service then fails.
+
+    ``merge_by_names`` (load-fragment.c): t@1.service, loaded from its own file, does not carry the name u@1.service,
+    and a loaded unit is never merged into (EEXIST). Which units are loaded is the running manager's state
+    (``Manager(loaded=…)``, from ``list-units --all``); with nothing loaded the merge succeeds.
+    """
     layout, mgr = _tree(live_manager, _file("config", "t@.service"), _file("config", "t@1.service"),
                         _link("config", "u@.service", ("config", "t@.service")))
+    assert predict_start(mgr, "u@1.service").ok  # nothing loaded yet
     assert live_manager.start_unit("t@1.service").rc == 0
     res = live_manager.start_unit("u@1.service")
-    assert live_message("u@1.service", res) == (
-        "Unit u@1.service failed to load properly, please adjust/correct and reload service manager: File exists")
-    predict_start(mgr, "t@1.service")
-    assert not predict_start(mgr, "u@1.service").ok
+    message = "Unit u@1.service failed to load properly, please adjust/correct and reload service manager: File exists"
+    assert live_message("u@1.service", res) == message
+    loaded = Manager(mgr.cat, loaded=loaded_units(live_manager))
+    p = predict_start(loaded, "u@1.service")
+    assert (p.ok, p.blocker.reason, p.blocker.message) == (False, "load-error", message)  # type: ignore[union-attr]
+    assert predict_start(loaded, "t@1.service").ok
+
+
+@pytest.mark.parametrize("lines", [
+    ("Requires=t@1.service u@1.service",), ("Requires=u@1.service t@1.service",),
+    ("Requires=u@1.service", "Requires=t@1.service"), ("Requires=t@1.service", "Requires=u@1.service"),
+    ("Wants=t@1.service", "Requires=u@1.service"), ("Requires=u@1.service", "After=t@1.service"),
+    ("After=u@1.service", "Requires=t@1.service"), ("Requires=v.service", "Requires=u@1.service"),
+])
+def test_load_order_within_one_transaction_decides_merge_or_file_exists(live_manager: LiveManager,
+                                                                       lines: tuple[str, ...]) -> None:
+    """u@.service -> t@.service, t@1.service has its own file; x.service names both instances (v.service
+    Requires=t@1.service). The manager's load queue is a stack: the last-named dependency is loaded first. If u@1 comes
+    first, t@1's stub merges into it (and t@1.service's own file is never read); if t@1 comes first, it is loaded
+    from its own file, and u@1 then fails with EEXIST. Nothing is loaded before (a fresh manager)."""
+    body = "[Unit]\n" + "\n".join(lines) + "\n" + ONESHOT
+    layout, mgr = _tree(live_manager, _file("config", "t@.service"), _file("config", "t@1.service"),
+                        _link("config", "u@.service", ("config", "t@.service")), _file("config", "x.service", body),
+                        _file("config", "v.service", "[Unit]\nRequires=t@1.service\n" + ONESHOT))
+    p = predict_start(mgr, "x.service")
+    res = live_manager.start_unit("x.service")
+    assert disagreement("x.service", p, res) is None, (lines, p, res)
+
+
+def test_alias_of_a_masked_unit_names_the_unit_unless_it_is_loaded(live_manager: LiveManager) -> None:
+    """The blocker's name through aliases (checked on Debian's ssh.service/sshd.service in the booted container too):
+    config/c.service -> data/b.service, config/d.service -> config/c.service, b masked in config. Starting an alias
+    at any depth merges it into b.service and the manager names b.service; a unit that Requires= the alias too.
+    When b.service is already loaded (here: a loaded unit Wants= it), the masked b.service does not carry its alias
+    names, and loading c.service fails with EEXIST instead."""
+    layout, mgr = _tree(live_manager, _file("data", "b.service"), _link("config", "c.service", ("data", "b.service")),
+                        _link("config", "d.service", ("config", "c.service")),
+                        _link("config", "b.service", ("/dev/null",)),
+                        _file("config", "x.service", "[Unit]\nRequires=d.service\n" + ONESHOT),
+                        _file("config", "z.service", "[Unit]\nRequires=x.service\n" + ONESHOT))
+    for unit in ("b.service", "c.service", "d.service", "x.service", "z.service"):
+        p = predict_start(mgr, unit)
+        assert p.blocker is not None and p.blocker.message == "Unit b.service is masked."
+        assert live_message(unit, live_manager.start_unit(unit)) == p.blocker.message, unit
+    holder = layout.dirs("config")[0] / "w.service"
+    holder.write_text("[Unit]\nWants=b.service\n[Service]\nExecStart=/bin/sleep 300\n")
+    live_manager.daemon_reload()
+    assert live_manager.start_unit("w.service").rc == 0
+    loaded = Manager(layout.catalog_manager().cat, loaded=loaded_units(live_manager))
+    for unit, named in (("c.service", "c.service"), ("x.service", "d.service")):
+        p = predict_start(loaded, unit)
+        assert p.blocker is not None
+        assert live_message(unit, live_manager.start_unit(unit)) == p.blocker.message, unit
+        assert p.blocker.message.endswith("File exists") and p.blocker.unit == named
 
 
 def test_conflict_with_a_wanted_unit_drops_the_start_job(live_manager: LiveManager) -> None:
@@ -639,3 +697,68 @@ def test_conflict_with_a_wanted_unit_drops_the_start_job(live_manager: LiveManag
     p = predict_start(mgr, "c.service")
     assert (p.ok, sorted(b.unit for b in p.blockers)) == (False, ["b.service", "c.service"])
     assert live_message("c.service", live_manager.start_unit("c.service")) in {b.message for b in p.blockers}
+
+
+# -- Requisite= without After=: the run queue decides (transaction._anchor_fails_at_runtime) -------------------------
+
+#: Bodies of the unit that has the bare Requisite=, by how its start job ends (``transaction.completes_at_once``).
+REQUISITE_ANCHORS = {
+    "simple": "[Service]\nExecStart=/bin/sleep 300\n",  # Type= defaults to simple: done at fork
+    "idle": "[Service]\nType=idle\nExecStart=/bin/sleep 300\n",
+    "simple-pre": "[Service]\nExecStartPre=/bin/true\nExecStart=/bin/sleep 300\n",  # waits for the pre command
+    "simple-post": "[Service]\nExecStart=/bin/sleep 300\nExecStartPost=/bin/true\n",
+    "exec": "[Service]\nType=exec\nExecStart=/bin/sleep 300\n",  # waits for execve()
+    "oneshot": ONESHOT,  # waits for the process to exit
+    "target": "",  # a target is active at once
+}
+REQUISITE_STATS: dict[str, int] = {}
+
+
+def requisite_scenarios() -> list[tuple[str, str, str, str, str]]:
+    """(anchor, anchor body kind, requisite, ordering, pulled in how): every body kind with no ordering, the anchor's
+    id sorting before and after the requisite's, directly and through a unit the anchor Requires=; with After= and
+    Before= one id order each."""
+    out = []
+    for kind in sorted(REQUISITE_ANCHORS):
+        suffix = ".target" if kind == "target" else ".service"
+        for via in ("direct", "required"):
+            for anchor, req in (("a", "y"), ("z", "b")):
+                out.append((anchor + suffix, kind, req + ".service", "", via))
+            for order in ("After", "Before"):
+                out.append(("m" + suffix, kind, "n.service", order, via))
+    return out
+
+
+def _check_requisite(live_manager: LiveManager, scenario: tuple[str, str, str, str, str]) -> None:
+    anchor, kind, req, order, via = scenario
+    holder = anchor if via == "direct" else "h" + anchor[1:]
+    lines = [f"Requisite={req}"] + ([f"{order}={req}"] if order else [])
+    body = REQUISITE_ANCHORS[kind]
+    nodes = [_file("config", req)]
+    if via == "direct":
+        nodes.append(_file("config", anchor, "[Unit]\n" + "\n".join(lines) + "\n" + body))
+    else:
+        nodes.append(_file("config", holder, "[Unit]\n" + "\n".join(lines) + "\n" + REQUISITE_ANCHORS["simple"]))
+        nodes.append(_file("config", anchor, f"[Unit]\nRequires={holder}\n" + body))
+    layout, mgr = _tree(live_manager, *nodes)
+    p = predict_start(mgr, anchor, active=active_units(live_manager))
+    res = live_manager.start_unit(anchor)
+    problem = disagreement(anchor, p, res)
+    assert problem is None, f"{problem}\n{scenario}"
+    first = "anchor's id first" if anchor < req else "requisite's id first"
+    key = f"{kind}, {order or 'no'} ordering, {via}, {first}: {'started' if res.rc == 0 else 'failed'}"
+    REQUISITE_STATS[key] = REQUISITE_STATS.get(key, 0) + 1
+
+
+def test_requisite_without_after_follows_the_run_queue(live_manager: LiveManager) -> None:
+    """Requisite= on an inactive unit: the verify job fails when it runs, and fails the jobs of the units that need
+    it only if they are still running then. A start job that completes inside ``unit_start`` (Type=simple at fork,
+    a target) and runs first (the run queue's order: unit type, then id) is done before; one that waits for a
+    process, or is ordered after the requisite, fails."""
+    REQUISITE_STATS.clear()
+    for scenario in requisite_scenarios():
+        _check_requisite(live_manager, scenario)
+    print(f"\nRequisite= run-queue comparisons with the live manager: {sum(REQUISITE_STATS.values())}")
+    for what, n in sorted(REQUISITE_STATS.items()):
+        print(f"  {n:4}  {what}")
+    assert any(k.endswith("started") for k in REQUISITE_STATS) and any(k.endswith("failed") for k in REQUISITE_STATS)

@@ -2,6 +2,11 @@
 
 ``diagnose()`` runs them in the order an admin would hunt: the unit's own file and mask, the
 dependency chain, then how the unit is meant to be started.
+
+A check that needs a heavy module (package databases, log readers, the boot configuration) imports
+it inside the function, behind the cheap question that decides whether it is needed at all (a
+package database exists: ``_package_check``; the unit is masked: ``mask.mask_finding`` →
+``provenance``), so ``why`` on a healthy unit of a root without them loads none of it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from ..manager import Manager, Unit
 from ..origin import Origin
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
-from . import activation, condition, dependency, execute, live, mask, unitfile
+from . import activation, condition, dependency, execute, live, mask, sysv, unitfile
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,6 @@ class Context:
         """Whether the unit files are the running system's (verbs like daemon-reload and --now apply)."""
         return self.manager.cat.root.is_host
 
-    def after_edit(self, what: str) -> str:
-        """"fix WHAT", plus the daemon-reload the running manager needs (systemctl refuses it with --root)."""
-        if self.live:
-            return f"fix {what}, then: systemctl {self.scope_flag}daemon-reload"
-        return f"fix {what}"
 
 
 def _package_check(ctx: Context) -> Iterator[Finding]:
@@ -84,15 +84,15 @@ def _package_check(ctx: Context) -> Iterator[Finding]:
     return package.check(ctx)
 
 
-CHECKS = (mask.check, unitfile.check, _package_check, condition.check, execute.check, dependency.check,
+CHECKS = (mask.check, unitfile.check, sysv.check, _package_check, condition.check, execute.check, dependency.check,
           activation.check, live.check)
 
 
 def diagnose(ctx: Context) -> tuple[Finding, ...]:
-    out: list[Finding] = []
+    """Every check's findings, each once (first occurrence kept), errors first; linear in their number."""
+    seen: dict[Finding, None] = {}  # findings are frozen, so hashable; a dict keeps their order
     for check in CHECKS:
         for f in check(ctx):
-            if f not in out:
-                out.append(f)
+            seen.setdefault(f, None)
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return tuple(sorted(out, key=lambda f: order[f.severity]))
+    return tuple(sorted(seen, key=lambda f: order[f.severity]))

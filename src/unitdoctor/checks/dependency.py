@@ -8,6 +8,7 @@ from .. import install, names
 from ..findings import Evidence, Finding, Severity
 from ..transaction import Blocker
 from .mask import mask_finding
+from .unitfile import setting_problems
 
 if TYPE_CHECKING:
     from . import Context
@@ -76,12 +77,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, which does not exist", ev,
                           (fix,))
         elif b.reason in ("bad-setting", "load-error"):
-            dep = ctx.manager.load(b.unit)
-            extra = tuple(Evidence("syntax", ctx.where(d.origin), d.message)
-                          for d in dep.diagnostics if d.severity == "error")
+            extra, fixes = setting_problems(ctx, ctx.manager.load(b.unit))
             yield Finding(f"dependency-{b.reason}", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, which fails to load ({b.message})",
-                          ev + extra, (ctx.after_edit(f"{b.unit}'s unit file"),))
+                          ev + extra, fixes)
         elif b.reason == "dependency":
             yield Finding("requisite-inactive", Severity.WARNING, ctx.unit.name,
                           f"{ctx.unit.name} has Requisite= on {b.unit}: starting it fails unless {b.unit} is "

@@ -341,6 +341,6 @@ def ineffective_runtime_masks(ctx: Context, name: str) -> Iterator[Finding]:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    if ctx.unit.load_state is LoadState.MASKED or ctx.state.state.value.startswith("masked"):
+    if ctx.unit.load_state is LoadState.MASKED or ctx.state.state.is_masked:
         yield from mask_finding(ctx, ctx.unit.name)
     yield from ineffective_runtime_masks(ctx, ctx.unit.name)

@@ -180,19 +180,25 @@ def _rpm_file(ctx: Context, path: str, what: str) -> Iterator[Finding]:
     yield Finding("packaged-by", Severity.INFO, ctx.unit.name,
                   f"{path} ({what}) is shipped by {owner.name} {owner.evr}", (own,))
     for prob in rpm.verify(owner.name):
-        if prob.path != path:
+        if prob.path not in usr_aliases(path):
             continue
         line = " ".join(x for x in (prob.flags, prob.attr, prob.path) if x)
         ev = (own, Evidence("rpm", where, f"rpm -V {owner.name}: {line}"))
+        # rpm -V's columns: S size, 5 digest, T mtime (rpm(8) VERIFY OPTIONS); '.' passed, '?' not checked
+        changed = [w for c, w in (("S", "size"), ("5", "digest"), ("T", "mtime")) if c in prob.flags[:9]]
         if prob.flags == "missing":
             yield Finding("unit-file-missing", Severity.ERROR, ctx.unit.name,
                           f"{path} ({what}) belongs to {owner.name} but is missing from disk", ev, (fix,))
-        elif "5" in prob.flags:
+        elif changed:
             conf = prob.attr == "c"
-            yield Finding("unit-file-modified", Severity.INFO if conf else Severity.WARNING, ctx.unit.name,
-                          f"{path} ({what}) differs from the copy {owner.name} installed"
-                          + (" (a config file: rpm keeps the edit)" if conf else "; the next update overwrites it"),
-                          ev, () if conf else (fix,))
+            content = "size" in changed or "digest" in changed
+            yield Finding("unit-file-modified", Severity.INFO if conf or not content else Severity.WARNING,
+                          ctx.unit.name,
+                          f"{path} ({what}) was modified since {owner.name} installed it ({', '.join(changed)} "
+                          "differ)" + (" (a config file: rpm keeps the edit)" if conf else
+                                       "; the next update overwrites it" if content else
+                                       ": only its time changed, the content is the package's"),
+                          ev, () if conf or not content else (fix,))
 
 
 def _not_found(ctx: Context) -> Iterator[Finding]:
@@ -229,6 +235,7 @@ def _not_found(ctx: Context) -> Iterator[Finding]:
                                       cmds["purge"].format(p=p) + "  # if it is not wanted: removes its leftovers"))
     rpm = src.rpm
     if rpm is not None:
+        rpm.prefetch([p for p in candidates if p.startswith(("/usr/", "/lib/", "/etc/"))])
         for path in candidates:
             if not path.startswith(("/usr/", "/lib/", "/etc/")):
                 continue
@@ -254,7 +261,10 @@ def check(ctx: Context) -> Iterator[Finding]:
     names: list[str] = []
     stated: set[str] = set()
     sources: set[str] = set()  # source packages of the unit's own files
-    for path, what in _files(ctx):
+    files = _files(ctx)
+    if src.rpm is not None:  # one rpm run for the fragment and every drop-in, not one each
+        src.rpm.prefetch([p for p, _ in files])
+    for path, what in files:
         if db is not None:
             for pkg in db.owners(path):
                 sources.add(pkg.source_name)

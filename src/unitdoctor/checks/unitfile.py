@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Iterator
 from .. import names
 from ..findings import Evidence, Finding, Severity
 from ..lookup import LookupPaths, Scope
-from ..manager import LoadState
+from ..manager import LoadState, Unit
+from ..origin import Origin
 
 if TYPE_CHECKING:
     from . import Context
@@ -36,7 +37,15 @@ def suggestions(ctx: Context, name: str) -> list[str]:
 
     for st in difflib.get_close_matches(stem, same_type, n=3, cutoff=0.8):
         out.append(f"{st}.{suffix}")
-    return [x for i, x in enumerate(out) if x not in out[:i]]
+    # a name that does not load (a dangling alias, a broken link) is not worth suggesting
+    return [x for i, x in enumerate(out) if x not in out[:i] and (" " in x or _loads(ctx, x))]
+
+
+def _loads(ctx: Context, name: str) -> bool:
+    try:
+        return ctx.manager.load(name).load_state is not LoadState.NOT_FOUND
+    except ValueError:
+        return False
 
 
 def other_scope(ctx: Context, name: str) -> list[str]:
@@ -58,6 +67,47 @@ def other_scope(ctx: Context, name: str) -> list[str]:
     return hits
 
 
+def _located(ctx: Context, u: Unit, origin: Origin) -> str:
+    """``origin`` as evidence shows it; a whole-unit origin (``verify``'s, no file) is the unit's fragment."""
+    if not origin.path.startswith("/") and u.fragment:
+        return ctx.catalog.root.display(u.fragment)
+    return ctx.where(origin)
+
+
+def setting_problems(ctx: Context, u: Unit) -> tuple[tuple[Evidence, ...], tuple[str, ...]]:
+    """Evidence (file:line) and concrete edits for a unit that is ``bad-setting`` or fails to load.
+
+    Each fatal diagnostic gives ``edit FILE:LINE: what systemd says``. A missing ``ExecStart=`` is traced to
+    the line that emptied it (``ExecStart=`` with no value resets the list, typically in a drop-in): that line
+    is named, and the edit is to delete it or to add a command after it.
+    """
+    fatal = [d for d in u.diagnostics if (d.severity == "error" if u.load_state is LoadState.BAD_SETTING
+                                          else _fatal(d))]
+    kind = "setting" if u.load_state is LoadState.BAD_SETTING else "syntax"
+    ev = [Evidence(kind, _located(ctx, u, d.origin), d.message) for d in fatal]
+    if not ev and u.load_error and u.load_error.origin:
+        ev = [Evidence("file", _located(ctx, u, u.load_error.origin), u.load_error.message)]
+    fixes: list[str] = []
+    for d in fatal:
+        if "has no ExecStart=" in d.message:
+            starts = u.settings("Service", "ExecStart")
+            reset = next((a for a in reversed(starts) if not a.value.strip()), None)
+            if reset is not None and reset is starts[-1]:
+                where = ctx.where(reset.origin)
+                ev.append(Evidence("setting", where, "ExecStart= with no value empties the list: every ExecStart= "
+                                                     "before it is dropped, and none follows"))
+                fixes.append(f"edit {where}: delete the empty 'ExecStart=' line, or add 'ExecStart=COMMAND' after it")
+            else:
+                fixes.append(f"edit {_located(ctx, u, d.origin)}: add 'ExecStart=COMMAND' to the [Service] section")
+        else:
+            fixes.append(f"edit {_located(ctx, u, d.origin)}: {d.message.rstrip('.')}")
+    if not fixes and ev:
+        fixes.append(f"edit {ev[0].source}: {ev[0].text.rstrip('.')}")
+    if fixes and ctx.live:
+        fixes.append(f"systemctl {ctx.scope_flag}daemon-reload  # after the edit")
+    return tuple(ev), tuple(dict.fromkeys(fixes))
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     u = ctx.unit
     if u.load_state is LoadState.NOT_FOUND:
@@ -71,17 +121,12 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield Finding("not-found", Severity.ERROR, u.name, f"Unit {u.name} could not be found.", tuple(ev),
                       tuple(fixes))
     elif u.load_state is LoadState.BAD_SETTING:
-        ev = tuple(Evidence("setting", ctx.where(d.origin), d.message) for d in u.diagnostics
-                   if d.severity == "error")
-        yield Finding("bad-setting", Severity.ERROR, u.name, f"Unit {u.id} has a bad unit file setting.", ev,
-                      (ctx.after_edit("the setting"),))
+        ev, fixes = setting_problems(ctx, u)
+        yield Finding("bad-setting", Severity.ERROR, u.name, f"Unit {u.id} has a bad unit file setting.", ev, fixes)
     elif u.load_state is LoadState.ERROR:
-        ev = tuple(Evidence("syntax", ctx.where(d.origin), d.message) for d in u.diagnostics
-                   if _fatal(d))
-        if not ev and u.load_error and u.load_error.origin:
-            ev = (Evidence("file", ctx.where(u.load_error.origin), u.load_error.message),)
+        ev, fixes = setting_problems(ctx, u)
         yield Finding("load-error", Severity.ERROR, u.name, u.load_error.message if u.load_error else "load error",
-                      ev, (ctx.after_edit("the file"),))
+                      ev, fixes)
     for d in u.diagnostics:
         if d.severity == "warning" and not (u.load_state is LoadState.ERROR and _fatal(d)):
             yield Finding("syntax-warning", Severity.WARNING, u.name, f"{d.message} (systemd ignores it)",

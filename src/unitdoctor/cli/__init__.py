@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, NoReturn, Optional, Sequence
 
 from .. import __version__
 from .common import (
@@ -45,8 +46,17 @@ def _epilog() -> str:
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (escaped: the bad word may hold anything), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        from ..render.escape import escape
+
+        self.exit(EXIT_USAGE, f"{self.prog}: {escape(message)} (see '{self.prog} --help')\n")
+
+
 def _build() -> tuple[argparse.ArgumentParser, dict[str, Runner], dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="unitdoctor",
         description="Say why a systemd unit cannot start or be enabled, with evidence, and fix it safely.",
         epilog=_epilog(),
@@ -69,11 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one command line; returns the exit status (see ``--help``)."""
     from ..render import terminal
+    from ..render.escape import SafeStream
+
+    terminal.forget()
+    err = sys.stderr
+    sys.stderr = SafeStream(err)  # every message: names and paths from a root
+    try:
+        return _main(argv)
+    finally:
+        sys.stderr = err
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
+    from ..render.escape import SafeStream
     from . import line
     from .output import guard_stdout
     from .pager import close_pager
-
-    terminal.forget()
 
     parser, runners, subparsers = _build()
     try:
@@ -84,7 +105,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args is None:
         parser.print_usage(sys.stderr)
         return EXIT_USAGE
+    from .. import hosttools
+
+    hosttools.forbid(bool(getattr(args, "no_host_tools", False)) or hosttools.from_environment(os.environ))
     with guard_stdout():  # a closed pipe keeps the verdict's exit status
+        guarded = sys.stdout
+        if not getattr(args, "json", False):  # text output; JSON escapes by itself
+            sys.stdout = SafeStream(guarded)
         try:
             return runners[args.command](args)
         except UsageError as e:
@@ -99,6 +126,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(internal_error(e), file=sys.stderr)
             return EXIT_SOFTWARE
         finally:
+            sys.stdout = guarded
             close_pager()
 
 

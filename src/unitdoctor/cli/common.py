@@ -64,6 +64,9 @@ def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
     p.add_argument("--offline", action="store_true", default=flag,
                    help="do not ask the running manager: no live facts, fix changes files only; implied by --root")
     p.add_argument("--no-pager", action="store_true", default=flag, help="do not pipe output into a pager")
+    p.add_argument("--no-host-tools", action="store_true", default=flag,
+                   help="run no program of the host (rpm, journalctl) to read the root: the rpm database is read "
+                        "directly where possible, the journal is skipped (also UNITDOCTOR_NO_HOST_TOOLS=1)")
     p.add_argument("--no-legend", action="store_true", default=flag,
                    help="no column headers and footer (states, history)")
     p.add_argument("-q", "--quiet", action="store_true", default=flag,

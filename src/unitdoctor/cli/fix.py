@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from ..fix import InvalidPlan
     from ..journal import JournalError
 
+    _opened.clear()
     try:
         if args.command == "fix":
             return _recover(args) if args.recover else _fix(args)
@@ -79,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     except JournalError as e:
         print(f"unitdoctor: {e}", file=sys.stderr)
         return EXIT_PROBLEM
+    finally:
+        if not getattr(args, "json", False) or args.command != "history":
+            _note_unreadable()
     raise AssertionError(args.command)
 
 
@@ -108,7 +112,24 @@ def _root(args: argparse.Namespace) -> Root:
 def _journal(args: argparse.Namespace, root: Root) -> Journal:
     from ..journal import Journal
 
-    return Journal.for_scope(args.scope or "system", root, dict(os.environ))
+    journal = Journal.for_scope(args.scope or "system", root, dict(os.environ))
+    _opened.append(journal)
+    return journal
+
+
+#: The journals this command read: entries they could not use are noted once, at the end (``run``).
+_opened: list[Journal] = []
+
+
+def _note_unreadable() -> None:
+    """One line per journal entry that was skipped (malformed, not a regular file…): never a stop."""
+    seen: set[str] = set()
+    for j in _opened:
+        for msg in j.unreadable:
+            if msg not in seen:
+                seen.add(msg)
+                print(f"Note: skipped a journal entry: {msg}", file=sys.stderr)
+    _opened.clear()
 
 
 def _manager_ops(args: argparse.Namespace, root: Root) -> tuple[ManagerOps, bool, Optional[str], Callable[[], None]]:
@@ -162,8 +183,10 @@ def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry]
 
 
 def _print(lines: list[str]) -> None:
+    from ..render.escape import escape
+
     for line in lines:
-        print(line)
+        print(escape(line))  # one line each: a newline in a path from the root is shown as \n
 
 
 def _sudo(args: argparse.Namespace) -> str:
@@ -346,7 +369,9 @@ def _history(args: argparse.Namespace) -> int:
 
         open_pager(args)
     if args.json:
-        emit_json(render.history_json(items, journal.display))
+        doc = render.history_json(items, journal.display)
+        doc["unreadable"] = list(journal.unreadable)
+        emit_json(doc)
     elif not args.quiet:
         _print(render.history_lines(items, journal.display))
         if any(h.interrupted for h in items):

@@ -16,7 +16,6 @@ does not exist.
 from __future__ import annotations
 
 import argparse
-import difflib
 from typing import Optional
 
 from .common import UsageError
@@ -108,6 +107,8 @@ def _names_a_unit(parser: argparse.ArgumentParser, why: argparse.ArgumentParser,
 
 
 def _unknown_verb(word: str, commands: list[str]) -> str:
+    import difflib  # only for a word that is no command
+
     close = difflib.get_close_matches(word, commands, n=1, cutoff=0.6)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return (f"Unknown command verb {word}.{hint} (No unit {word}.service exists either; "

@@ -60,7 +60,7 @@ def guard_stdout() -> Iterator[None]:
     """``sys.stdout`` guarded against a closed pipe for the duration; flushed at the end."""
     real = sys.stdout
     guarded = _Guarded(real)
-    sys.stdout = guarded  # type: ignore[assignment]
+    sys.stdout = guarded
     try:
         yield
     finally:

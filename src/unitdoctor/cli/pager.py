@@ -2,7 +2,7 @@
 
 No pager with ``--no-pager``, for ``--json`` and ``-q``, or when stdout or stderr is not a terminal or
 ``$TERM`` is unset or ``dumb``. The command is ``$SYSTEMD_PAGER``, else ``$PAGER`` (split into words
-as a shell would; an empty value or ``cat`` means no pager), else ``pager``, ``less``, ``more`` in turn.
+by extract_first_word; an empty value or ``cat`` means no pager), else ``pager``, ``less``, ``more`` in turn.
 It gets ``LESS=$SYSTEMD_LESS`` (default ``FRSXMK``: quit if one screen, raw colours, chop long lines,
 no init, long prompt, Ctrl-C quits) and ``LESSCHARSET=$SYSTEMD_LESSCHARSET`` (default ``utf-8`` when
 the locale is UTF-8). In secure mode (``$SYSTEMD_PAGERSECURE`` true, or unset and our effective user is
@@ -55,12 +55,9 @@ def pager_command() -> Optional[list[str]]:
         return []
     if not pager.strip() or pager.strip() == "cat":
         return None
-    import shlex
+    from ..extract import words
 
-    try:
-        return shlex.split(pager)
-    except ValueError:
-        return []
+    return words(pager, unquote=True, relax=True)[0]  # pager.c: strv_split_full(…, EXTRACT_UNQUOTE|EXTRACT_RELAX)
 
 
 def pager_environment() -> dict[str, str]:

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, add_common, emit_json, open_catalog
+from .common import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, add_common, open_catalog
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -58,15 +58,16 @@ def run_scan(args: argparse.Namespace) -> int:
             print(notice, file=sys.stderr)
         if names.kind_of(target) is names.NameKind.TEMPLATE:
             raise UsageError(f"Unit name {target} is missing the instance name.")
-    live: list = []
+    live: list[Any] = []
     asked = False
     if args.root is None and not args.offline and cat.lookup.scope.value != "global":
         from .. import bus
+        from ..live import ManagerError
 
         try:
             live = bus.fetch_problem_units(cat.lookup.scope.value, os.environ)
             asked = True
-        except bus.ManagerError as e:
+        except ManagerError as e:
             print(f"unitdoctor: {e}; offline scan of /", file=sys.stderr)
     from ..manager import Manager
 
@@ -91,7 +92,10 @@ def run_scan(args: argparse.Namespace) -> int:
     from ..render import scan as render
 
     if args.json:
-        emit_json(render.to_json(result))
+        import json
+
+        # One write: the document of a large root has hundreds of thousands of tokens.
+        sys.stdout.write(json.dumps(render.to_json(result), indent=2, ensure_ascii=False) + "\n")
     else:
         render.render(result, sys.stdout)
     return EXIT_OK if result.ok else EXIT_PROBLEM

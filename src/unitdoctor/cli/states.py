@@ -10,6 +10,7 @@ systemctl adds to the state filter). Exit 0 when something is listed, else 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Callable
 
@@ -60,7 +61,7 @@ def _filters(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import install, names
+    from .. import install, names, sysv
     from ..preset import Presets
     from ..render import states as render
 
@@ -70,7 +71,14 @@ def run(args: argparse.Namespace) -> int:
     if not listing:
         results = []
         for u in mangle(args.units):
-            results.append(install.lookup_state(cat, u))
+            results.append(sysv.is_enabled(cat, u, os.environ))
+            h = results[-1].sysv
+            if h is not None and not args.json:
+                # systemctl's notice on stderr; the answer goes to stdout like any other state.
+                where = "" if cat.root.is_host else f"--root={cat.root.arg} "
+                print(f"{u} is not a native service, redirecting to systemd-sysv-install.\n"
+                      f"Executing: {sysv.SYSV_INSTALL} {where}is-enabled {h.script.rsplit('/', 1)[-1]}",
+                      file=sys.stderr)
             if results[-1].error is not None and not args.json:
                 break  # is-enabled stops at the first name it cannot look up
     else:

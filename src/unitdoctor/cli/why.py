@@ -47,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
     live = {}
     if args.root is None and not args.offline and cat.lookup.scope.value != "global":
         from .. import bus
+        from ..live import ManagerError
 
         try:
             live = bus.fetch_units(cat.lookup.scope.value, os.environ, units)
-        except bus.ManagerError as e:
+        except ManagerError as e:
             print(f"unitdoctor: {e}; offline analysis of /", file=sys.stderr)
     status = EXIT_OK
     docs: list[Any] = []
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     for u in units:
         # One unit's bug must not cost the others their answers: report it and go on.
         try:
-            r = why(cat, u, manager=mgr, live=live.get(u), sources=src)
+            r = why(cat, u, manager=mgr, live=live.get(u), sources=src, environ=os.environ)
             reports.append(r)
             if args.json:
                 from ..render import json as render_json

@@ -15,7 +15,7 @@ _unitdoctor_units() {
 _unitdoctor() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i w
     local commands='states why fix history undo scan units'
-    local common='-h --help --version --root --user --global --system --json --offline --no-pager --no-legend -q --quiet'
+    local common='-h --help --version --root --user --global --system --json --offline --no-pager --no-host-tools --no-legend -q --quiet'
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in --root) ((i++)); continue ;; -*) continue ;; esac

@@ -43,6 +43,8 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
     mode = "live: the manager is reloaded and units started" if plan.live else "offline: files only"
     out = [f"Plan for {', '.join(plan.units)}{where} ({plan.scope} scope; {mode}):"]
     changes = plan.changes
+    if changes:  # a partial fix says so before its steps, not only at the end
+        out += [f"  ! this plan does not make it start: {o.summary}" for o in plan.outlook if not o.ok]
     if not changes:
         out.append("  nothing to change")
     for n, a in enumerate(changes, 1):
@@ -79,8 +81,15 @@ def outcome_lines(o: Outcome, *, hint: str = "") -> list[str]:
     if o.after and o.command == "undo":
         out.append("After undo (the state before the fix):")
     for r in o.after:
-        out.extend(after_lines(r))
+        mine = _failed_starts(o, r)
+        out.extend(after_lines(r, failed_start=mine[0] if mine else None))
     return out
+
+
+def _started_for(started: str, unit: str, units: int) -> bool:
+    """Whether a start of ``started`` was the fix's start of ``unit``: the unit itself, its trigger of the same
+    name (foo.socket for foo.service), or the only unit of the fix."""
+    return started == unit or started.rsplit(".", 1)[0] == unit.rsplit(".", 1)[0] or units == 1
 
 
 def undo_preview_lines(o: Outcome, root: Root) -> list[str]:
@@ -93,7 +102,14 @@ def undo_preview_lines(o: Outcome, root: Root) -> list[str]:
     return out
 
 
-def after_lines(r: Report) -> list[str]:
+def after_lines(r: Report, failed_start: Optional[str] = None) -> list[str]:
+    """``why`` after a fix; ``failed_start`` is the live start that failed for the unit: the manager has the last
+    word, so the unit files being in order is then never reported as "can start"."""
+    if r.ok and failed_start:
+        user = r.scope == "user"
+        return [f"✗ {r.unit} did not start: {failed_start}. Its unit files are in order now; what failed is the "
+                f"unit itself: systemctl {'--user ' if user else ''}status {r.unit}; "
+                f"journalctl {'--user-unit' if user else '-u'} {r.unit}"]
     if r.ok:
         return [f"✓ {r.unit} can start now (unit file state: {r.state.state.value})."]
     b = r.start.blocker
@@ -173,10 +189,10 @@ def step_json(s: Step, root: Root) -> dict[str, Any]:
     return d
 
 
-def after_json(r: Report) -> dict[str, Any]:
+def after_json(r: Report, failed_start: bool = False) -> dict[str, Any]:
     return {
         "unit": r.unit,
-        "ok": r.ok,
+        "ok": r.ok and not failed_start,
         "load_state": r.loaded.load_state.value,
         "unit_file_state": r.state.state.value,
         "findings": [{"id": f.id, "severity": f.severity.value, "summary": f.summary} for f in r.findings],
@@ -193,8 +209,16 @@ def outcome_json(o: Outcome, root: Root) -> dict[str, Any]:
         "messages": list(o.messages),
         "steps": [step_json(s, root) for s in o.steps],
         "interrupted": list(o.interrupted),
-        "after": [after_json(r) for r in o.after],
+        "after": [after_json(r, failed_start=bool(_failed_starts(o, r))) for r in o.after],
     }
+
+
+def _failed_starts(o: Outcome, r: Report) -> list[str]:
+    """Messages of the fix's live starts of ``r``'s unit that failed (the manager's word beats the files')."""
+    if o.command != "fix":
+        return []
+    return [s.message for s in o.steps if s.kind == "start" and s.state == "failed"
+            and _started_for(s.unit or "", r.unit, len(o.after))]
 
 
 def document(command: str, root: Root, *, plan: Optional[Plan] = None, dry_run: bool = False,

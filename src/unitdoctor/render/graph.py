@@ -13,6 +13,8 @@ from typing import Iterable, Optional
 
 from ..boot import Outcome
 from ..manager import Dep, Manager
+from ..report import Report
+from ..scan import ScanResult
 from ..transaction import Edge
 
 PULL = (Dep.REQUIRES, Dep.WANTS, Dep.BINDS_TO, Dep.REQUISITE, Dep.SLICE)
@@ -67,7 +69,7 @@ def _mark_blocker(g: _Dot, unit: str, chain: Iterable[Edge], why: str) -> None:
            xlabel="blocker")
 
 
-def why_dot(mgr: Manager, reports: list) -> str:
+def why_dot(mgr: Manager, reports: list[Report]) -> str:
     """The start transaction of each ``why`` report: the units it pulls in, the blocker's path marked."""
     g = _Dot("unitdoctor why")
     for r in reports:
@@ -89,7 +91,7 @@ _FILL = {Outcome.FAILED: "#f4cccc", Outcome.DEPENDENCY_FAILED: "#fce5cd", Outcom
          Outcome.SKIPPED: "#d9d9d9", Outcome.ACTIVE: "#d9ead3"}
 
 
-def scan_dot(mgr: Manager, result) -> str:
+def scan_dot(mgr: Manager, result: ScanResult) -> str:
     """The boot transaction: every unit the boot pulls in with its predicted outcome; failing units, blockers
     and cycle edges marked."""
     b = result.boot

@@ -6,11 +6,13 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..live import LiveUnit
+from ..origin import Origin
 from ..report import Report
 from . import SCHEMA_VERSION
+from .words import enable_message
 
 
-def _source(cat: Catalog, origin) -> str:
+def _source(cat: Catalog, origin: Origin) -> str:
     p = origin.path
     if p.startswith("/"):
         p = cat.root.display(p)
@@ -79,7 +81,7 @@ def report(cat: Catalog, r: Report, verbose: bool = False) -> dict[str, Any]:
         "unit_file_error": None if r.state.error is None else {
             "errno": r.state.error.errno, "message": r.state.error.message},
         "start": start,
-        "enable": {"ok": r.enable_error is None, "message": r.enable_error},
+        "enable": {"ok": r.enable is None, "message": enable_message(r.enable)},
         "findings": [
             {
                 "id": f.id,

@@ -17,12 +17,16 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 from ..boot import Outcome
 from ..scan import ScanResult
 
 PREFIX = "unitdoctor_"
+#: Outcomes that get no series of their own: a refused boot transaction (one series for the target instead), and a
+#: unit that does not exist but is only wanted (graphical.target's display-manager.service on a server: systemd
+#: ignores it, and so does the alert).
+_NOT_A_PROBLEM = ("boot-transaction-failed", "not-found")
 
 
 def _escape_label(v: str) -> str:
@@ -38,7 +42,7 @@ class _Families:
         self.lines: list[str] = []
 
     def family(self, name: str, kind: str, help_text: str,
-               samples: list[tuple[dict[str, str], float]]) -> None:
+               samples: Sequence[tuple[Mapping[str, str], float]]) -> None:
         full = PREFIX + name
         self.lines.append(f"# HELP {full} {_escape_help(help_text)}")
         self.lines.append(f"# TYPE {full} {kind}")
@@ -76,7 +80,7 @@ def exposition(r: ScanResult, started: Optional[float] = None) -> str:
     f.family("boot_outcome", "gauge", "1 per unit the next boot will not start as it should: its predicted "
              "outcome, the reason and the unit that blocks it",
              [({"unit": u.unit, "outcome": u.outcome.value, "reason": u.reason, "blocker": u.blocker or ""}, 1)
-              for u in b.units if u.outcome is not Outcome.ACTIVE and u.reason != "boot-transaction-failed"]
+              for u in b.units if u.outcome is not Outcome.ACTIVE and u.reason not in _NOT_A_PROBLEM]
              # A refused boot transaction starts nothing: one series for the target, not one per unit.
              + ([({"unit": b.target, "outcome": Outcome.NOT_STARTED.value, "reason": "boot-transaction-failed",
                    "blocker": b.error.unit}, 1)] if b.error is not None else []))

@@ -27,8 +27,11 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 
 
 def _outcome_json(u: UnitOutcome) -> dict[str, Any]:
+    # A unit that starts: only the edge that pulls it in (the whole chain for every one of thousands of units
+    # repeats the same paths); a unit with a problem: the whole chain from the target.
+    chain = u.chain if u.outcome is not Outcome.ACTIVE else u.chain[-1:]
     return {"unit": u.unit, "outcome": u.outcome.value, "reason": u.reason, "message": u.message,
-            "blocker": u.blocker, "chain": [edge_json(e) for e in u.chain], "one_of": list(u.one_of),
+            "blocker": u.blocker, "chain": [edge_json(e) for e in chain], "one_of": list(u.one_of),
             "certain": u.certain}
 
 
@@ -158,16 +161,18 @@ def lines(r: ScanResult) -> list[tuple[str, str]]:
                 out.append(("warn", f"  {' → '.join(cy.units)}: systemd deletes the job of {pick}"))
             else:
                 out.append(("bad", f"  {' → '.join(cy.units)}: every job matters to {b.target}; the boot fails"))
-            for e in cy.edges:
-                out.append(("dim", f"      {e.source} {e.dependency}= {e.target}   [{_src(e)}]"))
+            for edge in cy.edges:
+                out.append(("dim", f"      {edge.source} {edge.dependency}= {edge.target}   [{_src(edge)}]"))
     return out
 
 
 def render(r: ScanResult, out: TextIO) -> None:
     from . import text
+    from .escape import escape, raw_stream
 
     colour = text.use_colour(out)
-    all_lines = lines(r)
+    all_lines = [(style, escape(t)) for style, t in lines(r)]
+    out = raw_stream(out)
     if colour:
         try:
             from rich.console import Console

@@ -28,6 +28,9 @@ def to_json(results: list[StateResult], presets: dict[str, Optional[str]],
             "preset": presets.get(r.name),
             "path": display(r.path) if r.path else None,
         }
+        if r.sysv is not None:
+            obj["sysv"] = {"script": display(r.sysv.script), "links": [display(x) for x in r.sysv.links],
+                           "command": r.sysv.command}
         if r.error is not None:
             obj["error"] = {"errno": r.error.errno, "message": r.error.message}
         out.append(obj)
@@ -56,7 +59,7 @@ def select(results: list[StateResult], *, patterns: Sequence[str] = (), types: S
 # SGR sequences as systemd's terminal-util.h spells them.
 _NORMAL, _UNDERLINE = "\x1b[0m", "\x1b[0;4m"
 _GREEN, _RED, _GREY = "\x1b[0;1;32m", "\x1b[0;1;31m", "\x1b[0;38;5;245m"
-_GREEN_STATES = frozenset((UnitFileState.ENABLED, UnitFileState.ENABLED_RUNTIME))
+_GREEN_STATES = frozenset((UnitFileState.ENABLED, UnitFileState.ALIAS))
 _RED_STATES = frozenset((UnitFileState.MASKED, UnitFileState.MASKED_RUNTIME, UnitFileState.DISABLED,
                          UnitFileState.BAD))
 
@@ -72,19 +75,25 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
     """The ``list-unit-files`` table: UNIT FILE, STATE, PRESET, then a count line.
 
     With ``colour`` it is coloured as systemctl colours it on a terminal (systemctl-list-unit-files.c and
-    table.c in 252): enabled states green, disabled/masked/bad red, the preset green or red, no preset a
+    table.c in 252): enabled and alias green, disabled/masked/bad red, the preset green or red, no preset a
     grey ``-``; the last row of each unit type underlined; the header underlined including the gaps.
     Each coloured cell carries its colour into the gap on its right.
     """
-    w1 = max([len("UNIT FILE")] + [len(r.name) for r in results])
-    w2 = max([len("STATE")] + [len(r.state.value) for r in results])
-    w3 = max([len("PRESET")] + [len(presets.get(r.name) or "-") for r in results])
+    from .escape import escape, raw_stream
+
+    out = raw_stream(out)  # names from the root are escaped here; the colour sequences are ours
+    shown = {r.name: escape(r.name) for r in results}
+    # without the legend the header row is not laid out, so it does not widen the columns (table.c)
+    head = (len("UNIT FILE"), len("STATE"), len("PRESET")) if legend else (0, 0, 0)
+    w1 = max([head[0]] + [len(n) for n in shown.values()])
+    w2 = max([head[1]] + [len(r.state.value) for r in results])
+    w3 = max([head[2]] + [len(presets.get(r.name) or "-") for r in results])
     if not colour:
         if legend:
             out.write(f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
         for r in results:
             p = presets.get(r.name) or "-"
-            out.write(f"{r.name.ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
+            out.write(f"{shown[r.name].ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
     else:
         if legend:
             heads = ("UNIT FILE".ljust(w1), "STATE".ljust(w2), "PRESET".ljust(w3))
@@ -93,11 +102,11 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
         for i, r in enumerate(results):
             nxt = results[i + 1] if i + 1 < len(results) else None
             underline = nxt is not None and nxt.name.rpartition(".")[2] != r.name.rpartition(".")[2]
-            p = presets.get(r.name)
+            preset = presets.get(r.name)
             state_colour = _GREEN if r.state in _GREEN_STATES else _RED if r.state in _RED_STATES else None
-            preset_colour = _GREY if p is None else _GREEN if p == "enabled" else _RED
-            cells = ((r.name.ljust(w1), None), (r.state.value.ljust(w2), state_colour),
-                     ((p or "-").ljust(w3), preset_colour))
+            preset_colour = _GREY if preset is None else _GREEN if preset == "enabled" else _RED
+            cells = ((shown[r.name].ljust(w1), None), (r.state.value.ljust(w2), state_colour),
+                     ((preset or "-").ljust(w3), preset_colour))
             line = ""
             for j, (text, c) in enumerate(cells):
                 if j:

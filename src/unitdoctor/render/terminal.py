@@ -77,7 +77,9 @@ def columns() -> int:
             except (AttributeError, ValueError, OSError):
                 width = 0
         _cache["columns"] = width if width > 0 else 80
-    return int(_cache["columns"])  # type: ignore[call-overload]
+    value = _cache["columns"]
+    assert isinstance(value, int)
+    return value
 
 
 def forget() -> None:

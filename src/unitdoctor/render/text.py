@@ -1,7 +1,8 @@
 """Human report for ``why``: verdict first, then the chain as a tree, then findings with evidence and fixes.
 
 Plain text when stdout is not a terminal or NO_COLOR is set; colour (rich, imported here only) on a
-terminal, with lines wrapped at its width under a hanging indent.
+terminal, with lines wrapped at its width under a hanging indent. Every line is escaped for the terminal
+(``render.escape``) before it is written, either way.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import TextIO
 
 from ..catalog import Catalog
 from ..report import Report
+from .escape import escape, raw_stream
+from .words import enable_message
 
 
 def use_colour(out: TextIO) -> bool:
@@ -43,6 +46,7 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
     out.append(("dim", f"  load state: {u.load_state.value}"
                        + (f" ({u.load_error.message})" if u.load_error else "")
                        + f"; unit file state: {r.state.state.value}"
+                       + (" (SysV script: systemctl asks systemd-sysv-install)" if r.state.sysv is not None else "")
                        + (f" ({r.state.error.message})" if r.state.error else "")))
     if r.live is not None:
         out.extend(live_lines(r))
@@ -50,8 +54,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         out.append(("dim", f"  fragment: {cat.root.display(u.fragment)}"))
     for d in u.dropins:
         out.append(("dim", f"  drop-in: {cat.root.display(d.path)}" + (" (masked)" if d.masked else "")))
-    if r.enable_error:
-        out.append(("dim", f"  enable: {r.enable_error}"))
+    if r.enable is not None:
+        out.append(("dim", f"  enable: {enable_message(r.enable)}"))
     if s.blocker is not None and s.blocker.chain:
         out.append(("", ""))
         out.append(("head", "Chain:"))
@@ -70,8 +74,8 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
         for f in r.findings:
             style = {"error": "bad", "warning": "warn", "info": "dim"}[f.severity.value]
             out.append((style, f"  [{f.severity.value}] {f.id}: {f.summary}"))
-            for e in f.evidence:
-                out.append(("dim", f"      {e.kind}: {e.source}  {e.text}"))
+            for ev in f.evidence:
+                out.append(("dim", f"      {ev.kind}: {ev.source}  {ev.text}"))
             for fx in f.fix:
                 out.append(("", f"      fix: {fx}"))
     if verbose and r.sources:
@@ -162,6 +166,9 @@ def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = Fal
 
     if separate:
         all_lines = [("", ""), *all_lines]
+    # The one point where report lines meet the terminal: names, paths, file content and log lines from
+    # the root are escaped here (render.escape), a line at a time, so a newline in them cannot forge a line.
+    all_lines = [(style, escape(text)) for style, text in all_lines]
     to_terminal = out is sys.stdout and terminal.stdout_is_tty()
     colour = terminal.colours_enabled() if out is sys.stdout else use_colour(out)
     if to_terminal:
@@ -173,6 +180,7 @@ def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = Fal
             from rich.text import Text
         except ImportError:
             colour = False
+    out = raw_stream(out)
     if not colour:
         for _style, text in all_lines:
             out.write(text + "\n")
