@@ -149,7 +149,6 @@ class _Walk:
         self.requisites: list[tuple[Blocker, bool]] = []  # verify jobs on inactive units, and if they matter
         self.anchor: Optional[str] = None
         self.refused: list[tuple[str, Blocker, bool]] = []  # start jobs socket_start() & co. refuse
-        self.chains: dict[str, tuple[Edge, ...]] = {}  # unit id -> how its start job was pulled in
         self.outcomes: dict[str, RunOutcome] = {}  # unit id -> what its start job meets (inactive units)
         self.canceled = False  # the replay ends with the anchor's job canceled (a stop job replaced it)
         #: Job links as ``job_dependency_new`` records them: (subject unit id, object unit id, matters, edge);
@@ -172,7 +171,6 @@ class _Walk:
             self.jobs[u.id] = self.jobs[u.id] or matters
             return self.failed.get(u.id)
         self.jobs[u.id] = matters
-        self.chains[u.id] = chain
         if u.id not in self.active:
             refused = _trigger_failure(self.mgr, u, chain)
             if refused is not None:
@@ -568,7 +566,6 @@ _PROPAGATE_FAILURE = (Dep.REQUIRES, Dep.BINDS_TO, Dep.REQUISITE, Dep.SLICE)
 def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], refused: set[str]) -> Optional[str]:
     """The unit whose failure fails the anchor's job once the transaction's jobs run, or None.
 
-<<<<<<< HEAD
     Failures come from verify jobs on inactive units (``unmet``), start jobs refused when they run
     (``refused``, unit ids), and what a start job meets when it runs (``walk.outcomes``: an assert
     fails it at once, a process that fails ends it failed when the process exits, a failed condition
@@ -578,29 +575,15 @@ def _anchor_fails_at_runtime(walk: _Walk, anchor: str, unmet: list[Blocker], ref
     for an active unit except the anchor's; the run queue pops by ``compare_job_priority`` (cgroup.c:
     higher unit type first, then unit id, as CPU weight and nice are the defaults); ``job_is_runnable``
     holds a job back while a unit it is ordered after (After=, or the other's Before=) has a job; a
-    start job on an active unit finishes at once (``unit_start`` gives -EALREADY), so does that of a
-    Type=simple service without ExecStartPre=/ExecStartPost= (done at fork), on another inactive one it
+    start job on an active unit finishes at once (``unit_start`` gives -EALREADY), and so does one whose
+    unit becomes active inside ``unit_start`` (``completes_at_once``: a target, a Type=simple service at
+    fork…; ``_done_at_fork``: any Type=idle service); on another inactive one it
     runs until its process exits, after everything runnable now; a unit bound (BindsTo=) to a unit it
     is ordered after that was skipped fails its job (``unit_start``: -ENOLINK); and
     ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of a
     failed one, recursively. So an active anchor that nothing orders after is done before a failing
     verify job runs if its id sorts first, and an inactive one is still running when the failure
     arrives.
-=======
-    Replays the installed jobs as job.c runs them, assuming every start job succeeds:
-    ``transaction_drop_redundant`` keeps no start job for an active unit except the anchor's; the
-    run queue pops by ``compare_job_priority`` (cgroup.c: higher unit type first, then unit id, as
-    CPU weight and nice are the defaults); ``job_is_runnable`` holds a job back while a unit it is
-    ordered after (After=, or the other's Before=) has a job; a start job on an active unit finishes
-    at once (``unit_start`` gives -EALREADY), and so does one whose unit becomes active inside
-    ``unit_start`` (``completes_at_once``: a target, a Type=simple service at fork…); any other
-    runs until its process exits, after everything runnable now, unless it is refused (it fails);
-    a verify job on an inactive unit
-    fails, and
-    ``job_fail_dependencies`` fails the jobs of the units that require, bind to or are requisite of
-    it, recursively. So an active anchor that nothing orders after is done before a failing verify
-    job runs if its id sorts first, and an inactive one is still running when the failure arrives.
->>>>>>> main
     """
     outcomes = walk.outcomes
     # An assert fails the job at once; so does a spawn that fails in the manager (EnvironmentFile=:

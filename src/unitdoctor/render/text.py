@@ -8,10 +8,12 @@ terminal, with lines wrapped at its width under a hanging indent. Every line is 
 from __future__ import annotations
 
 import os
-from typing import TextIO
+from typing import Optional, TextIO
 
 from ..catalog import Catalog
+from ..origin import Origin
 from ..report import Report
+from ..transaction import Blocker
 from .escape import escape, raw_stream
 from .words import enable_message
 
@@ -86,7 +88,7 @@ def lines(cat: Catalog, r: Report, verbose: bool = False) -> list[tuple[str, str
     return out
 
 
-def _at(cat: Catalog, origin) -> str:
+def _at(cat: Catalog, origin: Optional[Origin]) -> str:
     if origin is None:
         return ""
     p = origin.path
@@ -106,7 +108,7 @@ _AFTER_START = {
 }
 
 
-def _after_start(cat: Catalog, unit: str, b) -> tuple[str, str]:
+def _after_start(cat: Catalog, unit: str, b: Blocker) -> tuple[str, str]:
     style, text = _AFTER_START.get(b.reason, ("warn", "? {unit} can be started, then: " + b.reason))
     return style, text.format(unit=unit) + f": {b.detail}" + _at(cat, b.origin)
 
