@@ -170,7 +170,17 @@ def test(c: Condition, env: Environment) -> Checked:
     """One condition, negation applied (``condition_test``). An error in systemd ("Couldn't determine
     result … assuming failed") is False whatever the negation."""
     if c.unknown:
-        return Checked(c, None, "; ".join(f"%{s}: {why}" for s, why in c.unknown))
+        why = "; ".join(f"%{s}: {why}" for s, why in c.unknown)
+        if c.type in PATH_CONDITIONS and c.type not in ("NeedsUpdate", "PathExistsGlob") and (
+                env.live or _runtime_fs(c.parameter) is None):
+            # Whatever the unknown value, a path that matches nothing does not exist, and every path
+            # test is false for a path that does not exist.
+            pattern = c.parameter
+            for spec, _ in c.unknown:
+                pattern = pattern.replace("%" + spec, "*")
+            if _glob_first(env.root, pattern) is None:
+                return Checked(c, c.negate, f"nothing in the root matches {env.display(pattern)} ({why})")
+        return Checked(c, None, why)
     if c.type in PATH_CONDITIONS and c.type != "NeedsUpdate" and not env.live:
         fs = _runtime_fs(c.parameter)
         if fs is not None:
