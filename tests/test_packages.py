@@ -304,6 +304,8 @@ def test_rpm_owner_verify_and_vendor_mask(tmp_path, capsys, rpm_package):
     assert f["origin"] == "vendor" and f["severity"] == "info" and "xdemo ships" in f["summary"]
     with open(root / "usr/lib/systemd/system/xdemo.service", "a") as fh:
         fh.write("# edit\n")
+    # an edit in the same second as the build would keep rpm's recorded mtime: make the time differ for sure
+    os.utime(root / "usr/lib/systemd/system/xdemo.service", (2e9, 2e9))
     _, doc = why(capsys, root, "xdemo.service")
     f = finding(doc, "unit-file-modified")
     assert f["evidence"][1]["text"].startswith("rpm -V xdemo: S.5")
