@@ -1,5 +1,5 @@
 # Copyright: unitdoctor developers
-# GNU Lesser General Public License v2.1 or later (see https://spdx.org/licenses/LGPL-2.1-or-later.html)
+# MIT License (see LICENSE or https://spdx.org/licenses/MIT.html)
 """What the unitdoctor.systemd modules share: the engine opened for a root and scope, the manager reached,
 and the engine's records turned into Ansible results.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: unitdoctor developers
-# GNU Lesser General Public License v2.1 or later (see https://spdx.org/licenses/LGPL-2.1-or-later.html)
+# MIT License (see LICENSE or https://spdx.org/licenses/MIT.html)
 
 from __future__ import annotations
 
