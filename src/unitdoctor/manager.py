@@ -27,7 +27,7 @@ import stat
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from . import condition, execute, names, specifiers, unitfile
+from . import condition, execute, extract, names, specifiers, unitfile
 from .catalog import Catalog, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
@@ -1051,23 +1051,51 @@ _EXEC_KEYS = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "Ex
 
 def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic, bool]]:
     """What ``config_parse_exec`` (load-fragment.c) says about one non-empty Exec*= line, and whether
-    the ``-`` prefix makes it ignorable; None if the command is accepted. Not ignorable means the
-    parser returns ENOEXEC."""
-    first = a.value.split()[0] if a.value.split() else ""
+    the line is ignorable (the ``-`` prefix, or a first word that cannot be split); None if the
+    command is accepted. Not ignorable means the parser returns ENOEXEC.
+
+    The checks in 252's order: the first word (unquoted; a quote left open there drops the line,
+    not fatal), its prefixes, specifiers, an empty path, ``string_is_safe`` (no control character,
+    quote or backslash), a trailing ``/``, ``path_is_valid`` (components up to NAME_MAX) or
+    ``filename_is_valid``, then the arguments (a quote left open there is fatal unless ``-``).
+    """
+    words, err = extract.words(a.value, unquote=True)
+    if not words:
+        return unitfile.Diagnostic("warning", f'Unbalanced quoting, ignoring: "{a.value}"', a.origin), True
+    f = words[0]
     ignore = False
-    f = first
     while f and f[0] in "-@:+!":
         if f[0] == "-":
             ignore = True
         f = f[1:]
-    how = ("warning", ", ignoring") if ignore else ("error", "")
+    level, suffix = ("warning", ", ignoring") if ignore else ("error", "")
+
+    def problem(text: str) -> tuple[unitfile.Diagnostic, bool]:
+        return unitfile.Diagnostic(level, text, a.origin), ignore
+
     if specifiers.unknown_specifiers(a.value):
-        return unitfile.Diagnostic(how[0], f"Failed to resolve unit specifiers in '{f}'{how[1]}: Invalid slot",
-                                   a.origin), ignore
-    if not f or f.endswith("/") or not (f.startswith("/") or "/" not in f):
-        return unitfile.Diagnostic(how[0], f"Neither a valid executable name nor an absolute path{how[1]}: {f}",
-                                   a.origin), ignore
+        return problem(f"Failed to resolve unit specifiers in '{f}'{suffix}: Invalid slot")
+    if not f:
+        return problem(f"Empty path in command line{suffix}: '{a.value}'")
+    if any(ord(c) < 32 or c in "\"'\\\x7f" for c in f):
+        return problem(f"Executable name contains special characters{suffix}: {f}")
+    if f.endswith("/"):
+        return problem(f"Executable path specifies a directory{suffix}: {f}")
+    if not (_path_is_valid(f) if f.startswith("/") else _filename_is_valid(f)):
+        return problem(f"Neither a valid executable name nor an absolute path{suffix}: {f}")
+    if err:
+        return problem(f'Unbalanced quoting, ignoring: "{a.value}"')
     return None
+
+
+def _filename_is_valid(name: str) -> bool:
+    """``filename_is_valid`` (path-util.c): one non-empty component, not ``.``/``..``, up to NAME_MAX bytes."""
+    return name not in ("", ".", "..") and "/" not in name and len(name.encode()) <= 255
+
+
+def _path_is_valid(path: str) -> bool:
+    """``path_is_valid`` (path-util.c): shorter than PATH_MAX, every component up to NAME_MAX bytes."""
+    return 0 < len(path.encode()) < 4096 and all(len(c.encode()) <= 255 for c in path.split("/"))
 
 
 def _is_exec(a: unitfile.Assignment) -> bool:

@@ -29,16 +29,17 @@ class SpecifierError(ValueError):
 
 
 def unknown_specifiers(text: str, allowed: frozenset = UNIT_SPECIFIERS) -> list[str]:
-    """The ``%X`` sequences in ``text`` that are not specifiers (``%%`` is a literal percent)."""
+    """The ``%X`` sequences in ``text`` that ``specifier_printf`` (specifier.c, v252) refuses with EBADSLT.
+
+    Only an alphanumeric ``X`` outside the table is refused; ``%`` before any other character and a
+    trailing ``%`` are kept as they are, and ``%%`` is a literal percent (the rule ``expand`` follows too).
+    """
     bad = []
     i = 0
-    while i < len(text):
+    while i < len(text) - 1:
         if text[i] == "%":
-            if i + 1 >= len(text):
-                bad.append("%")
-                break
             c = text[i + 1]
-            if c not in allowed:
+            if c != "%" and c.isascii() and c.isalnum() and c not in allowed:
                 bad.append("%" + c)
             i += 2
         else:

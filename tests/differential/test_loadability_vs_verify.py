@@ -15,6 +15,7 @@ import pytest
 
 from unitdoctor import cli
 
+ONESHOT_TRUE = "[Service]\nType=oneshot\nExecStart=/bin/true\n"
 CASES = {
     "oneshot-restart.service": ("[Service]\nType=oneshot\nRestart=always\nExecStart=/bin/true\n", None),
     "two-listen.socket": ("[Socket]\nListenStream=/run/a.sock\nListenStream=/run/b.sock\nSymlinks=/run/l\n", None),
@@ -22,12 +23,17 @@ CASES = {
                           None),
     "garbage.timer": ("[Timer]\nOnCalendar=garbage\n", "calendar specifications are not parsed (OnCalendar= "
                                                        "that systemd ignores still counts as a trigger)"),
-    "backslash.service": ("[Service]\nExecStart=/bin/true\\\\\n", "ExecStart= escapes are not unescaped"),
-    "long-component.service": ("[Service]\nExecStart=/bin/" + "a" * 300 + "\n",
-                               "ExecStart= path components longer than NAME_MAX are not refused"),
-    "unterminated.service": ('[Service]\nExecStart=/bin/echo "unterminated\n',
-                             "an ExecStart= with an unterminated quote is not dropped"),
-    "percent-brace.service": ("[Service]\nExecStart=/bin/echo %{\n", "%{ is taken as a bad specifier"),
+    "backslash.service": ("[Service]\nExecStart=/bin/true\\\\\n", None),
+    "long-component.service": ("[Service]\nExecStart=/bin/" + "a" * 300 + "\n", None),
+    "unterminated.service": ('[Service]\nExecStart=/bin/echo "unterminated\n', None),
+    # A quote left open in an argument is fatal unless "-"; in the first word it only drops the line.
+    "unterminated-second.service": (ONESHOT_TRUE + 'ExecStart=/bin/echo "unterminated\n', None),
+    "unterminated-ignored.service": (ONESHOT_TRUE + 'ExecStart=-/bin/echo "unterminated\n', None),
+    "unterminated-first.service": (ONESHOT_TRUE + 'ExecStart="/bin/echo\n', None),
+    "quote-in-name.service": ("[Service]\nExecStart=/bin/tr'ue'x\n", None),
+    "percent-brace.service": ("[Service]\nExecStart=/bin/echo %{\n", None),
+    "percent-end.service": ("[Service]\nExecStart=/bin/echo 100%\n", None),
+    "percent-unknown.service": ("[Service]\nExecStart=/bin/echo %Z\n", None),
     "space-in-brackets.service": ("[ Unit ]\nRequires=nope.service\n[Service]\nExecStart=/bin/true\n", None),
 }
 
