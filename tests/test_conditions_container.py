@@ -8,12 +8,12 @@ programs), the booted container starts each unit with ``systemctl start`` and sh
 from __future__ import annotations
 
 import collections
-import os
 import pathlib
 import subprocess
 
 from tests import debroots
 from tests.test_sysv_container import PID1_DIR, _require_container
+from tests.test_sysv_debian import _boot
 
 from unitdoctor.catalog import open_catalog
 from unitdoctor.lookup import Scope
@@ -41,16 +41,6 @@ UNITS: dict[str, tuple[str, tuple[bool, object]]] = {
     "ud-simple-missing.service": ("[Service]\nType=simple\nExecStart=/usr/bin/ud-missing\n", (True, "exec-failed")),
 }
 STATS: collections.Counter = collections.Counter()
-
-
-def _boot(script: pathlib.Path, tree: pathlib.Path, work: pathlib.Path, command: str) -> str:
-    (tree / ".pid1-complete").touch()
-    work.mkdir()
-    (work / "root").symlink_to(tree)
-    done = subprocess.run([str(script), "--", "bash", "-c", command], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PID1_DIR": str(work)}, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def test_system_scope_conditions_asserts_and_exec_checks_match_a_booted_systemd(tmp_path: pathlib.Path) -> None:

@@ -8,13 +8,12 @@ fails with the control process's exit code (203/EXEC), and so must our verdict, 
 
 from __future__ import annotations
 
-import os
 import pathlib
-import subprocess
 
 import pytest
 from tests import debroots
 from tests.test_sysv_container import _require_container
+from tests.test_sysv_debian import _boot
 
 from unitdoctor.catalog import open_catalog
 from unitdoctor.lookup import Scope
@@ -48,16 +47,8 @@ def test_removed_nginx_binary_fails_the_start_at_its_exec_line(removed_nginx: pa
     finding = next(f for f in r.findings if f.id == "exec-failed")
     assert any(e.source.endswith(f"nginx.service:{exec_pre}") for e in finding.evidence)
     # The same tree booted: systemctl start fails, the control process could not exec (203/EXEC).
-    work = tmp_path / "pid1"
-    (root / ".pid1-complete").touch()
-    work.mkdir()
-    (work / "root").symlink_to(root)
-    done = subprocess.run([str(_require_container()), "--", "bash", "-c",
-                           "systemctl start nginx.service; echo rc=$?; "
-                           "systemctl show -p LoadState,ActiveState,Result,ExecMainStatus nginx.service"],
-                          capture_output=True, text=True, timeout=600, env={**os.environ, "PID1_DIR": str(work)},
-                          check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
+    out = _boot(_require_container(), root, tmp_path / "pid1",
+                "systemctl start nginx.service; echo rc=$?; "
+                "systemctl show -p LoadState,ActiveState,Result,ExecMainStatus nginx.service")
     assert "LoadState=loaded" in out and "rc=0" not in out and "ActiveState=failed" in out, out
     assert "Result=exit-code" in out, out
