@@ -484,28 +484,8 @@ def install_name_printf(info: InstallInfo, text: str) -> str:
     is EBADSLT; a result over 255 characters is ENAMETOOLONG. Other specifiers come from
     ``specifiers.install_printf``.
     """
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c != "%":
-            out.append(c)
-            i += 1
-            continue
-        if i + 1 >= n:
-            out.append("%")  # a stray % at the end is kept
-            break
-        c = text[i + 1]
-        i += 2
-        if c == "%":
-            out.append("%")
-        elif c in "ijnNp":
-            out.append(_name_specifier(info, c))
-        elif c.isascii() and c.isalnum():
-            out.append(specifiers.install_printf(info.name, "%" + c))
-        else:
-            out.append("%" + c)
-    result = "".join(out)
+    result = specifiers.walk(text, lambda c: _name_specifier(info, c) if c in "ijnNp"
+                             else specifiers.install_printf(info.name, "%" + c))
     if len(result) > names.UNIT_NAME_MAX:
         raise specifiers.SpecifierError("ENAMETOOLONG", text)
     return result

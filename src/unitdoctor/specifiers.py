@@ -28,22 +28,45 @@ class SpecifierError(ValueError):
         self.text = text
 
 
-def unknown_specifiers(text: str, allowed: frozenset = UNIT_SPECIFIERS) -> list[str]:
-    """The ``%X`` sequences in ``text`` that ``specifier_printf`` (specifier.c, v252) refuses with EBADSLT.
+def walk(text: str, resolve: Callable[[str], str]) -> str:
+    """``text`` with every ``%X`` (X a letter or digit) replaced by ``resolve(X)``: ``specifier_printf``'s
+    walk (specifier.c, v252).
 
-    Only an alphanumeric ``X`` outside the table is refused; ``%`` before any other character and a
-    trailing ``%`` are kept as they are, and ``%%`` is a literal percent (the rule ``expand`` follows too).
+    ``%%`` is ``%``; ``%`` before any other character, and a trailing ``%``, stay as they are. What a
+    letter means, and whether it is refused (EBADSLT), is the caller's table: ``resolve`` raises.
     """
-    bad = []
-    i = 0
-    while i < len(text) - 1:
-        if text[i] == "%":
-            c = text[i + 1]
-            if c != "%" and c.isascii() and c.isalnum() and c not in allowed:
-                bad.append("%" + c)
-            i += 2
-        else:
+    if "%" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch != "%" or i + 1 >= n:
+            out.append(ch)
             i += 1
+            continue
+        c = text[i + 1]
+        i += 2
+        if c == "%":
+            out.append("%")
+        elif c.isascii() and c.isalnum():
+            out.append(resolve(c))
+        else:
+            out.append("%" + c)
+    return "".join(out)
+
+
+def unknown_specifiers(text: str, allowed: frozenset = UNIT_SPECIFIERS) -> list[str]:
+    """The ``%X`` sequences in ``text`` that ``specifier_printf`` refuses with EBADSLT (``walk``'s rule:
+    only a letter or digit outside the table)."""
+    bad: list[str] = []
+
+    def check(c: str) -> str:
+        if c not in allowed:
+            bad.append("%" + c)
+        return ""
+
+    walk(text, check)
     return bad
 
 
@@ -470,41 +493,24 @@ def expand(text: str, unit: UnitNames, host: HostFacts, table: frozenset = FULL_
         if len(text) > max_length:
             raise SpecifierError("ENAMETOOLONG", text)
         return Expanded(text)
-    out: list[str] = []
     unknown: list[tuple[str, str]] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch != "%":
-            out.append(ch)
-            i += 1
-            continue
-        if i + 1 >= n:
-            out.append("%")
-            break
-        c = text[i + 1]
-        i += 2
-        if c == "%":
-            out.append("%")
-            continue
-        if not (c.isascii() and c.isalnum()):
-            out.append("%" + c)
-            continue
+
+    def resolve(c: str) -> str:
         if c not in table:
             raise SpecifierError("EBADSLT", text)
         try:
             if c in "nNpPiIjJfyYdcrR":
-                out.append(_name_part(unit, c, host))
-            else:
-                out.append(host.value(c))
+                return _name_part(unit, c, host)
+            return host.value(c)
         except Unknown as e:
             unknown.append((c, e.why))
-            out.append("%" + c)
+            return "%" + c
         except ValueError as e:  # names.unescape*: not a valid escape
             if isinstance(e, SpecifierError):
                 raise
             raise SpecifierError("EINVAL", text) from None
-    result = "".join(out)
+
+    result = walk(text, resolve)
     if len(result) > max_length:
         raise SpecifierError("ENAMETOOLONG", text)
     return Expanded(result, tuple(unknown))
