@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import posixpath
 import stat
-from dataclasses import dataclass
 from typing import Optional
 
 from . import specifiers, unitfile
 from .origin import Origin
+from .records import dataclass
 
 #: DEFAULT_PATH of a split-/usr build (Debian 12's 252: ``systemd-path search-binaries-default``).
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
