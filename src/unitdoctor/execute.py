@@ -66,6 +66,9 @@ class ExecProblem:
     effect: str
     certain: bool = True
     key: str = ""  # the Exec*= command whose process fails (ExecStart: the main process)
+    #: What is missing, as the unit names it after specifiers: a path inside the root (the command, the
+    #: directory, the environment file) or a user or group name. Fixes are built from it.
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,14 +237,15 @@ class Checker:
             rd = expand(rootdir_a.value, specifiers.PATH_MAX)
             if rd is not None and rd.startswith("/"):
                 rootdir = posixpath.normpath(rd)
-        general: list[tuple[str, str, Origin, str, str, str, bool]] = []  # applies to processes spawned
+        general: list[tuple[str, str, Origin, str, str, str, bool, str]] = []  # applies to processes spawned
         for a, env_file in env_files:
             general.append(("environment-file", f"EnvironmentFile={a.value}", a.origin,
                             f"{self.root.display(env_file)} does not exist" + self._runtime_note(env_file),
-                            "resources", "", not self._runtime(env_file)))
+                            "resources", "", not self._runtime(env_file), env_file))
         if rootdir_a is not None and rootdir and self._stat(rootdir) is None:
             general.append(("root-directory", f"RootDirectory={rootdir_a.value}", rootdir_a.origin,
-                            f"{self.root.display(rootdir)} does not exist", "exit-code", "226/NAMESPACE", True))
+                            f"{self.root.display(rootdir)} does not exist", "exit-code", "226/NAMESPACE", True,
+                            rootdir))
         user = last("User")
         user_name: Optional[str] = None
         if user is not None and user.value and not dynamic:
@@ -251,7 +255,7 @@ class Checker:
                 ok = self._user_ok(uname)
                 if ok is not True:
                     general.append(("user", f"User={user.value}", user.origin, self._user_detail(uname, ok),
-                                    "exit-code", "217/USER", ok is False))
+                                    "exit-code", "217/USER", ok is False, uname))
         group = last("Group")
         if group is not None and group.value and not dynamic:
             gname = expand(group.value, specifiers.LINE_MAX)
@@ -261,7 +265,7 @@ class Checker:
                     general.append(("group", f"Group={group.value}", group.origin,
                                     f"no group {gname} in {self.root.display('/etc/group')}" if ok is False
                                     else f"group {gname} is not in /etc/group; another name service may know it",
-                                    "exit-code", "216/GROUP", ok is False))
+                                    "exit-code", "216/GROUP", ok is False, gname))
         wd = last("WorkingDirectory")
         if wd is not None and wd.value:
             v = wd.value
@@ -279,7 +283,7 @@ class Checker:
                     state = "does not exist" if st is None else "is not a directory"
                     general.append(("working-directory", f"WorkingDirectory={wd.value}", wd.origin,
                                     f"{self.root.display(full)} {state}" + self._runtime_note(full), "exit-code",
-                                    "200/CHDIR", not self._runtime(full)))
+                                    "200/CHDIR", not self._runtime(full), full))
 
         order = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost")
         first_spawn = True
@@ -289,7 +293,7 @@ class Checker:
                 cmd = parse_command(key, a.value, a.origin)
                 if cmd is None:
                     continue
-                fails: list[tuple[str, str, Origin, str, str, str, bool]] = []
+                fails: list[tuple[str, str, Origin, str, str, str, bool, str]] = []
                 if first_spawn:
                     fails += [g for g in general if g[0] == "environment-file"]
                 # exec_child()'s order: user, group, namespace (RootDirectory=), the executable, then chdir.
@@ -306,19 +310,20 @@ class Checker:
                     found, why = self.executable(path, "" if cmd.full_privileges else rootdir)
                     if found is None:
                         fails.append(("exec", f"{key}={a.value}", a.origin,
-                                      f"Command {path} is not executable: {why}", "exit-code", "203/EXEC", True))
+                                      f"Command {path} is not executable: {why}", "exit-code", "203/EXEC", True, path))
                 if not fails:
                     fails += [g for g in general if g[0] == "working-directory"]
                 first_spawn = False
                 if not fails:
                     continue
-                what, setting, origin, detail, result, status, certain = fails[0]
+                what, setting, origin, detail, result, status, certain, subject = fails[0]
                 if result == "resources":
                     effect = "job-fails"
                 elif cmd.ignore_failure:
                     # "-": the failure is ignored; the service goes on (a main process that exits at once
                     # leaves the unit inactive, not failed).
-                    out.append(ExecProblem(what, setting, origin, detail, result, status, "ignored", certain))
+                    out.append(ExecProblem(what, setting, origin, detail, result, status, "ignored", certain, key,
+                                           subject))
                     if key == "ExecStart" and stype != "oneshot":
                         # The main process is gone: the service stops before ExecStartPost= runs.
                         return tuple(out)
@@ -329,7 +334,7 @@ class Checker:
                     effect = "unit-fails"
                 else:
                     effect = "job-fails"
-                problem = ExecProblem(what, setting, origin, detail, result, status, effect, certain, key)
+                problem = ExecProblem(what, setting, origin, detail, result, status, effect, certain, key, subject)
                 if effect == "unit-fails" and key == "ExecStart" and stype == "simple":
                     # Type=simple/idle: ExecStartPost= still runs right after the fork, and the job
                     # waits for it; a failing one fails the job.
@@ -354,7 +359,7 @@ class Checker:
                 if found is None:
                     out.append(ExecProblem("exec", f"{key}={a.value}", a.origin,
                                            f"Command {path} is not executable: {why}", "exit-code", "203/EXEC",
-                                           "none"))
+                                           "none", True, key, path))
         return tuple(out)
 
     def _runtime(self, path: str) -> bool:
