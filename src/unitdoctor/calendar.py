@@ -30,7 +30,7 @@ the root's ``/etc/localtime``) and a lookup of zone files; when either is not kn
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 USEC_PER_SEC = 1_000_000
 INT_MAX = 2**31 - 1
@@ -156,7 +156,7 @@ def parse(text: str, zones: TimeZones = TimeZones()) -> Calendar:
     zone = (zone_name_is_valid(word) and zones.zone_file(word)) if sep else False
     if zone and not local_maybe:
         return _outcome(text, head, timezone=word)
-    readings: list[tuple[str, dict]] = [(head, {"dst": 0, "zone_name": word})] if local_maybe else []
+    readings: list[tuple[str, dict[str, Any]]] = [(head, {"dst": 0, "zone_name": word})] if local_maybe else []
     if zone is not False:
         readings.append((head, {"timezone": word}))
     if not zone:
@@ -219,14 +219,13 @@ def _parse_weekdays(p: str, i: int, c: _Spec) -> int:
     first, last = True, -1
     while True:
         low = _lower(p[i:i + 9])
-        for name, nr in _WEEKDAYS:
-            if low.startswith(name):
-                break
-        else:
+        match = next(((name, nr) for name, nr in _WEEKDAYS if low.startswith(name)), None)
+        if match is None:
             # No weekday here: there was none at all (fine), or a list ended in a separator.
             if first:
                 return i
             raise _Refused("EINVAL")
+        name, nr = match
         i += len(name)
         if _at(p, i) not in ("", "-", ".", ",", " "):
             raise _Refused("EINVAL")
@@ -480,7 +479,8 @@ def _valid(c: _Spec) -> bool:
 
 
 def _format_weekdays(bits: int) -> str:
-    out, run = [], -1
+    out: list[str] = []
+    run = -1
     for x in range(8):
         on = x < 7 and bits & (1 << x)
         if on and run < 0:
@@ -537,7 +537,7 @@ def local_names(tzif: bytes) -> Optional[tuple[str, str]]:
         footer = tzif[start + 1:-1].decode("ascii")
     except UnicodeDecodeError:
         return None
-    names = []
+    names: list[str] = []
     i = 0
     while i < len(footer) and len(names) < 2:
         if footer[i] == "<":

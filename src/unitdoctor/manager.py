@@ -1236,9 +1236,9 @@ def timer_values(assignments: list, expand: Callable[[str], specifiers.Expanded]
         try:
             expanded = expand(a.value)
         except specifiers.SpecifierError as e:
+            why = specifiers.strerror(e.errno)
             diags.append(unitfile.Diagnostic(
-                "warning", f"Failed to resolve unit specifiers in '{a.value}', ignoring: {specifiers.strerror(e.errno)}",
-                a.origin))
+                "warning", f"Failed to resolve unit specifiers in '{a.value}', ignoring: {why}", a.origin))
             continue
         text = expanded.text
         if a.key == "OnCalendar":
