@@ -29,7 +29,7 @@ the root's ``/etc/localtime``) and a lookup of zone files; when either is not kn
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import dataclass, field
 from typing import Any, Callable, Optional
 
 USEC_PER_SEC = 1_000_000
