@@ -29,8 +29,9 @@ the root's ``/etc/localtime``) and a lookup of zone files; when either is not kn
 
 from __future__ import annotations
 
-from .records import dataclass, field
 from typing import Any, Callable, Optional
+
+from .records import dataclass, field
 
 USEC_PER_SEC = 1_000_000
 INT_MAX = 2**31 - 1
@@ -136,14 +137,17 @@ class _Spec:
     dst: int = -1
 
 
-def parse(text: str, zones: TimeZones = TimeZones()) -> Calendar:
-    """What ``calendar_spec_from_string(text)`` returns on a system described by ``zones``.
+def parse(text: str, zones: Optional[TimeZones] = None) -> Calendar:
+    """What ``calendar_spec_from_string(text)`` returns on a system described by ``zones`` (default: a
+    system in UTC whose zone database is not known).
 
     The time zone suffix is decided first (the only place the system is asked); if what it strips
     is not known, both readings are parsed and the answer is given only when they agree.
     """
     if _lower(text).endswith(" utc"):
         return _outcome(text, text[:-4], utc=True)
+    if zones is None:
+        zones = TimeZones()
     head, sep, word = text.rpartition(" ")
     local = zones.local
     if local is not None:
