@@ -120,7 +120,10 @@ def test_dry_run_prints_the_same_actions_that_apply_executes(tmp_path, capsys):
     assert rc == 0
     assert [(a["action"], a.get("path"), a.get("effect")) for a in doc["plan"]["actions"]] == planned
     (entry,) = journal(root).entries()
-    assert [(p["action"], p["effect"]) for p in entry.plan] == [(a, e) for a, _p, e in planned]
+    # the journal keeps the same actions as data (root-relative paths), the words are the renderer's
+    assert entry.version == 2 and all("effect" not in p for p in entry.plan)
+    assert [(p["action"], p.get("path") and str(root) + p["path"]) for p in entry.plan] == \
+        [(a, p) for a, p, _e in planned]
 
 
 @pytest.mark.parametrize("name", ["vendor", "kernel-cmdline"])

@@ -14,6 +14,7 @@ import pytest
 from tests import fixroots as fr
 
 from unitdoctor import plan as P
+from unitdoctor.render.words import effect
 from unitdoctor.report import why
 
 
@@ -47,14 +48,14 @@ def test_persistent_mask_is_removed_with_medium_risk_and_the_vendor_file_takes_e
                                                           False)
     assert m.risk is P.Risk.MEDIUM
     assert m.then == "/usr/lib/systemd/system/x.service"
-    assert "/usr/lib/systemd/system/x.service takes effect" in m.effect
+    assert "/usr/lib/systemd/system/x.service takes effect" in effect(m)
     assert p.ok and p.outlook[0].summary == "x.service can start"
 
 
 def test_runtime_mask_is_low_risk_and_said_to_last_until_reboot(tmp_path):
     (m,) = masks(plan_for(make(tmp_path, fr.runtime), "x.service"))
     assert (m.path, m.runtime, m.risk) == ("/run/systemd/system/x.service", True, P.Risk.LOW)
-    assert "until reboot" in m.effect
+    assert "until reboot" in effect(m)
 
 
 def test_masked_in_etc_and_run_both_are_removed_top_down(tmp_path):
@@ -80,7 +81,7 @@ def test_template_mask_is_removed_for_an_instance_and_the_effect_says_every_inst
     p = plan_for(make(tmp_path, fr.template), "getty@tty1.service")
     (m,) = masks(p)
     assert (m.unit, m.path) == ("getty@.service", "/etc/systemd/system/getty@.service")
-    assert "every instance of getty@.service" in m.effect
+    assert m.every_instance and "every instance of getty@.service" in effect(m)
 
 
 def test_alias_of_a_masked_unit_unmasks_the_unit_it_is_merged_into(tmp_path):
@@ -407,7 +408,7 @@ def test_actions_are_frozen_records_with_risk_and_effect(tmp_path):
     p = plan_for(make(tmp_path, fr.socket), "foo.service", live=True)
     for a in p.actions:
         assert dataclasses.is_dataclass(a)
-        assert isinstance(a.risk, P.Risk) and a.effect
+        assert isinstance(a.risk, P.Risk) and isinstance(a.action, P.ActionKind) and effect(a)
         with pytest.raises(dataclasses.FrozenInstanceError):
             a.reason = "changed"  # type: ignore[misc]
 

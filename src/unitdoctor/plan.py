@@ -42,7 +42,7 @@ import enum
 import posixpath
 import stat
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence, Union
+from typing import Any, Iterable, Optional, Sequence, Union
 
 from . import install, names
 from .catalog import Catalog, DirListing, Entry, SubDir
@@ -56,6 +56,17 @@ from .sources import EvidenceSources
 
 #: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
 MAX_ROUNDS = 16
+
+class ActionKind(str, enum.Enum):
+    """What an action does; the value is its name in ``fix --json`` and in the journal."""
+
+    REMOVE_MASK = "remove-mask"
+    DROP_MASKED_DROP_IN = "drop-masked-drop-in"
+    ENABLE = "enable"
+    DAEMON_RELOAD = "daemon-reload"
+    START = "start"
+    ADVICE = "advice"
+
 
 class Risk(str, enum.Enum):
     """How much an action can change: ``none`` (advice, never run) to ``high`` (runs the unit's code)."""
@@ -73,8 +84,10 @@ class Risk(str, enum.Enum):
 class RemoveMask:
     """Remove the mask at ``path``: a symlink whose text is ``link_target``, or an empty regular file.
 
-    ``then`` is what the name resolves to once every mask the plan removes for it is gone (a path, or
-    None when nothing carries the name).
+    The effect, as data: ``path`` is deleted; ``unit`` is unmasked in ``layer``, until reboot when
+    ``runtime``, else persistently; ``then`` is what the name resolves to once every mask the plan removes
+    for it is gone (a path, or None when nothing carries the name); for a template (``every_instance``)
+    every instance without its own mask is unmasked too. ``render.words.effect`` says it in words.
     """
 
     unit: str
@@ -86,26 +99,21 @@ class RemoveMask:
     reason: str
     then: Optional[str] = None
 
-    action = "remove-mask"
+    action = ActionKind.REMOVE_MASK
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW if self.runtime else Risk.MEDIUM
 
     @property
-    def effect(self) -> str:
-        what = f"symlink to {self.link_target}" if self.kind == "symlink" else "empty file"
-        scope = "until reboot (runtime layer)" if self.runtime else "persistently"
-        after = f"{self.then} takes effect" if self.then else "no other file carries the name"
-        every = ""
-        if names.kind_of(self.unit) is names.NameKind.TEMPLATE:
-            every = f"; this unmasks every instance of {self.unit} without its own mask"
-        return f"delete {self.path} ({what}, {self.layer}): {self.unit} is unmasked {scope}; {after}{every}"
+    def every_instance(self) -> bool:
+        """Whether this unmasks a template, and with it every instance that has no mask of its own."""
+        return names.kind_of(self.unit) is names.NameKind.TEMPLATE
 
 
 @dataclass(frozen=True)
 class DropMaskedDropIn:
-    """Remove the drop-in mask at ``path`` so the drop-in it hides (``hides``) applies again."""
+    """Remove the drop-in mask at ``path`` so the drop-in it hides (``hides``) applies to ``unit`` again."""
 
     unit: str
     path: str
@@ -116,16 +124,11 @@ class DropMaskedDropIn:
     hides: str
     reason: str
 
-    action = "drop-masked-drop-in"
+    action = ActionKind.DROP_MASKED_DROP_IN
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW if self.runtime else Risk.MEDIUM
-
-    @property
-    def effect(self) -> str:
-        what = f"symlink to {self.link_target}" if self.kind == "symlink" else "empty file"
-        return f"delete {self.path} ({what}, {self.layer}): {self.hides} applies to {self.unit} again"
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,8 @@ class EnableUnit:
     """Enable ``name`` as ``systemctl enable [--runtime]`` would: create ``links`` (and ``dirs`` first).
 
     Offline the links are created by ``fix`` itself; live, the manager creates them (EnableUnitFiles)
-    and the journal records what it reports.
+    and the journal records what it reports. The unit is then pulled in at every boot, or until reboot
+    when ``runtime``.
     """
 
     name: str
@@ -150,67 +154,49 @@ class EnableUnit:
     dirs: tuple[str, ...]
     reason: str
 
-    action = "enable"
+    action = ActionKind.ENABLE
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW if self.runtime else Risk.MEDIUM
 
-    @property
-    def effect(self) -> str:
-        made = "; ".join(f"{lk.path} → {lk.target}" for lk in self.links)
-        when = "until reboot" if self.runtime else "at every boot"
-        return f"create {made}: {self.name} is pulled in {when}"
-
 
 @dataclass(frozen=True)
 class DaemonReload:
-    """Make the manager re-read every unit file (``systemctl daemon-reload``)."""
+    """Make the manager re-read every unit file (``systemctl daemon-reload``), other pending edits too."""
 
     reason: str
-    action = "daemon-reload"
+    action = ActionKind.DAEMON_RELOAD
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW
 
-    @property
-    def effect(self) -> str:
-        return "the manager re-reads all unit files, including other pending edits"
-
 
 @dataclass(frozen=True)
 class StartUnit:
-    """Start ``name`` and wait for its job (``systemctl start``)."""
+    """Start ``name`` now, with the units it pulls in, and wait for its job (``systemctl start``)."""
 
     name: str
     reason: str
-    action = "start"
+    action = ActionKind.START
 
     @property
     def risk(self) -> Risk:
         return Risk.HIGH
 
-    @property
-    def effect(self) -> str:
-        return f"start {self.name} now (and the units it pulls in)"
-
 
 @dataclass(frozen=True)
 class Advice:
-    """Something only a person should do; never executed."""
+    """Something only a person should do; never executed (no effect)."""
 
     unit: str
     text: str
-    action = "advice"
+    action = ActionKind.ADVICE
 
     @property
     def risk(self) -> Risk:
         return Risk.NONE
-
-    @property
-    def effect(self) -> str:
-        return "none: unitdoctor does not do this"
 
 
 FileAction = Union[RemoveMask, DropMaskedDropIn, EnableUnit]
@@ -253,6 +239,32 @@ class Plan:
     def ok(self) -> bool:
         """Whether every unit is predicted to be fine afterwards."""
         return all(o.ok for o in self.outlook)
+
+
+def action_record(a: Action) -> dict[str, Any]:
+    """Return ``a`` as JSON data: its kind, risk and fields, paths root-relative, no words.
+
+    The journal keeps the plan in this form (docs/journal.md, format version 2); ``fix --json`` shows the
+    same keys with paths as the user gave the root, and the effect in words (render/fix.py).
+    """
+    d: dict[str, Any] = {"action": a.action.value, "risk": a.risk.value}
+    if isinstance(a, (RemoveMask, DropMaskedDropIn)):
+        d.update(unit=a.unit, path=a.path, layer=a.layer, runtime=a.runtime, kind=a.kind,
+                 link_target=a.link_target, reason=a.reason)
+        if isinstance(a, RemoveMask):
+            d.update(then=a.then, every_instance=a.every_instance)
+        else:
+            d["hides"] = a.hides
+    elif isinstance(a, EnableUnit):
+        d.update(unit=a.name, runtime=a.runtime, reason=a.reason, dirs=list(a.dirs),
+                 links=[{"path": lk.path, "target": lk.target} for lk in a.links])
+    elif isinstance(a, DaemonReload):
+        d["reason"] = a.reason
+    elif isinstance(a, StartUnit):
+        d.update(unit=a.name, reason=a.reason)
+    else:
+        d.update(unit=a.unit, text=a.text)
+    return d
 
 
 # -- planning -----------------------------------------------------------------------------------------

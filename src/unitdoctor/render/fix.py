@@ -10,19 +10,30 @@ from typing import Any, Optional, Sequence
 
 from ..fix import HistoryItem, Outcome
 from ..journal import Step
-from ..plan import Action, Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit
+from ..plan import (
+    Action,
+    Advice,
+    DaemonReload,
+    DropMaskedDropIn,
+    EnableUnit,
+    Plan,
+    RemoveMask,
+    StartUnit,
+    action_record,
+)
 from ..report import Report
 from ..rootfs import Root
 from . import SCHEMA_VERSION
+from .words import effect, mask_object
 
 # -- text ---------------------------------------------------------------------------------------------
 
 
 def _title(a: Action, root: Root) -> str:
     if isinstance(a, RemoveMask):
-        return f"remove the mask {root.display(a.path)} ({_what(a.kind, a.link_target)}, {a.layer})"
+        return f"remove the mask {root.display(a.path)} ({mask_object(a.kind, a.link_target)}, {a.layer})"
     if isinstance(a, DropMaskedDropIn):
-        return f"remove the drop-in mask {root.display(a.path)} ({_what(a.kind, a.link_target)}, {a.layer})"
+        return f"remove the drop-in mask {root.display(a.path)} ({mask_object(a.kind, a.link_target)}, {a.layer})"
     if isinstance(a, EnableUnit):
         return f"enable {a.name}" + (" --runtime" if a.runtime else "")
     if isinstance(a, DaemonReload):
@@ -31,10 +42,6 @@ def _title(a: Action, root: Root) -> str:
         return f"start {a.name}"
     assert isinstance(a, Advice)
     return a.unit
-
-
-def _what(kind: str, target: Optional[str]) -> str:
-    return f"symlink to {target}" if kind == "symlink" else "empty file"
 
 
 def plan_lines(plan: Plan, root: Root) -> list[str]:
@@ -54,7 +61,7 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
             out.append(f"       why: {reason}")
         if isinstance(a, EnableUnit) and a.dirs:
             out.append(f"       creates: {', '.join(root.display(d) for d in a.dirs)}")
-        out.append(f"       effect: {a.effect}")
+        out.append(f"       effect: {effect(a)}")
     if plan.advice:
         out.append("Not done by unitdoctor (advice):")
         for a in plan.advice:
@@ -139,24 +146,16 @@ def history_lines(items: Sequence[HistoryItem], journal: str) -> list[str]:
 
 
 def action_json(a: Action, root: Root) -> dict[str, Any]:
-    d: dict[str, Any] = {"action": a.action, "risk": a.risk.value, "effect": a.effect}
-    if isinstance(a, (RemoveMask, DropMaskedDropIn)):
-        d.update(unit=a.unit, path=root.display(a.path), layer=a.layer, runtime=a.runtime, kind=a.kind,
-                 link_target=a.link_target, reason=a.reason)
-        if isinstance(a, RemoveMask):
-            d["then"] = root.display(a.then) if a.then else None
-        else:
-            d["hides"] = root.display(a.hides)
-    elif isinstance(a, EnableUnit):
-        d.update(unit=a.name, runtime=a.runtime, reason=a.reason, dirs=[root.display(x) for x in a.dirs],
-                 links=[{"path": root.display(lk.path), "target": lk.target} for lk in a.links])
-    elif isinstance(a, DaemonReload):
-        d["reason"] = a.reason
-    elif isinstance(a, StartUnit):
-        d.update(unit=a.name, reason=a.reason)
-    else:
-        assert isinstance(a, Advice)
-        d.update(unit=a.unit, text=a.text)
+    """The action's record (``plan.action_record``) with paths as the user gave the root, and its effect
+    in words."""
+    rec = action_record(a)
+    d: dict[str, Any] = {"action": rec.pop("action"), "risk": rec.pop("risk"), "effect": effect(a), **rec}
+    for k in ("path", "then", "hides"):
+        if d.get(k):
+            d[k] = root.display(d[k])
+    if "dirs" in d:
+        d["dirs"] = [root.display(x) for x in d["dirs"]]
+        d["links"] = [{"path": root.display(lk["path"]), "target": lk["target"]} for lk in d["links"]]
     return d
 
 

@@ -1,0 +1,79 @@
+"""render/words.py: the engine hands over records, the renderer words them; one sentence per kind of record.
+
+The plan's actions carry no text of their own (``plan.py`` decides, ``render/`` words): every ``ActionKind``
+has its effect sentence here, pinned word for word, and the text and JSON renderers of ``fix`` use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from unitdoctor import plan as P
+from unitdoctor.render import fix as render_fix
+from unitdoctor.render.words import effect
+from unitdoctor.rootfs import Root
+
+ETC = "/etc/systemd/system"
+
+#: One record of each kind and its effect in words.
+EFFECTS = [
+    (P.RemoveMask("x.service", f"{ETC}/x.service", "persistent config", False, "symlink", "/dev/null", "x is masked",
+                  "/usr/lib/systemd/system/x.service"),
+     "delete /etc/systemd/system/x.service (symlink to /dev/null, persistent config): x.service is unmasked "
+     "persistently; /usr/lib/systemd/system/x.service takes effect"),
+    (P.RemoveMask("x.service", "/run/systemd/system/x.service", "runtime config", True, "empty-file", None,
+                  "x is masked", None),
+     "delete /run/systemd/system/x.service (empty file, runtime config): x.service is unmasked until reboot "
+     "(runtime layer); no other file carries the name"),
+    (P.RemoveMask("getty@.service", f"{ETC}/getty@.service", "persistent config", False, "symlink", "/dev/null",
+                  "getty@tty1.service is masked", "/usr/lib/systemd/system/getty@.service"),
+     "delete /etc/systemd/system/getty@.service (symlink to /dev/null, persistent config): getty@.service is "
+     "unmasked persistently; /usr/lib/systemd/system/getty@.service takes effect; this unmasks every instance "
+     "of getty@.service without its own mask"),
+    (P.DropMaskedDropIn("x.service", f"{ETC}/x.service.d/10-exec.conf", "persistent config", False, "symlink",
+                        "/dev/null", "/usr/lib/systemd/system/x.service.d/10-exec.conf", "it hides it"),
+     "delete /etc/systemd/system/x.service.d/10-exec.conf (symlink to /dev/null, persistent config): "
+     "/usr/lib/systemd/system/x.service.d/10-exec.conf applies to x.service again"),
+    (P.EnableUnit("foo.socket", False, (P.Link(f"{ETC}/sockets.target.wants/foo.socket",
+                                               "/usr/lib/systemd/system/foo.socket"),),
+                  (f"{ETC}/sockets.target.wants",), "foo.socket starts foo.service"),
+     "create /etc/systemd/system/sockets.target.wants/foo.socket → /usr/lib/systemd/system/foo.socket: "
+     "foo.socket is pulled in at every boot"),
+    (P.EnableUnit("foo.socket", True, (P.Link("/run/systemd/system/sockets.target.wants/foo.socket",
+                                              "/usr/lib/systemd/system/foo.socket"),), (), "asked"),
+     "create /run/systemd/system/sockets.target.wants/foo.socket → /usr/lib/systemd/system/foo.socket: "
+     "foo.socket is pulled in until reboot"),
+    (P.DaemonReload("the manager still holds the old unit files"),
+     "the manager re-reads all unit files, including other pending edits"),
+    (P.StartUnit("foo.socket", "start foo.service through foo.socket"),
+     "start foo.socket now (and the units it pulls in)"),
+    (P.Advice("x.service", "remove systemd.mask=x.service from the kernel command line"),
+     "none: unitdoctor does not do this"),
+]
+
+
+def test_every_action_kind_is_worded():
+    assert {a.action for a, _ in EFFECTS} == set(P.ActionKind)
+
+
+@pytest.mark.parametrize("action,words", EFFECTS, ids=[f"{a.action.value}-{i}" for i, (a, _) in enumerate(EFFECTS)])
+def test_effect_words(action, words):
+    assert effect(action) == words
+
+
+@pytest.mark.parametrize("action,words", EFFECTS, ids=[f"{a.action.value}-{i}" for i, (a, _) in enumerate(EFFECTS)])
+def test_fix_json_and_text_carry_the_words_and_the_record(tmp_path, action, words):
+    root = Root(str(tmp_path))
+    d = render_fix.action_json(action, root)
+    record = P.action_record(action)
+    assert "effect" not in record and d["effect"] == words
+    assert (d["action"], d["risk"]) == (action.action.value, action.risk.value)
+    if "path" in record:  # paths shown as the user gave the root
+        assert d["path"] == str(tmp_path) + record["path"]
+    plan = P.Plan(("x.service",), "system", str(tmp_path), False, False, (action,),
+                  (P.Outlook("x.service", True, "x.service can start"),))
+    lines = render_fix.plan_lines(plan, root)
+    if isinstance(action, P.Advice):
+        assert f"  - x.service: {action.text}" in lines
+    else:
+        assert f"       effect: {words}" in lines
