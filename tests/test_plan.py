@@ -14,7 +14,7 @@ import pytest
 from tests import fixroots as fr
 
 from unitdoctor import plan as P
-from unitdoctor.render.words import effect
+from unitdoctor.render.words import effect, outlook, plan_notes
 from unitdoctor.report import why
 
 
@@ -49,7 +49,7 @@ def test_persistent_mask_is_removed_with_medium_risk_and_the_vendor_file_takes_e
     assert m.risk is P.Risk.MEDIUM
     assert m.then == "/usr/lib/systemd/system/x.service"
     assert "/usr/lib/systemd/system/x.service takes effect" in effect(m)
-    assert p.ok and p.outlook[0].summary == "x.service can start"
+    assert p.ok and p.outlook[0] == P.Outlook("x.service", True) and outlook(p.outlook[0]) == "x.service can start"
 
 
 def test_runtime_mask_is_low_risk_and_said_to_last_until_reboot(tmp_path):
@@ -134,7 +134,8 @@ def test_vendor_mask_is_advice_only_with_an_etc_override(tmp_path):
     (adv,) = p.advice
     assert "/etc/systemd/system/x.service overrides the vendor mask" in adv.text
     assert "never changes /usr" in adv.text
-    assert not p.ok and "still not start" in p.outlook[0].summary
+    assert not p.ok and "still not start" in outlook(p.outlook[0])
+    assert (p.outlook[0].blocker.unit, p.outlook[0].blocker.reason) == ("x.service", "masked")
 
 
 def test_local_vendor_mask_over_a_real_file_advises_copying_not_linking(tmp_path):
@@ -252,7 +253,7 @@ def test_socket_activated_service_enables_the_socket_offline_with_the_links_inst
     assert en.links == (P.Link("/etc/systemd/system/sockets.target.wants/foo.socket",
                                "/usr/lib/systemd/system/foo.socket"),)
     assert en.dirs == ("/etc/systemd/system/sockets.target.wants",)
-    assert p.outlook[0].started_via == "foo.socket"
+    assert p.outlook[0].via == ("foo.socket",)
 
 
 def test_socket_activated_service_live_starts_the_socket_not_the_service(tmp_path):
@@ -295,7 +296,7 @@ def test_a_unit_that_can_start_gets_no_trigger_enabled(tmp_path):
         fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
 
     p = plan_for(make(tmp_path, build), "foo.service")
-    assert p.actions == () and p.ok and p.outlook[0].started_via is None
+    assert p.actions == () and p.ok and p.outlook[0].via == ()
 
 
 def test_an_enabled_masked_service_is_unmasked_and_its_disabled_socket_left_alone(tmp_path):
@@ -317,7 +318,7 @@ def test_a_socket_that_conflicts_with_the_service_is_never_enabled_for_it(tmp_pa
         fr.write(r, f"{fr.USR}/foo.socket", "[Unit]\nConflicts=foo.service\n" + fr.SOCKET.format(d="foo"))
 
     p = plan_for(make(tmp_path, build), "foo.service")
-    assert kinds(p) == ["remove-mask"] and p.outlook[0].started_via is None
+    assert kinds(p) == ["remove-mask"] and p.outlook[0].via == ()
 
 
 def test_a_masked_unit_of_the_same_name_that_triggers_something_else_is_left_alone(tmp_path):
@@ -388,7 +389,7 @@ def test_no_start_leaves_the_reload(tmp_path):
 def test_offline_plan_never_reloads_or_starts_and_says_so(tmp_path):
     p = plan_for(make(tmp_path, fr.both), "x.service")
     assert not any(isinstance(a, (P.DaemonReload, P.StartUnit)) for a in p.actions)
-    assert any("offline" in n for n in p.notes)
+    assert any("offline" in n for n in plan_notes(p))
 
 
 def test_live_plan_for_a_unit_that_can_start_only_starts_it(tmp_path):

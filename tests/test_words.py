@@ -10,8 +10,9 @@ import pytest
 
 from unitdoctor import plan as P
 from unitdoctor.render import fix as render_fix
-from unitdoctor.render.words import effect
+from unitdoctor.render.words import effect, outlook, plan_notes
 from unitdoctor.rootfs import Root
+from unitdoctor.transaction import Blocker
 
 ETC = "/etc/systemd/system"
 
@@ -71,9 +72,34 @@ def test_fix_json_and_text_carry_the_words_and_the_record(tmp_path, action, word
     if "path" in record:  # paths shown as the user gave the root
         assert d["path"] == str(tmp_path) + record["path"]
     plan = P.Plan(("x.service",), "system", str(tmp_path), False, False, (action,),
-                  (P.Outlook("x.service", True, "x.service can start"),))
+                  (P.Outlook("x.service", True),))
     lines = render_fix.plan_lines(plan, root)
     if isinstance(action, P.Advice):
         assert f"  - x.service: {action.text}" in lines
     else:
         assert f"       effect: {words}" in lines
+
+
+MASKED = Blocker("x.service", "masked", "Unit x.service is masked.", ())
+
+
+@pytest.mark.parametrize("o,words", [
+    (P.Outlook("x.service", True), "x.service can start"),
+    (P.Outlook("foo.service", True, ("foo.socket", "foo.path")),
+     "foo.service can start (through foo.socket, foo.path)"),
+    (P.Outlook("x.service", False, (), MASKED), "x.service will still not start: Unit x.service is masked."),
+    (P.Outlook("x.service", False), "x.service will still have problems"),
+])
+def test_outlook_words(o, words):
+    assert outlook(o) == words
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_plan_notes_and_json_outlook(tmp_path, live):
+    plan = P.Plan(("foo.service",), "system", None, live, False, (),
+                  (P.Outlook("foo.service", True, ("foo.socket",)),))
+    assert bool(plan_notes(plan)) is not live and all("offline" in n for n in plan_notes(plan))
+    doc = render_fix.plan_json(plan, Root(str(tmp_path)))
+    assert doc["notes"] == plan_notes(plan)
+    assert doc["outlook"] == [{"unit": "foo.service", "ok": True,
+                               "summary": "foo.service can start (through foo.socket)", "started_via": "foo.socket"}]

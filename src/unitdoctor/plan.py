@@ -41,7 +41,7 @@ from __future__ import annotations
 import enum
 import posixpath
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from . import install, names
@@ -53,6 +53,7 @@ from .findings import Severity
 from .manager import LoadState, Manager, is_null
 from .report import Report, why
 from .sources import EvidenceSources
+from .transaction import Blocker
 
 #: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
 MAX_ROUNDS = 16
@@ -209,8 +210,9 @@ class Outlook:
 
     unit: str
     ok: bool
-    summary: str
-    started_via: Optional[str] = None  # the trigger that starts it instead, if any
+    via: tuple[str, ...] = ()  # the triggers that start it instead, if any
+    #: what still makes its start fail (None when ``ok``, or when only other findings are left)
+    blocker: Optional[Blocker] = None
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,6 @@ class Plan:
     runtime_only: bool
     actions: tuple[Action, ...]
     outlook: tuple[Outlook, ...]
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def changes(self) -> tuple[Action, ...]:
@@ -446,12 +447,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
         via = p.triggers.get(u, [])
         rep = finals[u]
         ok = rep.ok and all(finals[v].ok for v in via)
-        if ok:
-            summary = f"{u} can start" + (f" (through {', '.join(via)})" if via else "")
-        else:
-            b = rep.start.blocker
-            summary = f"{u} will still not start: {b.message}" if b else f"{u} will still have problems"
-        outlook.append(Outlook(u, ok, summary, ", ".join(via) or None))
+        outlook.append(Outlook(u, ok, tuple(via), None if ok else rep.start.blocker))
         if not (live and start and ok):
             continue
         for s in via or [u]:
@@ -464,12 +460,8 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
         if (a.unit, a.text) not in seen:
             seen.add((a.unit, a.text))
             actions.append(a)
-    notes = []
-    if not live:
-        notes.append("offline: no manager runs these unit files, so nothing is reloaded or started; "
-                     "the change takes effect when that system boots")
     return Plan(requested, cat.lookup.scope.value, None if cat.root.is_host else cat.root.given, live,
-                p.runtime_only, tuple(actions), tuple(outlook), tuple(notes))
+                p.runtime_only, tuple(actions), tuple(outlook))
 
 
 # -- masks --------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ..plan import (
 from ..report import Report
 from ..rootfs import Root
 from . import SCHEMA_VERSION
-from .words import effect, mask_object
+from .words import effect, mask_object, outlook, plan_notes
 
 # -- text ---------------------------------------------------------------------------------------------
 
@@ -51,7 +51,7 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
     out = [f"Plan for {', '.join(plan.units)}{where} ({plan.scope} scope; {mode}):"]
     changes = plan.changes
     if changes:  # a partial fix says so before its steps, not only at the end
-        out += [f"  ! this plan does not make it start: {o.summary}" for o in plan.outlook if not o.ok]
+        out += [f"  ! this plan does not make it start: {outlook(o)}" for o in plan.outlook if not o.ok]
     if not changes:
         out.append("  nothing to change")
     for n, a in enumerate(changes, 1):
@@ -68,8 +68,8 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
             out.append(f"  - {a.unit}: {a.text}")
     out.append("Expected afterwards:")
     for o in plan.outlook:
-        out.append(f"  {'✓' if o.ok else '✗'} {o.summary}")
-    for note in plan.notes:
+        out.append(f"  {'✓' if o.ok else '✗'} {outlook(o)}")
+    for note in plan_notes(plan):
         out.append(f"Note: {note}")
     return out
 
@@ -167,9 +167,9 @@ def plan_json(plan: Plan, root: Root) -> dict[str, Any]:
         "live": plan.live,
         "runtime_only": plan.runtime_only,
         "actions": [action_json(a, root) for a in plan.actions],
-        "outlook": [{"unit": o.unit, "ok": o.ok, "summary": o.summary, "started_via": o.started_via}
+        "outlook": [{"unit": o.unit, "ok": o.ok, "summary": outlook(o), "started_via": ", ".join(o.via) or None}
                     for o in plan.outlook],
-        "notes": list(plan.notes),
+        "notes": plan_notes(plan),
     }
 
 

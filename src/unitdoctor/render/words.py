@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from ..report import EnableProblem, EnableRefusal
 
 if TYPE_CHECKING:
-    from ..plan import Action
+    from ..plan import Action, Outlook, Plan
 
 
 def enable_message(p: Optional[EnableProblem]) -> Optional[str]:
@@ -58,3 +58,20 @@ def effect(a: Action) -> str:
         return f"start {a.name} now (and the units it pulls in)"
     assert isinstance(a, Advice)
     return "none: unitdoctor does not do this"
+
+
+def outlook(o: Outlook) -> str:
+    """What a plan is expected to leave of one unit: it can start (through its triggers), or what still stops it."""
+    if o.ok:
+        return f"{o.unit} can start" + (f" (through {', '.join(o.via)})" if o.via else "")
+    if o.blocker is not None:
+        return f"{o.unit} will still not start: {o.blocker.message}"
+    return f"{o.unit} will still have problems"
+
+
+def plan_notes(plan: Plan) -> list[str]:
+    """What a reader of the plan must know beyond its actions."""
+    if plan.live:
+        return []
+    return ["offline: no manager runs these unit files, so nothing is reloaded or started; "
+            "the change takes effect when that system boots"]
