@@ -25,20 +25,23 @@ import posixpath
 import re
 import stat
 from dataclasses import dataclass
-from typing import Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Protocol, Sequence
 
 from . import condition, execute, extract, names, specifiers, unitfile
-from .catalog import Catalog, hidden_or_backup
+from .catalog import Catalog, SubDir, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
 from .origin import Origin
 from .rootfs import normalize_link
 
+if TYPE_CHECKING:
+    from .transaction import RunOutcome
+
 #: unit-file.c FOLLOW_MAX for alias chains in the name map.
 ALIAS_FOLLOW_MAX = 8
 
 #: Sections each unit type parses (UNIT_VTABLE(u)->sections).
-TYPE_SECTIONS = {
+TYPE_SECTIONS: dict[str, tuple[str, ...]] = {
     t: ("Unit", t.capitalize() if t != "automount" else "Automount", "Install")
     for t in ("service", "socket", "mount", "automount", "swap", "timer", "path", "slice", "scope")
 }
@@ -91,7 +94,7 @@ _PLAIN_OR_INSTANCE = names.NameKind.PLAIN | names.NameKind.INSTANCE
 #: Alternative spellings the parser accepts for the same dependency.
 DEP_ALIASES = {"BindTo": Dep.BINDS_TO, "PropagateReloadTo": Dep.PROPAGATES_RELOAD_TO,
                "PropagateReloadFrom": Dep.RELOAD_PROPAGATED_FROM}
-_DEP_KEYS = {d.value: d for d in Dep if d not in (Dep.TRIGGERS, Dep.SLICE)}
+_DEP_KEYS: dict[str, Dep] = {d.value: d for d in Dep if d not in (Dep.TRIGGERS, Dep.SLICE)}
 _DEP_KEYS.update(DEP_ALIASES)
 #: Link directories and the dependency each creates (load-dropin.c ``unit_load_dropin``; 252 has no
 #: ``.upholds/``, which came later).
@@ -134,8 +137,8 @@ class Unit:
     diagnostics: tuple[unitfile.Diagnostic, ...]
     dependencies: tuple[Dependency, ...]
     #: Condition*= and Assert*= as parsed (condition.py); evaluated only when a start job needs them.
-    conditions: tuple = ()
-    asserts: tuple = ()
+    conditions: tuple[condition.Condition, ...] = ()
+    asserts: tuple[condition.Condition, ...] = ()
 
     def settings(self, section: str, key: str) -> tuple[unitfile.Assignment, ...]:
         return tuple(a for a in self.assignments if a.section == section and a.key == key)
@@ -455,6 +458,13 @@ class TriggerHints:
 # -- loading --------------------------------------------------------------------------------------
 
 
+class _LoadResult(Protocol):
+    """``_load``'s ``result``: the unit as it stands when loading ends in ``state``."""
+
+    def __call__(self, state: LoadState, errno: str = "", origin: Optional[Origin] = None,
+                 dropins: tuple[unitfile.DropIn, ...] = (), deps: tuple[Dependency, ...] = ()) -> Unit: ...
+
+
 class Manager:
     """Loads units from a catalog as the manager would, caching each unit by name."""
 
@@ -478,7 +488,7 @@ class Manager:
         self.host = specifiers.HostFacts(cat.root, self.scope.value, getattr(cat, "environ", None))
         self._units: dict[str, Unit] = {}
         #: What each unit's start job meets when it runs (transaction.run_outcome), by unit id.
-        self.run_outcomes: dict[str, object] = {}
+        self.run_outcomes: dict[str, Optional[RunOutcome]] = {}
         self._condition_env: Optional[condition.Environment] = None
         self._exec: Optional[execute.Checker] = None
         self._dropin_bases: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
@@ -583,7 +593,7 @@ class Manager:
         return _exec_lists(list(unit.assignments))
 
     def expand(self, unit_id: str, fragment: Optional[str], text: str, *,
-               table: frozenset = specifiers.FULL_SPECIFIERS,
+               table: frozenset[str] = specifiers.FULL_SPECIFIERS,
                max_length: int = specifiers.LINE_MAX) -> specifiers.Expanded:
         """``unit_full_printf`` (or with ``table``, ``unit_name_printf``) of ``text`` for a unit;
         raises SpecifierError as systemd fails."""
@@ -608,7 +618,8 @@ class Manager:
         forigin = Origin(fragment, None, _layer(self.cat, fragment)) if fragment else None
 
         def result(state: LoadState, errno: str = "", origin: Optional[Origin] = None,
-                   dropins: tuple = (), deps: tuple = ()) -> Unit:
+                   dropins: tuple[unitfile.DropIn, ...] = (), deps: tuple[Dependency, ...] = (),
+                   ) -> Unit:
             return Unit(name, unit_id, unit_names or (name,), state, load_error_for(state, unit_id, errno, origin),
                         fragment, dropins, tuple(assignments), tuple(diags), deps)
 
@@ -700,10 +711,11 @@ class Manager:
         new.__dict__.update(self.__dict__)
         new.load_failures = self.load_failures | failed
         new._units = {}
-        new._triggers = None
         return new
 
-    def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
+    def _finish(self, name: str, unit_id: str, unit_names: tuple[str, ...], fragment: Optional[str],
+                forigin: Optional[Origin], assignments: list[unitfile.Assignment], diags: list[unitfile.Diagnostic],
+                result: _LoadResult) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]
         if utype == "slice" and not slice_name_is_valid(unit_id):
             # slice_load() cannot build the parent of a name like "user-.slice" or "a--b.slice": EINVAL.
@@ -776,7 +788,8 @@ class Manager:
             cands.extend(_conf_files(self.cat, sub))
         return unitfile.merge_dropins(cands)
 
-    def _link_deps(self, unit_id: str, unit_names: tuple[str, ...], diags: list) -> list[Dependency]:
+    def _link_deps(self, unit_id: str, unit_names: tuple[str, ...],
+                   diags: list[unitfile.Diagnostic]) -> list[Dependency]:
         deps = []
         for suffix, kind in LINK_DIRS.items():
             seen: set[str] = set()
@@ -812,7 +825,7 @@ class Manager:
         return deps
 
     def _name_value(self, unit_id: str, fragment: Optional[str], word: str, a: unitfile.Assignment,
-                    diags: list, quote: bool = True) -> Optional[str]:
+                    diags: list[unitfile.Diagnostic], quote: bool = True) -> Optional[str]:
         """``unit_name_printf`` of one word of a setting that names a unit; None (with systemd's
         warning, or a note that the value is not known offline) when it does not resolve."""
         try:
@@ -831,8 +844,8 @@ class Manager:
             return None
         return e.text
 
-    def _dependencies(self, unit_id: str, unit_names: tuple[str, ...], assignments: list, diags: list,
-                      fragment: Optional[str] = None) -> list[Dependency]:
+    def _dependencies(self, unit_id: str, unit_names: tuple[str, ...], assignments: Sequence[unitfile.Assignment],
+                      diags: list[unitfile.Diagnostic], fragment: Optional[str] = None) -> list[Dependency]:
         deps: list[Dependency] = []
         utype = unit_id.rsplit(".", 1)[-1]
         for a in assignments:
@@ -853,8 +866,8 @@ class Manager:
         deps.extend(self._implicit(unit_id, utype, assignments, diags, fragment))
         return deps
 
-    def _slice(self, unit_id: str, utype: str, assignments: list, diags: list, fragment: Optional[str],
-               ) -> Optional[unitfile.Assignment]:
+    def _slice(self, unit_id: str, utype: str, assignments: Sequence[unitfile.Assignment],
+               diags: list[unitfile.Diagnostic], fragment: Optional[str]) -> Optional[unitfile.Assignment]:
         """The Slice= line in effect and the slice it names, as ``config_parse_unit_slice`` takes them
         (load-fragment.c): each line is expanded and loaded at once; one that fails is ignored with a
         warning and leaves the slice set by an earlier line (or the default)."""
@@ -885,8 +898,8 @@ class Manager:
         a, name = chosen
         return unitfile.Assignment(a.section, a.key, name, a.origin)
 
-    def _trigger_target(self, unit_id: str, a: unitfile.Assignment, diags: list, fragment: Optional[str],
-                        ) -> Optional[str]:
+    def _trigger_target(self, unit_id: str, a: unitfile.Assignment, diags: list[unitfile.Diagnostic],
+                        fragment: Optional[str]) -> Optional[str]:
         """Service= of a socket, Unit= of a timer or path: expanded, of the right type, or None
         (``config_parse_socket_service``, ``config_parse_trigger_unit``)."""
         name = self._name_value(unit_id, fragment, a.value, a, diags, quote=False)
@@ -909,8 +922,9 @@ class Manager:
             return None
         return name
 
-    def _implicit(self, unit_id: str, utype: str, assignments: list, diags: Optional[list] = None,
-                  fragment: Optional[str] = None) -> list[Dependency]:
+    def _implicit(self, unit_id: str, utype: str, assignments: Sequence[unitfile.Assignment],
+                  diags: Optional[list[unitfile.Diagnostic]] = None, fragment: Optional[str] = None,
+                  ) -> list[Dependency]:
         """Dependencies systemd adds by itself: triggers, slices, default dependencies."""
         out = []
 
@@ -1008,8 +1022,8 @@ def _words(value: str) -> list[str]:
     return _unquote_words(value)
 
 
-def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
-    out = []
+def _conf_files(cat: Catalog, sub: SubDir) -> list[unitfile.DropIn]:
+    out: list[unitfile.DropIn] = []
     for n, e in sorted(sub.entries.items()):
         if hidden_or_backup(n) or not n.endswith(".conf"):
             continue
@@ -1032,7 +1046,7 @@ def _errname(e: OSError) -> str:
     return errno_name(e)
 
 
-def _unknown_keys(assignments: list, unit_id: str) -> list[unitfile.Diagnostic]:
+def _unknown_keys(assignments: Sequence[unitfile.Assignment], unit_id: str) -> list[unitfile.Diagnostic]:
     out = []
     for a in assignments:
         known = DIRECTIVES.get(a.section)
@@ -1102,7 +1116,7 @@ def _is_exec(a: unitfile.Assignment) -> bool:
     return a.section == "Service" and a.key in _EXEC_KEYS
 
 
-def parse_failure(parsed: unitfile.ParsedFile, diags: list,
+def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic],
                   ) -> tuple[list[unitfile.Assignment], Optional[tuple[str, Optional[Origin]]]]:
     """The assignments ``config_parse`` applies from one file, and why it stopped early, if it did.
 
@@ -1127,7 +1141,7 @@ def parse_failure(parsed: unitfile.ParsedFile, diags: list,
     return list(parsed.assignments), None
 
 
-def _exec_lists(assignments: list) -> dict[str, list[unitfile.Assignment]]:
+def _exec_lists(assignments: Sequence[unitfile.Assignment]) -> dict[str, list[unitfile.Assignment]]:
     """The commands per Exec*= key after ``config_parse_exec``: an empty value resets the list, a bad
     command with ``-`` is skipped (fatal ones never reach here, see ``parse_failure``)."""
     cmds: dict[str, list[unitfile.Assignment]] = {k: [] for k in _EXEC_KEYS}
@@ -1141,7 +1155,8 @@ def _exec_lists(assignments: list) -> dict[str, list[unitfile.Assignment]]:
     return cmds
 
 
-def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
+def verify(unit_id: str, assignments: Sequence[unitfile.Assignment],
+           diags: list[unitfile.Diagnostic]) -> Optional[Origin]:
     """The origin of a fatal setting (ENOEXEC → bad-setting), or None.
 
     service_verify(), socket_verify(), timer_verify(), path_verify() (v252), in their order.
@@ -1211,7 +1226,7 @@ def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
             return fatal("Explicit service configuration for accepting socket units not supported. Refusing.",
                          svc.origin)
     elif utype == "timer":
-        keys = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec",
+        keys: tuple[str, ...] = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec",
                 "OnCalendar", "OnClockChange", "OnTimezoneChange")
         if not any(a.section == "Timer" and a.key in keys and a.value for a in assignments):
             return fatal("Timer unit lacks value setting. Refusing.")

@@ -100,7 +100,7 @@ class RunOutcome:
 def run_outcome(mgr: Manager, u: Unit) -> Optional[RunOutcome]:
     """The first thing that goes wrong when ``u``'s start job runs, or None; cached per manager."""
     if u.id in mgr.run_outcomes:
-        return mgr.run_outcomes[u.id]  # type: ignore[return-value]
+        return mgr.run_outcomes[u.id]
     out = _run_outcome(mgr, u)
     mgr.run_outcomes[u.id] = out
     return out
