@@ -78,6 +78,20 @@ def test_mypy_configuration_checks_every_module() -> None:
     assert opted_out == []
 
 
+def test_every_type_ignore_says_why() -> None:
+    """A ``# type: ignore[code]`` has a comment with the reason, after it or on the line above."""
+    unexplained = []
+    for path in SRC.rglob("*.py"):
+        lines = path.read_text().splitlines()
+        for n, line in enumerate(lines):
+            if "# type: ignore" not in line:
+                continue
+            after = line.split("# type: ignore", 1)[1].partition("]")[2]
+            if not (after.strip().startswith("#") or lines[n - 1].strip().startswith("#")):
+                unexplained.append(f"{path.relative_to(ROOT)}:{n + 1}: {line.strip()}")
+    assert unexplained == []
+
+
 def _engine_modules() -> list[Path]:
     return [p for p in SRC.rglob("*.py")
             if p.relative_to(SRC).parts[0] not in FRONT_ENDS]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import posixpath
 import stat
-from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 
 from .lookup import LookupPaths, Scope, SearchDir
+from .records import dataclass, field
 from .rootfs import Listing, Root, errno_name
 
 #: Subdirectories of a search directory that the install logic and the manager read.

@@ -19,12 +19,10 @@ scan and cheap reads); import a heavy module inside the function that needs it. 
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import posixpath
 import re
 import stat
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, Protocol, Sequence
 
 from . import condition, execute, extract, names, specifiers, unitfile
@@ -32,6 +30,7 @@ from .catalog import Catalog, SubDir, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
 from .origin import Origin
+from .records import dataclass, replace
 from .rootfs import normalize_link
 
 if TYPE_CHECKING:
@@ -745,8 +744,8 @@ class Manager:
         bad = verify(unit_id, assignments, diags)
         if bad is not None:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
-        return dataclasses.replace(result(LoadState.LOADED, dropins=dropins, deps=tuple(deps)),
-                                   conditions=conds, asserts=asserts)
+        return replace(result(LoadState.LOADED, dropins=dropins, deps=tuple(deps)),
+                       conditions=conds, asserts=asserts)
 
     def _read_listed(self, path: str) -> Optional[bytes]:
         """The bytes of ``path`` if the scan listed it as a regular file and it reads; else None."""

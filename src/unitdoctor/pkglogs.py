@@ -35,9 +35,9 @@ import re
 import stat
 import urllib.parse
 import zlib
-from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, TypedDict, Union
 
+from .records import dataclass, field
 from .rootfs import Root
 
 #: A plain log is read from its end, at most this much.

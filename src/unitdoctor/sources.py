@@ -9,9 +9,9 @@ many units ``why`` is given. Every source consulted, skipped or found broken is 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
+from .records import dataclass, field
 from .rootfs import Root
 
 if TYPE_CHECKING:  # imported on first use: a run that asks no package or log question loads neither

@@ -12,12 +12,12 @@ is the verdict's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
 from . import names
 from .manager import Dep, Dependency, LoadState, Manager, Unit
 from .origin import Origin
+from .records import dataclass, field
 
 PULL_IN_START = (Dep.REQUIRES, Dep.BINDS_TO, Dep.SLICE)
 PULL_IN_IGNORED = (Dep.WANTS, Dep.UPHOLDS)

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Optional
 
 from .origin import Origin
+from .records import dataclass
 
 __all__ = [
     "LONG_LINE_MAX",

@@ -11,7 +11,6 @@ package database exists: ``_package_check``; the unit is masked: ``mask.mask_fin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Optional
 
 from ..findings import Finding, Severity
@@ -19,6 +18,7 @@ from ..install import StateResult
 from ..live import LiveUnit
 from ..manager import Manager, Unit
 from ..origin import Origin
+from ..records import dataclass, field
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
 from . import activation, condition, dependency, execute, live, mask, sysv, unitfile

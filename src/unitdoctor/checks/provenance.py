@@ -33,7 +33,6 @@ The rule, in the order it is applied (first match decides):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence
 
 from .. import cmdline as cmdline_mod
@@ -41,6 +40,7 @@ from ..catalog import Entry
 from ..findings import Evidence
 from ..lookup import Role
 from ..pkglogs import Transaction, iso
+from ..records import dataclass
 from ..rootfs import normalize_link
 
 if TYPE_CHECKING:
