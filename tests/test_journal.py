@@ -417,3 +417,8 @@ def test_the_schema_records_every_action_kind_without_words():
     assert kinds == {k.value for k in ActionKind} | {"undo"}
     assert not any("effect" in a["properties"] for a in schema["$defs"]["action"]["oneOf"])
     assert schema["properties"]["version"]["enum"] == [1, VERSION]
+    from unitdoctor.plan import Because
+
+    fix_schema = json.loads((REPO / "schema/fix.schema.json").read_text())
+    for sch in (schema, fix_schema):  # the journal keeps the reason as data; fix --json has it beside the words
+        assert sch["$defs"]["reason"]["properties"]["because"]["enum"] == [b.value for b in Because]

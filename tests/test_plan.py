@@ -14,8 +14,10 @@ import pytest
 from tests import fixroots as fr
 
 from unitdoctor import plan as P
-from unitdoctor.render.words import effect, outlook, plan_notes
+from unitdoctor.render.words import effect, outlook, plan_notes, reason
 from unitdoctor.report import why
+
+ASKED = P.Reason(P.Because.ASKED, "a.socket")
 
 
 def make(tmp_path: Path, builder) -> Path:
@@ -203,8 +205,10 @@ def test_masked_dependency_at_depth_2_and_the_mask_hidden_behind_it(tmp_path):
     got = [(m.unit, m.path) for m in masks(p)]
     assert got == [("db.service", "/etc/systemd/system/db.service"),
                    ("cache.service", "/run/systemd/system/cache.service")]
-    assert "web.service → app.service (Requires=) → db.service (Requires=)" in masks(p)[0].reason
-    assert masks(p)[1].reason.endswith("→ cache.service (Requires=)")
+    assert masks(p)[0].reason == P.Reason(P.Because.NEEDED, "web.service", "db.service",
+                                          (("Requires", "app.service"), ("Requires", "db.service")))
+    assert "web.service → app.service (Requires=) → db.service (Requires=)" in reason(masks(p)[0].reason)
+    assert reason(masks(p)[1].reason).endswith("→ cache.service (Requires=)")
     assert p.ok
 
 
@@ -226,7 +230,7 @@ def test_drop_in_mask_is_removed_where_it_blocks_and_kept_where_it_hides_nothing
     (d,) = [a for a in p.actions if isinstance(a, P.DropMaskedDropIn)]
     assert d.path == "/etc/systemd/system/x.service.d/10-exec.conf"
     assert d.hides == "/usr/lib/systemd/system/x.service.d/10-exec.conf"
-    assert "can start" in d.reason
+    assert d.reason == P.Reason(P.Because.HIDES, "x.service", d.hides) and "can start" in reason(d.reason)
     assert kinds(p) == ["drop-masked-drop-in"]  # 20-nothing.conf hides nothing: kept
     assert p.ok
 
@@ -259,7 +263,8 @@ def test_socket_activated_service_enables_the_socket_offline_with_the_links_inst
 def test_socket_activated_service_live_starts_the_socket_not_the_service(tmp_path):
     p = plan_for(make(tmp_path, fr.socket), "foo.service", live=True)
     assert kinds(p) == ["remove-mask", "enable", "daemon-reload", "start"]
-    assert p.actions[-1] == P.StartUnit("foo.socket", "start foo.service through foo.socket")
+    assert p.actions[-1] == P.StartUnit("foo.socket", P.Reason(P.Because.START, "foo.service", "foo.socket"))
+    assert reason(p.actions[-1].reason) == "start foo.service through foo.socket"
     assert p.actions[-1].risk is P.Risk.HIGH
 
 
@@ -347,7 +352,7 @@ def test_enable_links_cover_alias_wanted_by_and_required_by(tmp_path):
     root = make(tmp_path, lambda r: fr.write(
         r, f"{fr.USR}/a.socket", "[Socket]\nListenStream=/run/a\n[Install]\nWantedBy=sockets.target\n"
         "RequiredBy=multi-user.target\nAlias=b.socket\n"))
-    act, why_not = P.enable_action(fr.catalog(root), "a.socket", runtime=False, reason="test")
+    act, why_not = P.enable_action(fr.catalog(root), "a.socket", runtime=False, reason=ASKED)
     assert why_not is None and act is not None
     assert act.links == (
         P.Link("/etc/systemd/system/sockets.target.wants/a.socket", "/usr/lib/systemd/system/a.socket"),
@@ -361,7 +366,7 @@ def test_enable_refuses_a_path_taken_by_another_file_like_systemctl_eexist(tmp_p
         fr.write(r, f"{fr.USR}/a.socket", fr.SOCKET.format(d="a"))
         fr.write(r, f"{fr.ETC}/sockets.target.wants/a.socket", "not a link\n")
 
-    act, why_not = P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason="")
+    act, why_not = P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason=ASKED)
     assert act is None and why_not is not None and "already exists" in why_not and "EEXIST" in why_not
 
 
@@ -370,7 +375,7 @@ def test_enable_of_an_enabled_unit_is_nothing(tmp_path):
         fr.write(r, f"{fr.USR}/a.socket", fr.SOCKET.format(d="a"))
         fr.link(r, f"{fr.ETC}/sockets.target.wants/a.socket", "/usr/lib/systemd/system/a.socket")
 
-    assert P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason="") == (None, None)
+    assert P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason=ASKED) == (None, None)
 
 
 # -- rule 6: the manager ------------------------------------------------------------------------------------

@@ -78,6 +78,40 @@ class Risk(str, enum.Enum):
     HIGH = "high"  # starts processes now
 
 
+class Because(str, enum.Enum):
+    """Why an action is in the plan (``Reason.because``); the value is its name in JSON and the journal."""
+
+    MASKED = "masked"  # ``unit`` is masked
+    NEEDED = "needed"  # ``unit`` needs ``other``, which is masked, through ``chain``
+    HIDES = "hides"  # the drop-in mask hides ``other``; without it ``unit`` can start, or loads (``loads``)
+    TRIGGER = "trigger"  # ``other`` (a socket, timer or path) starts ``unit``, so it is enabled instead
+    ASKED = "asked"  # enabling ``unit`` was asked for
+    RELOAD = "reload"  # the manager still holds the old unit files
+    START = "start"  # ``unit`` is started (through ``other``, its trigger)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an action is in the plan, as data; ``render.words.reason`` says it in words."""
+
+    because: Because
+    unit: Optional[str] = None  # the unit the plan is for
+    other: Optional[str] = None  # the unit or drop-in the reason is about (see ``Because``)
+    #: ``needed``: the hops from ``unit`` to ``other``, each (the dependency, the unit it reaches)
+    chain: tuple[tuple[str, str], ...] = ()
+    loads: Optional[str] = None  # ``hides``: the load state reached, when the unit still cannot start
+
+    def to_json(self) -> dict[str, Any]:
+        """The reason as JSON data (keys that are not set are left out)."""
+        d: dict[str, Any] = {"because": self.because.value}
+        for k in ("unit", "other", "loads"):
+            if getattr(self, k) is not None:
+                d[k] = getattr(self, k)
+        if self.chain:
+            d["chain"] = [{"dependency": dep, "unit": u} for dep, u in self.chain]
+        return d
+
+
 # -- actions ------------------------------------------------------------------------------------------
 
 
@@ -97,7 +131,7 @@ class RemoveMask:
     runtime: bool
     kind: str  # "symlink" | "empty-file"
     link_target: Optional[str]
-    reason: str
+    reason: Reason
     then: Optional[str] = None
 
     action = ActionKind.REMOVE_MASK
@@ -123,7 +157,7 @@ class DropMaskedDropIn:
     kind: str  # "symlink" | "empty-file"
     link_target: Optional[str]
     hides: str
-    reason: str
+    reason: Reason
 
     action = ActionKind.DROP_MASKED_DROP_IN
 
@@ -153,7 +187,7 @@ class EnableUnit:
     runtime: bool
     links: tuple[Link, ...]
     dirs: tuple[str, ...]
-    reason: str
+    reason: Reason
 
     action = ActionKind.ENABLE
 
@@ -166,7 +200,7 @@ class EnableUnit:
 class DaemonReload:
     """Make the manager re-read every unit file (``systemctl daemon-reload``), other pending edits too."""
 
-    reason: str
+    reason: Reason
     action = ActionKind.DAEMON_RELOAD
 
     @property
@@ -179,7 +213,7 @@ class StartUnit:
     """Start ``name`` now, with the units it pulls in, and wait for its job (``systemctl start``)."""
 
     name: str
-    reason: str
+    reason: Reason
     action = ActionKind.START
 
     @property
@@ -245,24 +279,25 @@ class Plan:
 def action_record(a: Action) -> dict[str, Any]:
     """Return ``a`` as JSON data: its kind, risk and fields, paths root-relative, no words.
 
-    The journal keeps the plan in this form (docs/journal.md, format version 2); ``fix --json`` shows the
-    same keys with paths as the user gave the root, and the effect in words (render/fix.py).
+    ``why`` is the reason as data (``Reason.to_json``). The journal keeps the plan in this form (docs/journal.md,
+    format version 2); ``fix --json`` shows the same keys with paths as the user gave the root, and the effect
+    and the reason in words (render/fix.py).
     """
     d: dict[str, Any] = {"action": a.action.value, "risk": a.risk.value}
     if isinstance(a, (RemoveMask, DropMaskedDropIn)):
         d.update(unit=a.unit, path=a.path, layer=a.layer, runtime=a.runtime, kind=a.kind,
-                 link_target=a.link_target, reason=a.reason)
+                 link_target=a.link_target, why=a.reason.to_json())
         if isinstance(a, RemoveMask):
             d.update(then=a.then, every_instance=a.every_instance)
         else:
             d["hides"] = a.hides
     elif isinstance(a, EnableUnit):
-        d.update(unit=a.name, runtime=a.runtime, reason=a.reason, dirs=list(a.dirs),
+        d.update(unit=a.name, runtime=a.runtime, why=a.reason.to_json(), dirs=list(a.dirs),
                  links=[{"path": lk.path, "target": lk.target} for lk in a.links])
     elif isinstance(a, DaemonReload):
-        d["reason"] = a.reason
+        d["why"] = a.reason.to_json()
     elif isinstance(a, StartUnit):
-        d.update(unit=a.name, reason=a.reason)
+        d.update(unit=a.name, why=a.reason.to_json())
     else:
         d.update(unit=a.unit, text=a.text)
     return d
@@ -290,7 +325,7 @@ class _Planner:
         return why(self.cat, name, manager=self.mgr, sources=self.sources)
 
     # rule 1 and 2
-    def masks_of(self, name: str, reason: str) -> bool:
+    def masks_of(self, name: str, reason: Reason) -> bool:
         """Plan removing the masks that make ``name`` masked; return whether anything new was planned."""
         new = False
         for cand in mask_candidates(self.mgr, name):
@@ -328,11 +363,11 @@ class _Planner:
                 if hidden is None:
                     continue  # hides nothing: an admin's no-op, not a blocker
                 trial = dict(self.removals)
-                trial[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, "")
+                trial[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, Reason(Because.HIDES, target, hidden))
                 after = why(simulate(self.base, trial), target, sources=self.sources)
                 if _better(rep, after):
-                    reason = (f"it hides {hidden}; without it {target} "
-                              + ("can start" if after.start.ok else f"loads ({after.loaded.load_state.value})"))
+                    loads = None if after.start.ok else after.loaded.load_state.value
+                    reason = Reason(Because.HIDES, target, hidden, loads=loads)
                     self.removals[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, reason)
                     new = True
         return new
@@ -391,11 +426,11 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
         for t in list(targets):
             rep = given.pop(t, None) or p.report(t)
             if rep.loaded.load_state is LoadState.MASKED or rep.state.state.is_masked:
-                new |= p.masks_of(t, f"{t} is masked")
+                new |= p.masks_of(t, Reason(Because.MASKED, t))
             for b in rep.start.blockers:
                 if b.reason in ("masked", "trigger-masked"):
-                    via = " → ".join([t] + [f"{e.target} ({e.dependency}=)" for e in b.chain]) or t
-                    new |= p.masks_of(b.unit, f"{t} needs {b.unit}: {via}")
+                    chain = tuple((e.dependency, e.target) for e in b.chain)
+                    new |= p.masks_of(b.unit, Reason(Because.NEEDED, t, b.unit, chain))
             new |= p.dropin_masks_of(t, rep)
             for trig in (p.triggers_of(rep) if t in broken else ()):
                 p.triggers.setdefault(t, [])
@@ -421,8 +456,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
     for svc, trigs in p.triggers.items():
         for trig in trigs:
             act, why_not = enable_action(cat, trig, runtime=p.runtime_only,
-                                         reason=f"{trig} starts {svc}: enable the {trig.rsplit('.', 1)[1]} "
-                                                "instead of the service")
+                                         reason=Reason(Because.TRIGGER, svc, trig))
             if act is not None and act.name not in enabled:
                 enabled.append(act.name)
                 actions.append(act)
@@ -431,7 +465,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
     for u in requested if enable else ():
         if p.triggers.get(u) or u in enabled:
             continue
-        act, why_not = enable_action(cat, u, runtime=p.runtime_only, reason=f"enabling {u} was asked for")
+        act, why_not = enable_action(cat, u, runtime=p.runtime_only, reason=Reason(Because.ASKED, u))
         if act is not None:
             enabled.append(act.name)
             actions.append(act)
@@ -441,7 +475,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
         advice.extend(_leftover_advice(cat, p.mgr, finals[t], runtime_only=p.runtime_only))
     changed = bool(actions)
     if live and changed:
-        actions.append(DaemonReload("the manager still holds the old unit files"))
+        actions.append(DaemonReload(Reason(Because.RELOAD)))
     outlook = []
     for u in requested:
         via = p.triggers.get(u, [])
@@ -454,7 +488,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
             if names.kind_of(s) is names.NameKind.TEMPLATE:
                 continue  # a template cannot be started; its instances can
             if not any(isinstance(a, StartUnit) and a.name == s for a in actions):
-                actions.append(StartUnit(s, f"start {u}" + (f" through {s}" if s != u else "")))
+                actions.append(StartUnit(s, Reason(Because.START, u, s if s != u else None)))
     seen: set[tuple[str, str]] = set()
     for a in advice:
         if (a.unit, a.text) not in seen:
@@ -525,12 +559,12 @@ def _kind(e: Entry) -> tuple[str, Optional[str]]:
     return ("symlink", e.target) if e.is_symlink else ("empty-file", None)
 
 
-def _remove_mask(cat: Catalog, e: Entry, unit: str, reason: str, then: Optional[str]) -> RemoveMask:
+def _remove_mask(cat: Catalog, e: Entry, unit: str, reason: Reason, then: Optional[str]) -> RemoveMask:
     kind, target = _kind(e)
     return RemoveMask(unit, e.path, e.dir.layer, cat.lookup.is_runtime(e.dir.path), kind, target, reason, then)
 
 
-def _drop_dropin(cat: Catalog, e: Entry, unit: str, hides: str, reason: str) -> DropMaskedDropIn:
+def _drop_dropin(cat: Catalog, e: Entry, unit: str, hides: str, reason: Reason) -> DropMaskedDropIn:
     kind, target = _kind(e)
     return DropMaskedDropIn(unit, e.path, e.dir.layer, cat.lookup.is_runtime(e.dir.path), kind, target, hides,
                             reason)
@@ -580,7 +614,7 @@ def _better(before: Report, after: Report) -> bool:
 # -- enabling -----------------------------------------------------------------------------------------
 
 
-def enable_action(cat: Catalog, name: str, *, runtime: bool, reason: str,
+def enable_action(cat: Catalog, name: str, *, runtime: bool, reason: Reason,
                   ) -> tuple[Optional[EnableUnit], Optional[str]]:
     """The links ``systemctl enable [--runtime] name`` creates, or why we cannot (advice text).
 

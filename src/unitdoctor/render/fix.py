@@ -24,7 +24,7 @@ from ..plan import (
 from ..report import Report
 from ..rootfs import Root
 from . import SCHEMA_VERSION
-from .words import effect, mask_object, outlook, plan_notes
+from .words import effect, mask_object, outlook, plan_notes, reason
 
 # -- text ---------------------------------------------------------------------------------------------
 
@@ -56,9 +56,8 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
         out.append("  nothing to change")
     for n, a in enumerate(changes, 1):
         out.append(f"  {n}. [{a.risk.value}] {_title(a, root)}")
-        reason = getattr(a, "reason", "")
-        if reason:
-            out.append(f"       why: {reason}")
+        if not isinstance(a, Advice):
+            out.append(f"       why: {reason(a.reason)}")
         if isinstance(a, EnableUnit) and a.dirs:
             out.append(f"       creates: {', '.join(root.display(d) for d in a.dirs)}")
         out.append(f"       effect: {effect(a)}")
@@ -150,6 +149,8 @@ def action_json(a: Action, root: Root) -> dict[str, Any]:
     in words."""
     rec = action_record(a)
     d: dict[str, Any] = {"action": rec.pop("action"), "risk": rec.pop("risk"), "effect": effect(a), **rec}
+    if not isinstance(a, Advice):  # the reason in words beside ``why``, the same as data
+        d["reason"] = reason(a.reason)
     for k in ("path", "then", "hides"):
         if d.get(k):
             d[k] = root.display(d[k])

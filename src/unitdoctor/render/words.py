@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from ..report import EnableProblem, EnableRefusal
 
 if TYPE_CHECKING:
-    from ..plan import Action, Outlook, Plan
+    from ..plan import Action, Outlook, Plan, Reason
 
 
 def enable_message(p: Optional[EnableProblem]) -> Optional[str]:
@@ -58,6 +58,28 @@ def effect(a: Action) -> str:
         return f"start {a.name} now (and the units it pulls in)"
     assert isinstance(a, Advice)
     return "none: unitdoctor does not do this"
+
+
+def reason(r: Reason) -> str:
+    """Why an action is in the plan, in one phrase (the ``why:`` line of ``fix``)."""
+    from ..plan import Because
+
+    b = r.because
+    if b is Because.MASKED:
+        return f"{r.unit} is masked"
+    if b is Because.NEEDED:
+        via = " → ".join([r.unit or ""] + [f"{u} ({dep}=)" for dep, u in r.chain])
+        return f"{r.unit} needs {r.other}: {via}"
+    if b is Because.HIDES:
+        return f"it hides {r.other}; without it {r.unit} " + (f"loads ({r.loads})" if r.loads else "can start")
+    if b is Because.TRIGGER:
+        kind = (r.other or "").rsplit(".", 1)[-1]
+        return f"{r.other} starts {r.unit}: enable the {kind} instead of the service"
+    if b is Because.ASKED:
+        return f"enabling {r.unit} was asked for"
+    if b is Because.RELOAD:
+        return "the manager still holds the old unit files"
+    return f"start {r.unit}" + (f" through {r.other}" if r.other else "")
 
 
 def outlook(o: Outlook) -> str:
