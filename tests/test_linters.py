@@ -122,6 +122,20 @@ def test_version_cold_start_loads_no_front_end_dependencies() -> None:
     assert p.stdout.strip().endswith("[]"), p.stdout + p.stderr
 
 
+def test_why_loads_only_what_the_root_has() -> None:
+    """``why`` on a root without package databases or a kernel command line (a masked dependency: the mask's
+    origin is looked for) imports no package database or boot-configuration reader, and no dataclasses."""
+    example = ROOT / "examples/roots/masked-dependency"
+    code = ("import sys; from unitdoctor.cli import main\n"
+            f"rc = main(['--root', {str(example)!r}, 'why', 'app.service'])\n"
+            "bad = [m for m in ('unitdoctor.packages', 'unitdoctor.rpmdb', 'unitdoctor.cmdline', 'dataclasses', "
+            "'inspect', 'urllib.parse') if m in sys.modules]\n"
+            "print(rc, bad)")
+    p = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "SYSTEMD_PAGER": "cat"})
+    assert p.stdout.strip().endswith("1 []"), p.stdout + p.stderr
+
+
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

@@ -20,18 +20,19 @@ scan and cheap reads); import a heavy module inside the function that needs it. 
 from __future__ import annotations
 
 import enum
+import errno as _errno
 import posixpath
 import re
 import stat
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, Protocol, Sequence
 
-from . import condition, execute, extract, names, specifiers, unitfile
+from . import calendar, condition, execute, extract, names, specifiers, timespan, unitfile
 from .catalog import Catalog, SubDir, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
 from .origin import Origin
 from .records import dataclass, replace
-from .rootfs import normalize_link
+from .rootfs import Root, normalize_link
 
 if TYPE_CHECKING:
     from .transaction import RunOutcome
@@ -491,6 +492,7 @@ class Manager:
         self._condition_env: Optional[condition.Environment] = None
         self._exec: Optional[execute.Checker] = None
         self._dropin_bases: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._zones: Optional[calendar.TimeZones] = None
 
     def triggered_by(self, name: str) -> list[tuple[str, str]]:
         """(unit, how) for every socket, timer or path unit that would start ``name``.
@@ -579,6 +581,12 @@ class Manager:
         if self._condition_env is None:
             self._condition_env = condition.Environment(self.cat.root, self.host, self.scope.value)
         return self._condition_env
+
+    def time_zones(self) -> calendar.TimeZones:
+        """What parsing ``OnCalendar=`` asks of the system, from this root (made on first use)."""
+        if self._zones is None:
+            self._zones = root_time_zones(self.cat.root)
+        return self._zones
 
     def exec_checker(self) -> execute.Checker:
         """The exec checks of this manager's root (made on first use)."""
@@ -741,7 +749,11 @@ class Manager:
         deps = self._dependencies(unit_id, unit_names, assignments, diags, fragment)
         conds, asserts = condition.parse(
             assignments, lambda text, limit: self.expand(unit_id, fragment, text, max_length=limit), diags)
-        bad = verify(unit_id, assignments, diags)
+        timer = None
+        if utype == "timer":
+            timer = timer_values(assignments, lambda text: self.expand(unit_id, fragment, text), self.time_zones(),
+                                 diags)
+        bad = verify(unit_id, assignments, diags, timer)
         if bad is not None:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
         return replace(result(LoadState.LOADED, dropins=dropins, deps=tuple(deps)),
@@ -1154,11 +1166,118 @@ def _exec_lists(assignments: Sequence[unitfile.Assignment]) -> dict[str, list[un
     return cmds
 
 
-def verify(unit_id: str, assignments: Sequence[unitfile.Assignment],
-           diags: list[unitfile.Diagnostic]) -> Optional[Origin]:
+def root_time_zones(root: Root) -> calendar.TimeZones:
+    """``tzname[]`` and ``timezone_is_valid()`` as a manager booted from ``root`` sees them.
+
+    The local names come from ``/etc/localtime`` (no such file: glibc's default, UTC; a file that is
+    not a zone file, or a link to one the root does not hold: not known). Zone files are looked up
+    under ``/usr/share/zoneinfo`` (a root without that directory: not known).
+    """
+    try:
+        local = calendar.local_names(root.read("/etc/localtime"))
+    except OSError:
+        try:
+            root.lstat("/etc/localtime")
+            local = None
+        except OSError as e:
+            local = ("UTC", "UTC") if e.errno == _errno.ENOENT else None
+    try:
+        has_db = stat.S_ISDIR(root.stat("/usr/share/zoneinfo").st_mode)
+    except OSError:
+        has_db = False
+    found: dict[str, Optional[bool]] = {}
+
+    def zone_file(name: str) -> Optional[bool]:
+        if not has_db:
+            return None
+        if name not in found:
+            try:
+                found[name] = root.read("/usr/share/zoneinfo/" + name, 1 << 20).startswith(b"TZif")
+            except OSError as e:
+                gone = (_errno.ENOENT, _errno.ENOTDIR, _errno.EISDIR, _errno.ENOTTY, _errno.ELOOP)
+                found[name] = False if e.errno in gone else None
+        return found[name]
+
+    return calendar.TimeZones(local, zone_file)
+
+
+@dataclass(frozen=True)
+class TimerValues:
+    """What ``config_parse_timer`` and ``config_parse_bool`` keep of a timer's [Timer] settings.
+
+    ``kept``: the values (``On*Sec=``, ``OnCalendar=``) that parse; ``unsure``: values whose fate depends
+    on what is not known offline, each with the reason; ``on_change``: OnClockChange=/OnTimezoneChange=.
+    """
+
+    kept: int
+    unsure: tuple[tuple[Origin, str], ...]
+    on_change: bool
+
+
+#: The [Timer] settings that add a value (``config_parse_timer``); all but OnCalendar= are time spans.
+TIMER_VALUE_KEYS = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec",
+                    "OnCalendar")
+
+
+def timer_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[str], specifiers.Expanded],
+                 zones: calendar.TimeZones, diags: list[unitfile.Diagnostic]) -> TimerValues:
+    """The trigger values a timer keeps, in the order of its lines (load-fragment.c, v252).
+
+    ``config_parse_timer``: an empty value drops every value so far; the value is expanded
+    (``unit_full_printf``), then parsed with ``calendar_spec_from_string`` or ``parse_sec``; a value
+    that fails either is logged and ignored. ``config_parse_bool`` for OnClockChange=/OnTimezoneChange=:
+    a value that is not a boolean (an empty one too) is logged and ignored.
+    """
+    values: list[Optional[tuple[Origin, str]]] = []  # None: kept for sure
+    flags = {"OnClockChange": False, "OnTimezoneChange": False}
+    for a in assignments:
+        if a.section != "Timer":
+            continue
+        if a.key in flags:
+            b = _parse_bool(a.value)
+            if b is None:
+                diags.append(unitfile.Diagnostic("warning", f"Failed to parse boolean value, ignoring: {a.value}",
+                                                 a.origin))
+            else:
+                flags[a.key] = b
+            continue
+        if a.key not in TIMER_VALUE_KEYS:
+            continue
+        if not a.value:
+            values = []
+            continue
+        try:
+            expanded = expand(a.value)
+        except specifiers.SpecifierError as e:
+            why = specifiers.strerror(e.errno)
+            diags.append(unitfile.Diagnostic(
+                "warning", f"Failed to resolve unit specifiers in '{a.value}', ignoring: {why}", a.origin))
+            continue
+        text = expanded.text
+        if a.key == "OnCalendar":
+            parsed = calendar.parse(text, zones)
+            valid, unknown = parsed.valid, parsed.unknown
+            refused = f"Failed to parse calendar specification, ignoring: {text}"
+        else:
+            valid, unknown = timespan.parse_sec(text)[1] == "", ""
+            refused = f"Failed to parse timer value, ignoring: {text}"
+        if valid is False:
+            diags.append(unitfile.Diagnostic("warning", refused, a.origin))
+            continue
+        if not expanded.known:
+            unknown = "it holds specifiers whose value is not known offline: " + ", ".join(
+                f"%{spec} ({why})" for spec, why in expanded.unknown)
+        values.append((a.origin, f"{a.key}={a.value}: {unknown}") if unknown else None)
+    kept = sum(v is None for v in values)
+    return TimerValues(kept, tuple(v for v in values if v is not None), any(flags.values()))
+
+
+def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list[unitfile.Diagnostic],
+           timer: Optional[TimerValues] = None) -> Optional[Origin]:
     """The origin of a fatal setting (ENOEXEC → bad-setting), or None.
 
-    service_verify(), socket_verify(), timer_verify(), path_verify() (v252), in their order.
+    service_verify(), socket_verify(), timer_verify(), path_verify() (v252), in their order. ``timer``:
+    what ``timer_values`` found (a timer's settings are read by that, not here).
     """
     utype = unit_id.rsplit(".", 1)[-1]
     frag = Origin(unit_id)
@@ -1224,10 +1343,16 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment],
         if accept and _parse_bool(accept.value) and svc and svc.value:
             return fatal("Explicit service configuration for accepting socket units not supported. Refusing.",
                          svc.origin)
-    elif utype == "timer":
-        keys: tuple[str, ...] = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec",
-                "OnCalendar", "OnClockChange", "OnTimezoneChange")
-        if not any(a.section == "Timer" and a.key in keys and a.value for a in assignments):
+    elif utype == "timer" and timer is not None:
+        # timer_verify: no value and neither OnClockChange= nor OnTimezoneChange= is fatal.
+        if not timer.kept and not timer.on_change:
+            if timer.unsure:
+                # Loaded if one of these is kept, bad-setting if none is: not decidable offline.
+                for origin, why in timer.unsure:
+                    diags.append(unitfile.Diagnostic(
+                        "unknown", f"Loaded if systemd keeps {why}; without it the timer has no trigger "
+                                   "(\"Timer unit lacks value setting. Refusing.\")", origin))
+                return None
             return fatal("Timer unit lacks value setting. Refusing.")
     elif utype == "path":
         keys = ("PathExists", "PathExistsGlob", "PathChanged", "PathModified", "DirectoryNotEmpty")

@@ -35,7 +35,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Optional, Sequence
 
-from .. import cmdline as cmdline_mod
 from ..catalog import Entry
 from ..findings import Evidence
 from ..lookup import Role
@@ -43,7 +42,8 @@ from ..pkglogs import Transaction, iso
 from ..records import dataclass
 from ..rootfs import normalize_link
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # cmdline: imported by the two functions that read the kernel command line
+    from .. import cmdline as cmdline_mod
     from ..sources import EvidenceSources
     from . import Context
 
@@ -113,6 +113,8 @@ def _with_warnings(src: EvidenceSources, p: MaskProvenance, kinds: Optional[tupl
 # -- 1. the kernel command line -------------------------------------------------------------
 
 def _cmdline_fix(ctx: Context, c: cmdline_mod.CommandLine, word: str) -> str:
+    from .. import cmdline as cmdline_mod
+
     shown = ctx.catalog.root.display(c.path)
     if c.path == cmdline_mod.PROC_CMDLINE:
         return f"remove {word} from the boot entry the system booted with, then reboot"
@@ -124,6 +126,8 @@ def _cmdline_fix(ctx: Context, c: cmdline_mod.CommandLine, word: str) -> str:
 
 
 def _kernel_cmdline(ctx: Context, name: str) -> MaskProvenance:
+    from .. import cmdline as cmdline_mod
+
     src = ctx.sources
     found = src.cmdlines()
     opts = [o for c in found.cmdlines for o in cmdline_mod.mask_options(c)]

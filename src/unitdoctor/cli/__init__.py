@@ -60,23 +60,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {escape(message)} (see '{self.prog} --help')\n")
 
 
-def _build(modules: Sequence[str] = COMMAND_MODULES,
-           ) -> tuple[argparse.ArgumentParser, dict[str, Runner], dict[str, argparse.ArgumentParser]]:
-    """The parser with the commands of ``modules`` (of ``COMMAND_MODULES``), their runners, their parsers."""
-    parser = _Parser(
+class _Line:
+    """The command line's parser, with the commands of the modules asked for so far (``add``)."""
+
+    def __init__(self) -> None:
+        self.parser = _Parser(
         prog="unitdoctor",
         description="Say why a systemd unit cannot start or be enabled, with evidence, and fix it safely.",
         epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"unitdoctor {__version__}")
-    add_common(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    runners: dict[str, Runner] = {}
-    for name in COMMAND_MODULES:
-        if name in modules:
-            runners.update(importlib.import_module(f"{__name__}.{name}").register(sub))
-    return parser, runners, dict(sub.choices)
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        self.parser.add_argument("--version", action="version", version=f"unitdoctor {__version__}")
+        add_common(self.parser, suppress=False)
+        self.sub = self.parser.add_subparsers(dest="command", metavar="COMMAND")
+        self.runners: dict[str, Runner] = {}
+        self.modules: list[str] = []
+
+    def add(self, modules: Sequence[str]) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+        """The parser with (at least) the commands of ``modules`` added, and {command: its parser}."""
+        for name in COMMAND_MODULES:
+            if name in modules and name not in self.modules:
+                # --help lists the commands in the order they were added
+                assert not self.modules or COMMAND_MODULES.index(name) > COMMAND_MODULES.index(self.modules[-1])
+                self.runners.update(importlib.import_module(f"{__name__}.{name}").register(self.sub))
+                self.modules.append(name)
+        return self.parser, dict(self.sub.choices)
+
+
+def _build(modules: Sequence[str] = COMMAND_MODULES,
+           ) -> tuple[argparse.ArgumentParser, dict[str, Runner], dict[str, argparse.ArgumentParser]]:
+    """The parser with the commands of ``modules`` (of ``COMMAND_MODULES``), their runners, their parsers."""
+    built = _Line()
+    parser, subparsers = built.add(modules)
+    return parser, built.runners, subparsers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,15 +120,9 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     from .output import guard_stdout
     from .pager import close_pager
 
-    runners: dict[str, Runner] = {}
-
-    def build(modules: Sequence[str]) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-        parser, got, subparsers = _build(modules)
-        runners.update(got)
-        return parser, subparsers
-
+    built = _Line()
     try:
-        args = line.parse(build, COMMANDS, list(sys.argv[1:] if argv is None else argv))
+        args = line.parse(built.add, COMMANDS, list(sys.argv[1:] if argv is None else argv))
     except UsageError as e:
         print(f"unitdoctor: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -127,7 +137,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         if not getattr(args, "json", False):  # text output; JSON escapes by itself
             sys.stdout = SafeStream(guarded)
         try:
-            return runners[args.command](args)
+            return built.runners[args.command](args)
         except UsageError as e:
             print(f"unitdoctor: {e}", file=sys.stderr)
             return EXIT_USAGE
