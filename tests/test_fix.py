@@ -342,7 +342,7 @@ def test_a_config_dir_that_resolves_into_usr_is_never_written(tmp_path):
     fr.link(root, f"{fr.USR}/x.service", "/dev/null")
     plan = plan_of(root, "x.service")
     assert not plan.changes  # the planner sees through the link
-    forced = _plan(RemoveMask("x.service", "/etc/systemd/system/x.service", "", False, "symlink", "/dev/null", ""))
+    forced = _plan(RemoveMask("x.service", "/etc/systemd/system/x.service", "", False, "symlink", "/dev/null", R))
     out = apply(root, forced)
     assert out.status == "rolled-back"
     assert any("under /usr; left alone" in m for m in out.messages)
