@@ -164,3 +164,15 @@ def test_every_fix_in_the_examples_is_a_command_or_a_concrete_edit():
                           or re.match(r"install the package that ships \S", x) or x.startswith("did you mean "))
                     assert ok and not x.startswith("fix the") and ".." not in x.replace("../", ""), (ex.name, n, x)
     assert seen > 10
+
+
+def test_a_socket_whose_service_is_masked_says_who_masked_it_and_how_to_unmask(tmp_path):
+    root = fr.base(tmp_path / "root")
+    fr.write(root, f"{fr.USR}/s.socket", fr.SOCKET.format(d="s"))
+    fr.write(root, f"{fr.USR}/s.service", fr.STATIC.format(d="s"))
+    fr.link(root, f"{fr.ETC}/s.service", "/dev/null")
+    cat = fr.catalog(root)
+    (f,) = [f for f in why(cat, "s.socket").findings if f.severity.value == "error"]
+    assert f.id == "trigger-not-loaded" and "s.service is masked (symlink to /dev/null" in f.summary
+    assert f.fix == (f"systemctl --root={root} unmask s.service",)
+    assert ("mask", f"{root}/{fr.ETC}/s.service") in [(e.kind, e.source) for e in f.evidence]

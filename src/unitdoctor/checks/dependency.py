@@ -38,7 +38,7 @@ def trigger_fixes(ctx: Context, b: Blocker) -> tuple[str, ...]:
     """Commands that give a trigger the unit it activates (``b`` is a ``trigger-*`` blocker)."""
     flag = ctx.scope_flag
     if b.reason == "trigger-masked":
-        return ()  # the mask finding of b.unit carries the unmask command
+        return next((f.fix for f in mask_finding(ctx, b.unit, as_dependency=True)), ())
     if b.reason == "trigger-not-found":
         prov = alias_providers(ctx, b.unit)
         if prov:
@@ -119,6 +119,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, and {what[b.reason]}: {b.detail}",
                           ev + tuple(src), () if initrd else _run_fixes(ctx, b))
         elif b.reason.startswith("trigger-"):
-            yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name,
-                          f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "
-                          f"{b.reason[len('trigger-'):]}", ev, trigger_fixes(ctx, b))
+            summary = (f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "
+                       f"{b.reason[len('trigger-'):]}")
+            if b.reason == "trigger-masked":  # who masked it, where, and the command that removes it
+                mask = next(iter(mask_finding(ctx, b.unit, as_dependency=True)), None)
+                if mask is not None:
+                    summary, ev = f"{summary}. {mask.summary}", ev + mask.evidence
+            yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name, summary, ev, trigger_fixes(ctx, b))
