@@ -27,6 +27,7 @@ _API = {
     "mangle": ("names", "mangle"),
     # the unit search path, scanned once
     "Scope": ("lookup", "Scope"),
+    "SearchPathError": ("lookup", "LookupError_"),
     "Catalog": ("catalog", "Catalog"),
     "open_catalog": ("catalog", "open_catalog"),
     # unit-file states (systemctl is-enabled / list-unit-files)
@@ -48,12 +49,18 @@ _API = {
     # fixing, journaled and undoable
     "plan_fix": ("plan", "plan_fix"),
     "Plan": ("plan", "Plan"),
+    "RemoveMask": ("plan", "RemoveMask"),
+    "DropMaskedDropIn": ("plan", "DropMaskedDropIn"),
+    "EnableUnit": ("plan", "EnableUnit"),
+    "simulate": ("plan", "simulate"),
     "apply": ("fix", "apply"),
     "undo": ("fix", "undo"),
     "recover": ("fix", "recover"),
     "history": ("fix", "history"),
     "Outcome": ("fix", "Outcome"),
+    "InvalidPlan": ("fix", "InvalidPlan"),
     "OfflineOps": ("fix", "OfflineOps"),
+    "SystemctlOps": ("systemctl", "SystemctlOps"),
     "Journal": ("journal", "Journal"),
     "JournalError": ("journal", "JournalError"),
     "ManagerError": ("live", "ManagerError"),
