@@ -176,3 +176,13 @@ def test_a_socket_whose_service_is_masked_says_who_masked_it_and_how_to_unmask(t
     assert f.id == "trigger-not-loaded" and "s.service is masked (symlink to /dev/null" in f.summary
     assert f.fix == (f"systemctl --root={root} unmask s.service",)
     assert ("mask", f"{root}/{fr.ETC}/s.service") in [(e.kind, e.source) for e in f.evidence]
+
+
+def test_a_unit_that_is_nowhere_gets_the_package_to_install_or_the_other_scope(tmp_path):
+    root = fr.base(tmp_path / "root")
+    fr.write(root, "usr/lib/systemd/user/agent.service", fr.STATIC.format(d="agent"))
+    cat = fr.catalog(root)
+    (f,) = [f for f in why(cat, "nowhere.service").findings if f.id == "not-found"]
+    assert f.fix == ("install the package that ships nowhere.service",)
+    (f,) = [f for f in why(cat, "agent.service").findings if f.id == "not-found"]
+    assert f.fix == (f"unitdoctor --root={root} --user why agent.service",)

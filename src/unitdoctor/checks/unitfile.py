@@ -116,8 +116,15 @@ def check(ctx: Context) -> Iterator[Finding]:
             ev.append(Evidence("link", ctx.catalog.root.display(u.fragment), "dangling: the file it names is missing"))
         sug = suggestions(ctx, u.name)
         ev.extend(Evidence("suggestion", s, "a unit with a similar name exists") for s in sug)
-        ev.extend(Evidence("scope", s, "exists in the other scope") for s in other_scope(ctx, u.name))
+        elsewhere = other_scope(ctx, u.name)
+        ev.extend(Evidence("scope", s, "exists in the other scope") for s in elsewhere)
         fixes = [f"did you mean {s}?" for s in sug]
+        if elsewhere:
+            other = "--user" if ctx.catalog.lookup.scope is Scope.SYSTEM else "--system"
+            root = "" if ctx.catalog.root.is_host else f"--root={ctx.catalog.root.given} "
+            fixes.append(f"unitdoctor {root}{other} why {u.name}")
+        if not fixes and not u.fragment:
+            fixes.append(f"install the package that ships {u.name}")
         yield Finding("not-found", Severity.ERROR, u.name, f"Unit {u.name} could not be found.", tuple(ev),
                       tuple(fixes))
     elif u.load_state is LoadState.BAD_SETTING:
