@@ -186,3 +186,27 @@ def test_a_unit_that_is_nowhere_gets_the_package_to_install_or_the_other_scope(t
     assert f.fix == ("install the package that ships nowhere.service",)
     (f,) = [f for f in why(cat, "agent.service").findings if f.id == "not-found"]
     assert f.fix == (f"unitdoctor --root={root} --user why agent.service",)
+
+
+def test_one_finding_per_cause_whatever_the_number_of_chains(tmp_path):
+    """db.service masked, reached by Requires=, BindsTo= and through cache.service: one finding with every
+    chain; a missing unit required from two files: one finding naming both lines."""
+    root = fr.base(tmp_path / "root")
+    fr.write(root, f"{fr.USR}/app.service", "[Unit]\nRequires=db.service\nBindsTo=db.service\nRequires=cache.service\n"
+             "Requires=gone.service\n[Service]\nExecStart=/bin/true\n")
+    fr.write(root, f"{fr.USR}/cache.service",
+             "[Unit]\nRequires=db.service gone.service\n[Service]\nExecStart=/bin/true\n")
+    fr.write(root, f"{fr.USR}/db.service", fr.STATIC.format(d="db"))
+    fr.link(root, f"{fr.ETC}/db.service", "/dev/null")
+    rep = why(fr.catalog(root), "app.service")
+    ids = [f.id for f in rep.findings if f.severity.value == "error"]
+    assert sorted(ids) == ["dependency-masked", "dependency-missing"]
+    (masked,) = [f for f in rep.findings if f.id == "dependency-masked"]
+    usr = f"{root}/{fr.USR}"
+    assert [e.source for e in masked.evidence if e.kind == "dependency"] == [
+        f"{usr}/app.service:2", f"{usr}/app.service:3", f"{usr}/app.service:4", f"{usr}/cache.service:2"]
+    (missing,) = [f for f in rep.findings if f.id == "dependency-missing"]
+    (fix,) = missing.fix
+    head = "install the package that ships gone.service, or remove the dependency at "
+    assert fix.startswith(head)
+    assert sorted(fix[len(head):].split(" and ")) == [f"{usr}/app.service:5", f"{usr}/cache.service:2"]
