@@ -27,12 +27,12 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from . import specifiers, unitfile
 from .catalog import hidden_or_backup
 from .origin import Origin
+from .records import dataclass
 from .rootfs import Root
 
 if TYPE_CHECKING:

@@ -29,11 +29,11 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from . import specifiers, unitfile
 from .origin import Origin
+from .records import dataclass
 
 if TYPE_CHECKING:
     from .manager import Manager, Unit

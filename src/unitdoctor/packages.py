@@ -20,9 +20,9 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from .records import dataclass, field
 from .rootfs import Root
 
 if TYPE_CHECKING:

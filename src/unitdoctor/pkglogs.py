@@ -33,11 +33,10 @@ import math
 import os
 import re
 import stat
-import urllib.parse
 import zlib
-from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, TypedDict, Union
 
+from .records import dataclass, field
 from .rootfs import Root
 
 #: A plain log is read from its end, at most this much.
@@ -446,6 +445,7 @@ def dnf_history(host_path: str, display: str, t0: float, t1: float, *,
     Raises sqlite3.Error for a file that is not such a database.
     """
     import sqlite3  # imported on first use (as json and subprocess for the journal): most runs need neither
+    import urllib.parse
 
     uri = "file:" + urllib.parse.quote(host_path) + "?mode=ro" + ("&immutable=1" if immutable else "")
     con = sqlite3.connect(uri, uri=True, timeout=1)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
 from . import names
+from .records import dataclass
 from .rootfs import Root
 
 #: Every specifier a unit file may use in the manager (unit-printf.c, v252).
