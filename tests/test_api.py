@@ -34,6 +34,16 @@ def test_every_exported_name_resolves_and_is_listed_in_the_readme():
         assert f"`{name}`" in readme, f"README's Library section does not mention {name}"
 
 
+def test_an_api_function_stays_itself_when_its_submodule_is_imported_first():
+    """``scan`` is a function of the API and a submodule: importing the module (as the command line or a library
+    user's ``from unitdoctor.scan import ScanResult`` does) must not turn ``unitdoctor.scan`` into it."""
+    code = ("import sys, unitdoctor as ud; from unitdoctor.scan import ScanResult; import unitdoctor.fix; "
+            "print(callable(ud.scan), ud.scan is sys.modules['unitdoctor.scan'].scan, callable(ud.apply))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert p.stdout.split() == ["True", "True", "True"], p.stderr
+
+
 def test_import_loads_no_engine_module():
     code = "import sys, unitdoctor; print(sorted(m for m in sys.modules if m.startswith('unitdoctor.')))"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
