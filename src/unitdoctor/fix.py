@@ -62,7 +62,17 @@ from .journal import (
     unlink_if_unopened,
 )
 from .live import ManagerError  # bus.py's errors derive from it; re-exported
-from .plan import Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit, is_vendor_path
+from .plan import (
+    Advice,
+    DaemonReload,
+    DropMaskedDropIn,
+    EnableUnit,
+    Plan,
+    RemoveMask,
+    StartUnit,
+    action_record,
+    is_vendor_path,
+)
 from .report import Report, why
 from .rootfs import Root
 
@@ -674,8 +684,8 @@ def _steps(plan: Plan, root: Root, via_manager: bool = False) -> tuple[list[Step
 
 
 def _plan_record(plan: Plan) -> list[dict[str, Any]]:
-    return [{"action": a.action, "risk": a.risk.value, "effect": a.text if isinstance(a, Advice) else a.effect}
-            for a in plan.actions]
+    """The plan as the journal keeps it: one record per action, data only (docs/journal.md, "plan")."""
+    return [action_record(a) for a in plan.actions]
 
 
 # -- running ------------------------------------------------------------------------------------------
@@ -994,7 +1004,7 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
         if early is not None:
             return early
         entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
-                         steps=steps, plan=[{"action": "undo", "risk": "medium", "effect": f"undo {target.id}"}],
+                         steps=steps, plan=[{"action": "undo", "risk": "medium", "entry": target.id}],
                          undoes=target.id)
         hooks.point("journal-written")
         _run(entry, j, root, ops, hooks, strict=True)

@@ -236,6 +236,7 @@ from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.jour
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.manager import Manager as Model
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.plan import plan_fix, simulate
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import fix as render_fix
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import words as render_words
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.report import why
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.sources import EvidenceSources
 
@@ -245,8 +246,8 @@ def _to_start(plan, name, model):
     path units that trigger it (a service they activate is started by them, as the plan does for a broken
     one), else the unit itself."""
     for o in plan.outlook:
-        if o.unit == name and o.started_via:
-            return [u.strip() for u in o.started_via.split(",")]
+        if o.unit == name and o.via:
+            return list(o.via)
     return [u for u, _how in model.triggered_by(name)] or [name]
 
 
@@ -318,7 +319,7 @@ def _refuse_if_blocked(module, result, plan, name, predicted):
     """Fail before anything changes when the plan cannot make ``name`` startable (or enable it as asked):
     vendor and kernel-command-line masks, missing units, syntax errors, package problems. The plan's
     advice says what a person can do."""
-    reasons = [o.summary for o in plan.outlook if not o.ok]
+    reasons = [render_words.outlook(o) for o in plan.outlook if not o.ok]
     if module.params["enabled"]:
         reasons += _enable_advice(plan, name)
     if not reasons:
