@@ -220,11 +220,18 @@ def test_every_json_document_and_schema_has_schema_version(tmp_path, capsys):
         "states": json.loads(run(capsys, "--root", root, "states", "--json")[1]),
         "fix": json.loads(run(capsys, "--root", root, "fix", "--dry-run", "x.service", "--json")[1]),
         "history": json.loads(run(capsys, "--root", root, "history", "--json")[1]),
+        "scan": json.loads(run(capsys, "--root", root, "scan", "--json")[1]),
+        "units": json.loads(run(capsys, "units", "--json")[1]),
     }
     for name, doc in docs.items():
         items = doc if isinstance(doc, list) else [doc]
         assert items and all(d["schema_version"] == SCHEMA_VERSION for d in items), name
         _validate(name, doc)
+    from unitdoctor import shipped
+
+    assert sorted(shipped.SCHEMAS) == sorted(p.name[: -len(".schema.json")] for p in (REPO / "schema").glob("*.json"))
+    assert [d["name"] for d in docs["units"]["units"]] == list(shipped.NAMES)
+    assert [d["text"] for d in docs["units"]["units"]] == [t for _n, t in shipped.units()]
     for path in (REPO / "schema").glob("*.schema.json"):
         if path.name == "journal-entry.schema.json":
             continue  # a file format of its own: "format" and "version" (docs/journal.md)
