@@ -66,7 +66,7 @@ def split(argv: list[str], options: dict[str, bool], longs: list[str]) -> tuple[
 
 def parse(parser: argparse.ArgumentParser, subparsers: dict[str, argparse.ArgumentParser],
           argv: list[str]) -> Optional[argparse.Namespace]:
-    """The parsed line, or None when no command and no unit is given (the caller prints the usage)."""
+    """The parsed line, or None when no command and no unit is given (the caller says so in one line)."""
     everything = [parser, *subparsers.values()]
     options, longs = _takes_value(everything)
     opts, words = split(argv, options, longs)
@@ -75,6 +75,7 @@ def parse(parser: argparse.ArgumentParser, subparsers: dict[str, argparse.Argume
     if not words:
         if any(o in ("-h", "--help") for o in opts):
             parser.parse_args(["--help"])
+        parser.parse_args(opts)  # an option that is not one is reported as such (one line, exit 2)
         return None
     if words[0] in subparsers:
         command, rest = words[0], words[1:]

@@ -31,6 +31,8 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
 def run_units(args: argparse.Namespace) -> int:
     from .. import shipped
 
+    if getattr(args, "json", False):  # a unit file is no JSON document: say so rather than print one
+        raise UsageError("units prints unit files, it has no JSON output: drop --json")
     for i, (name, text) in enumerate(shipped.units()):
         if args.name and name != args.name:
             continue
