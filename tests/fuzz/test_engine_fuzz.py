@@ -47,8 +47,14 @@ PIECES = [b"[Unit]", b"[Service]", b"[Socket]", b"[Timer]", b"[Install]", b"[ Un
           b"user-%i.slice", b"foo bar.slice", b"nosuffix", b"Condition", b"PathExists=/x", b"Environment=",
           b"a.service", b"b.service", b"t@.service", b"t@x.service", b"%i", b"%n", b"%", b"%%", b"\\",
           b"\\\\", b"\"", b"'", b"=", b" ", b"\t", b"#", b";", b"\0", b"\r", b"\n", b"\r\n", b"\xff",
-          b"\xef\xbb\xbf", b"\xed\xa0\x80", b"\x1b[2J", b"x" * 300, b"-", b"+", b"@", b"!", b"|", b"~"]
-NAMES = ["a.service", "b.service", "t@.service", "t@x.service", "s.socket", "a.timer", "d.target"]
+          b"\xef\xbb\xbf", b"\xed\xa0\x80", b"\x1b[2J", b"x" * 300, b"-", b"+", b"@", b"!", b"|", b"~",
+          b"[Mount]", b"What=", b"Where=/m", b"[Path]", b"PathChanged=", b"Unit=", b"[Slice]", b"[Swap]",
+          b"User=", b"Group=", b"nobody", b"%u", b"%h", b"%j", b"%H", b"\\x2d", b"\\u00e9", b"OnFailure=",
+          b"Conflicts=", b"Before=", b"Upholds=", b"Accept=yes", b"Service=", b"EnvironmentFile=",
+          b"WorkingDirectory=~", b".include /etc/x", b"DefaultDependencies=no", b"m.mount", b"p.path", b"-.mount",
+          b"x.slice", b"ConditionKernelCommandLine=", b"AssertPathExists=", b"RemainAfterExit=yes"]
+NAMES = ["a.service", "b.service", "t@.service", "t@x.service", "s.socket", "a.timer", "d.target", "m.mount",
+         "p.path", "x.slice"]
 
 fragment = st.lists(st.sampled_from(PIECES), max_size=12).map(b"".join)
 unit_file = st.lists(fragment, max_size=25).map(lambda ls: b"\n".join(ls))

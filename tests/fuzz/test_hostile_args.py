@@ -149,7 +149,9 @@ def run_trials(tmp_path: Path, trials: int, seed: int = 13) -> tuple[int, list[s
         except subprocess.TimeoutExpired:
             problems.append(f"trial {i} {argv!r}: no end within {20 * CPU} s")
             continue
-        json_out = b"--json" in argv[: argv.index(b"--") if b"--" in argv else len(argv)]
+        opts = argv[: argv.index(b"--") if b"--" in argv else len(argv)]
+        # --help and --version print their text whatever else is asked, as systemctl's do
+        json_out = b"--json" in opts and not {b"-h", b"--help", b"--version"} & set(opts)
         shown = argv if argv[0] == b"generate" else argv[2:]
         problems += hostile.judge(f"trial {i} {[a[:80] for a in shown]!r}", p, json_out=json_out)
         shutil.rmtree(root)
