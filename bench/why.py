@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`unitdoctor why` against `systemd-analyze verify --root` of the same unit, and our start-up floor.
 
-Usage: bench/why.py [--rounds N] [--profile] [--no-host]
+Usage: bench/why.py [--rounds N] [--profile] [--no-host] [--small]
 
 Fresh processes on both sides, interleaved rounds, medians (bench/harness.py). Cases:
 
@@ -10,10 +10,14 @@ Fresh processes on both sides, interleaved rounds, medians (bench/harness.py). C
    closure and builds a test transaction for the unit. Same answer: both say it can start, or
    both name the same failure ("Failed to create U/start: MSG" against our verdict line).
 2. A small example root (examples/roots/masked-dependency): `why app.service`, and verify.
-3. `unitdoctor --version` against a bare interpreter (`python3 -c pass`).
+3. `unitdoctor --version` against a bare interpreter (`python3 -c pass`), beside the interpreter's own
+   start without ``site`` (`python3 -S -c pass`; `-I`, isolated, still runs ``site``) and case 2's
+   `why` under `python3 -S`: what ``site`` costs on this machine (its ``.pth`` files: a sandbox's
+   certifi hook here) is not ours; ``why -S`` minus ``-S -c pass`` is.
 4. `why` on every unit file of this machine's `/` in one call (`--offline`; skipped with --no-host).
 
-``--profile`` adds cProfile's top entries and the import times for cases 1, 2 and 4.
+``--small`` runs cases 2 and 3 only (no 10,000-unit root). ``--profile`` adds cProfile's top entries
+and the import times for cases 1, 2 and 4.
 """
 
 from __future__ import annotations
@@ -93,28 +97,43 @@ def main() -> int:
         sys.path.insert(0, str(HERE))
         from roots import ANCHOR
 
-        root = build_root(tmp, 10000, closure=1000)
-        ud, sd = compare_with_verify("\n1. 10,000-unit root, start transaction of ~1,000 units", root, ANCHOR, rounds)
-        print(f"  ratio ours/verify: {ud / sd:.2f}x")
-        met.append(goal("why on the 10,000-unit root <= 1.5x systemd-analyze verify of the same unit",
-                        ud <= 1.5 * sd))
+        if "small" not in flags:
+            root = build_root(tmp, 10000, closure=1000)
+            ud, sd = compare_with_verify("\n1. 10,000-unit root, start transaction of ~1,000 units", root, ANCHOR,
+                                         rounds)
+            print(f"  ratio ours/verify: {ud / sd:.2f}x")
+            met.append(goal("why on the 10,000-unit root <= 1.5x systemd-analyze verify of the same unit",
+                            ud <= 1.5 * sd))
 
         ud, sd = compare_with_verify("\n2. small example root", EXAMPLE, "app.service", rounds)
         print(f"  ratio ours/verify: {ud / sd:.2f}x")
         met.append(goal("why on an example root < 100 ms in a fresh process", ud < 0.100))
 
         print("\n3. start-up floor")
-        cases = {"unitdoctor --version": [*UNITDOCTOR, "--version"], "python3 -c pass": [sys.executable, "-c", "pass"]}
+        why_s = [sys.executable, "-S", *UNITDOCTOR[1:], "--root", str(EXAMPLE), "why", "app.service"]
+        cases = {"unitdoctor --version": [*UNITDOCTOR, "--version"], "python3 -c pass": [sys.executable, "-c", "pass"],
+                 "python3 -I -c pass": [sys.executable, "-I", "-c", "pass"],
+                 "python3 -S -c pass (no site)": [sys.executable, "-S", "-c", "pass"],
+                 "python3 -S -m unitdoctor why (example)": why_s}
         times, last = interleave(cases, rounds)
         for k, xs in times.items():
             report_line(k, xs, cases[k])
-        over = median(times["unitdoctor --version"]) - median(times["python3 -c pass"])
-        same("version printed", last["unitdoctor --version"].stdout.startswith("unitdoctor "))
-        cpu_over = cpu_median(cases["unitdoctor --version"]) - cpu_median(cases["python3 -c pass"])
-        print(f"  --version costs {over * 1000:+.1f} ms over a bare interpreter ({cpu_over * 1000:+.1f} ms cpu)")
-        met.append(goal("--version within 15 ms of a bare interpreter", over <= 0.015))
 
-        if "no-host" not in flags:
+        def over(a: str, b: str) -> str:
+            return (f"{(median(times[a]) - median(times[b])) * 1000:+.1f} ms "
+                    f"({(cpu_median(cases[a]) - cpu_median(cases[b])) * 1000:+.1f} ms cpu)")
+
+        same("version printed", last["unitdoctor --version"].stdout.startswith("unitdoctor "))
+        same("why under -S", verdict_of_why(last["python3 -S -m unitdoctor why (example)"], "app.service")
+             == "Unit db.service is masked.")
+        print(f"  site (the interpreter's .pth files) costs {over('python3 -c pass', 'python3 -S -c pass (no site)')}")
+        print(f"  why on the example, ours alone (-S, over -S -c pass): "
+              f"{over('python3 -S -m unitdoctor why (example)', 'python3 -S -c pass (no site)')}")
+        print(f"  --version costs {over('unitdoctor --version', 'python3 -c pass')} over a bare interpreter")
+        met.append(goal("--version within 15 ms of a bare interpreter",
+                        median(times["unitdoctor --version"]) - median(times["python3 -c pass"]) <= 0.015))
+
+        if "no-host" not in flags and "small" not in flags:
             units = host_units()
             print(f"\n4. why on every unit file of this machine's / in one call ({len(units)} units, --offline)")
             cmd = [*UNITDOCTOR, "why", "--offline", *units]
@@ -127,9 +146,10 @@ def main() -> int:
             met.append(goal("why on every unit of / in one call < 2 s", median(times["unitdoctor why (all)"]) < 2.0))
 
         if "profile" in flags:
-            profile(["--root", str(root), "why", ANCHOR])
+            if "small" not in flags:
+                profile(["--root", str(root), "why", ANCHOR])
             profile(["--root", str(EXAMPLE), "why", "app.service"])
-            if "no-host" not in flags:
+            if "no-host" not in flags and "small" not in flags:
                 profile(["why", "--offline", *host_units()])
     print(f"\ngoals met: {sum(met)}/{len(met)}; load average now {load_average()}")
     return 0

@@ -49,6 +49,34 @@ def test_options_anywhere_on_the_line_give_the_same_answer(tmp_path, capsys):
         assert run(capsys, *argv) == ref, argv
 
 
+def test_the_command_table_is_the_parsers():
+    """cli.COMMANDS (which module registers which command, --help's order) is what the full parser has."""
+    _parser, runners, subparsers = cli._build()
+    assert list(subparsers) == list(cli.COMMANDS) == list(runners)
+    for module in cli.COMMAND_MODULES:
+        assert list(cli._build((module,))[2]) == [c for c, m in cli.COMMANDS.items() if m == module]
+
+
+@pytest.mark.parametrize("argv", [
+    ["why", "x.service"], ["x.service", "--root", "R"], ["--ro", "R", "x.service"], ["-qv", "why", "a.service"],
+    ["--graph", "g.dot", "why", "a.service"], ["--gr", "g.dot", "a.service"], ["-t", "service", "states"],
+    ["states", "--state=masked", "-tservice"], ["--json", "--", "-.mount"], ["fix", "--dry-run", "a.service"],
+    ["--dry-run", "fix", "a"], ["undo"], ["history", "--json"], ["scan", "--target", "x.target"],
+    ["--target", "x.target", "scan"], ["units"], ["--user", "states", "a*"], ["why", "--", "-x.service"],
+])
+def test_building_only_the_commands_parser_parses_as_the_whole_parser(argv):
+    """A run builds only its command's parser (cli.line.parse): the line must mean the same as with all."""
+    from unitdoctor.cli import line
+
+    def only(modules):
+        return cli._build(modules)[::2]
+
+    def every(_modules):
+        return cli._build()[::2]
+
+    assert line.parse(only, cli.COMMANDS, list(argv)) == line.parse(every, cli.COMMANDS, list(argv))
+
+
 def test_unknown_verb_is_exit_2_with_did_you_mean_and_touches_no_unit(tmp_path, capsys):
     root = str(fr.build(tmp_path, "persistent"))
     rc, out, err = run(capsys, "--root", root, "stats")

@@ -63,3 +63,104 @@ def test_a_plan_that_removes_a_mask_but_will_not_make_it_start_says_so_first(tmp
     assert p.changes and not p.ok
     lines = render_fix.plan_lines(p, cat.root)
     assert lines[1].startswith("  ! this plan does not make it start: b.service will still not start")
+
+
+def _exec_root(tmp_path):
+    """Units whose processes cannot run: in /etc (the admin's file) and in /usr (a packaged one)."""
+    root = fr.base(tmp_path / "root")
+    (root / "etc").mkdir(exist_ok=True)
+    (root / "etc/passwd").write_text("root:x:0:0::/root:/bin/sh\n")
+    (root / "etc/group").write_text("root:x:0:\n")
+    (root / "bin").mkdir()
+    for exe in ("sh", "true"):  # a root with a shell: the exec checks apply (an image of a real system)
+        (root / "bin" / exe).write_text("#!/bin/sh\n")
+        (root / "bin" / exe).chmod(0o755)
+    svc = "[Service]\nType=oneshot\n{}\n"
+    fr.write(root, f"{fr.ETC}/cmd.service", svc.format("ExecStart=/usr/bin/missing-cmd --flag"))
+    fr.write(root, f"{fr.USR}/pkgcmd.service", svc.format("ExecStartPre=/usr/bin/gone\nExecStart=/bin/true"))
+    fr.write(root, f"{fr.ETC}/wd.service", svc.format("WorkingDirectory=/srv/app\nExecStart=/bin/true"))
+    fr.write(root, f"{fr.ETC}/env.service", svc.format("EnvironmentFile=/etc/default/app\nExecStart=/bin/true"))
+    fr.write(root, f"{fr.ETC}/usr.service", svc.format("User=appuser\nExecStart=/bin/true"))
+    fr.write(root, f"{fr.ETC}/grp.service", svc.format("Group=appgroup\nExecStart=/bin/true"))
+    fr.write(root, f"{fr.ETC}/cond.service",
+             "[Unit]\nConditionPathExists=/etc/app.conf\n" + svc.format("ExecStart=/bin/true"))
+    fr.write(root, f"{fr.USR}/pkgcond.service",
+             "[Unit]\nConditionPathExists=/etc/app.conf\n" + svc.format("ExecStart=/bin/true"))
+    fr.write(root, f"{fr.USR}/pkgassert.service",
+             "[Unit]\nAssertPathExists=/etc/app.conf\n" + svc.format("ExecStart=/bin/true"))
+    fr.write(root, f"{fr.ETC}/needs.service",
+             "[Unit]\nRequires=pkgassert.service\nAfter=pkgassert.service\n" + svc.format("ExecStart=/bin/true"))
+    return root
+
+
+def _fix(cat, unit, fid):
+    (f,) = [f for f in why(cat, unit).findings if f.id == fid]
+    return f.fix
+
+
+def test_a_process_that_cannot_run_gets_a_command_or_the_line_to_edit(tmp_path):
+    root = _exec_root(tmp_path)
+    cat = fr.catalog(root)
+    etc, usr = f"{root}/{fr.ETC}", f"{root}/{fr.USR}"
+    assert _fix(cat, "cmd.service", "exec-failed") == (
+        "install the package that ships /usr/bin/missing-cmd",
+        f"edit {etc}/cmd.service:3: make 'ExecStart=/usr/bin/missing-cmd --flag' run a command that exists")
+    pkg = _fix(cat, "pkgcmd.service", "exec-failed")
+    assert pkg[0] == "install the package that ships /usr/bin/gone"
+    assert pkg[1].startswith(f"systemctl --root={root} edit pkgcmd.service  # [Service]: 'ExecStartPre=' (empty)")
+    assert f"{usr}/pkgcmd.service:3" in pkg[1]  # a packaged file is changed through a drop-in
+    assert _fix(cat, "wd.service", "exec-failed") == (
+        f"mkdir -p {root}/srv/app",
+        f"edit {etc}/wd.service:3: 'WorkingDirectory=-/srv/app' ignores a missing directory")
+    assert _fix(cat, "env.service", "exec-failed") == (
+        f"touch {root}/etc/default/app  # or write the variables env.service needs into it",
+        f"edit {etc}/env.service:3: 'EnvironmentFile=-/etc/default/app' ignores a missing file")
+    assert _fix(cat, "usr.service", "exec-failed") == (
+        f"useradd --system --root {root} appuser", f"edit {etc}/usr.service:3: set 'User=' to a user that exists")
+    assert _fix(cat, "grp.service", "exec-failed")[0] == f"groupadd --system --root {root} appgroup"
+
+
+def test_a_failing_condition_or_assert_names_the_line_or_the_drop_in_that_resets_it(tmp_path):
+    root = _exec_root(tmp_path)
+    cat = fr.catalog(root)
+    assert _fix(cat, "cond.service", "condition-failed") == (
+        f"edit {root}/{fr.ETC}/cond.service:2: delete 'ConditionPathExists=/etc/app.conf' if cond.service should "
+        "run without it",)
+    (pkg,) = _fix(cat, "pkgcond.service", "condition-failed")
+    assert pkg.startswith(f"systemctl --root={root} edit pkgcond.service  # in [Unit]: 'ConditionPathExists=' "
+                          "(empty: drops all its conditions")
+    (a,) = _fix(cat, "pkgassert.service", "assert-failed")
+    assert "'AssertPathExists=' (empty: drops all its asserts" in a
+    # seen from a unit that needs it: the same fix, not "fix pkgassert.service"
+    assert _fix(cat, "needs.service", "dependency-fails") == (a,)
+
+
+def test_every_fix_in_the_examples_is_a_command_or_a_concrete_edit():
+    """The bundled example roots: each error or warning has a fix; a fix is a command line, or names the file
+    and what to change in it (``edit FILE``, ``remove systemd.mask=… from …``, ``write the unit file you want at
+    FILE``), or the missing file's package — never "fix the …"."""
+    import re
+
+    from unitdoctor.catalog import open_catalog
+    from unitdoctor.lookup import Scope
+
+    commands = ("systemctl ", "unitdoctor ", "chroot ", "mkdir ", "touch ", "useradd ", "groupadd ", "rm ", "apt-get ",
+                "dpkg ", "rpm ", "dnf ", "update-grub", "grub-mkconfig", "kernelstub ", "grubby ", "bootctl ")
+    seen = 0
+    for ex in sorted((fr.Path(__file__).resolve().parents[1] / "examples/roots").iterdir()):
+        if not ex.is_dir():
+            continue
+        cat = open_catalog(str(ex), Scope.SYSTEM, {})
+        for n in sorted(cat.names()):
+            if not n.endswith((".service", ".socket", ".timer", ".path", ".target")) or "@." in n:
+                continue
+            for f in why(cat, n).findings:
+                if f.severity.value != "info":
+                    assert f.fix, (ex.name, n, f.id)
+                for x in f.fix:
+                    seen += 1
+                    ok = (x.startswith(commands) or re.match(r"(edit|write the unit file you want at) /\S+", x)
+                          or re.match(r"remove systemd\.mask=\S+ from ", x)
+                          or re.match(r"install the package that ships \S", x) or x.startswith("did you mean "))
+                    assert ok and not x.startswith("fix the") and ".." not in x.replace("../", ""), (ex.name, n, x)
+    assert seen > 10

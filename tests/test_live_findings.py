@@ -5,7 +5,6 @@ The facts are written by hand here; tests/live/test_why_live.py gets them from a
 
 from __future__ import annotations
 
-import dataclasses
 import pathlib
 
 import pytest
@@ -14,6 +13,7 @@ from unitdoctor.catalog import open_catalog
 from unitdoctor.live import LiveLoadError, LiveUnit
 from unitdoctor.lookup import Scope
 from unitdoctor.manager import LoadState
+from unitdoctor.records import replace
 from unitdoctor.report import why
 
 ONESHOT = "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
@@ -23,7 +23,7 @@ def live(name: str, state: LoadState = LoadState.LOADED, **kw) -> LiveUnit:
     base = LiveUnit(name=name, id=name, load_state=state, load_error=None, active_state="inactive", sub_state="dead",
                     result="success", need_daemon_reload=False, triggered_by=(), triggers=(), fragment_path="",
                     drop_in_paths=(), unit_file_state="", via="/run/systemd/private")
-    return dataclasses.replace(base, **kw)
+    return replace(base, **kw)
 
 
 @pytest.fixture

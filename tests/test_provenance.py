@@ -232,6 +232,28 @@ def test_package_transaction_from_dnf_history_sqlite(tmp_path, capsys):
     assert ev["text"].startswith("made during a transaction of chrony (") and "weak evidence" in ev["text"]
 
 
+@pytest.mark.parametrize("column,value", [("dt_end", "'soon'"), ("dt_end", "x'00'"), ("dt_begin", "'yesterday'")])
+def test_dnf_history_row_without_a_time_is_skipped(column, value, tmp_path, capsys):
+    """A history database dnf did not write (a time that is text or a blob, in a transaction inside the
+    window or in the nearest one): that row is no evidence, and ``why`` still answers (it once stopped with
+    an internal error, float() of the column)."""
+    import sqlite3
+
+    root = unit_root(tmp_path, "x.service")
+    mask(root, "etc/systemd/system/x.service", T0)
+    dnf_history(root, [(T0 - 10, T0 + 10, "dnf remove chrony", [(8, "chrony")])])
+    con = sqlite3.connect(root / "var/lib/dnf/history.sqlite")
+    con.execute(f"UPDATE trans SET {column} = {value} WHERE id = 1")
+    con.commit()
+    con.close()
+    rc, doc = why(capsys, root, "x.service")
+    assert rc == 1
+    f = finding(doc, "masked")
+    assert f["origin"] == "admin"
+    assert "dnf-history" not in kinds(f)
+    assert not any("chrony" in e["text"] for e in f["evidence"])
+
+
 def test_package_transaction_from_dnf_log(tmp_path, capsys):
     root = unit_root(tmp_path, "x.service")
     mask(root, "etc/systemd/system/x.service", T0)

@@ -24,12 +24,12 @@ that do not. Rules learnt from real boots (tests/boot compares every unit's outc
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Optional
 
 from . import install, names
 from .manager import Dep, LoadState, Manager, Unit
 from .origin import Origin
+from .records import dataclass
 from .transaction import REASON_BY_STATE, Blocker, Edge, _sccs, _Walk
 
 RESCUE = "rescue.target"

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import posixpath
 import stat
-from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 
 from .lookup import LookupPaths, Scope, SearchDir
+from .records import dataclass, field
 from .rootfs import Listing, Root, errno_name
 
 #: Subdirectories of a search directory that the install logic and the manager read.
@@ -201,6 +201,7 @@ class Catalog:
         found = self._index.derived.get(key, _NOTHING)
         if found is _NOTHING:
             found = self._index.derived[key] = build(self)
+        # One dict holds every module's index; the one under ``key`` is what ``build`` returned.
         return found  # type: ignore[return-value]
 
     def with_root(self, root: Root) -> Catalog:
@@ -490,6 +491,7 @@ class _LazySubDirs(Mapping[str, SubDir]):
             self._read[name] = self._load(name, self._candidates[name])
         return self._read[name]
 
+    # Narrower than Mapping.get's overloads (the default is a SubDir or None, as every caller passes).
     def get(self, name: str, default: Optional[SubDir] = None) -> Optional[SubDir]:  # type: ignore[override]
         """``Mapping.get`` without a KeyError for every name that is no subdirectory."""
         sub = self._get(name)

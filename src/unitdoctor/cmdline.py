@@ -14,10 +14,10 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass
 from typing import Optional
 
 from . import extract, names
+from .records import dataclass
 from .rootfs import Root
 
 #: Boot configuration files are small; anything larger is not a boot configuration.

@@ -27,13 +27,16 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from . import specifiers, unitfile
 from .catalog import hidden_or_backup
 from .origin import Origin
+from .records import dataclass
 from .rootfs import Root
+
+if TYPE_CHECKING:
+    from .cmdline import CommandLine
 
 #: Conditions whose value is a path (``config_parse_unit_condition_path``).
 PATH_CONDITIONS = frozenset((
@@ -93,8 +96,8 @@ class Verdict:
     culprits: tuple[Checked, ...]
 
 
-def parse(assignments: list, expand: Callable[[str, int], specifiers.Expanded], diags: list,
-          ) -> tuple[tuple[Condition, ...], tuple[Condition, ...]]:
+def parse(assignments: Sequence[unitfile.Assignment], expand: Callable[[str, int], specifiers.Expanded],
+          diags: list[unitfile.Diagnostic]) -> tuple[tuple[Condition, ...], tuple[Condition, ...]]:
     """The conditions and asserts of a unit from its [Unit] assignments in file order (fragment, then
     drop-ins). ``expand(text, max_length)`` is ``unit_full_printf`` for the unit. Lines systemd ignores
     get its warning in ``diags``."""
@@ -224,15 +227,15 @@ class Environment:
     """
 
     def __init__(self, root: Root, host: specifiers.HostFacts, scope: str,
-                 cmdlines: Optional[Callable[[], tuple]] = None) -> None:
+                 cmdlines: Optional[Callable[[], Iterable[CommandLine]]] = None) -> None:
         self.root = root
         self.host = host
         self.scope = scope
         self.live = root.is_host
         self._cmdlines = cmdlines
-        self._cmdline_cache: Optional[tuple] = None
+        self._cmdline_cache: Optional[tuple[CommandLine, ...]] = None
 
-    def cmdlines(self) -> tuple:
+    def cmdlines(self) -> tuple[CommandLine, ...]:
         if self._cmdline_cache is None:
             if self._cmdlines is not None:
                 self._cmdline_cache = tuple(self._cmdlines())
@@ -518,7 +521,7 @@ def _os_release(c: Condition, env: Environment) -> _Result:
 
 def _vercmp(a: str, b: str) -> int:
     """Ordering of version strings by numeric and non-numeric runs (close to ``strverscmp_improved``)."""
-    def key(s: str) -> list:
+    def key(s: str) -> list[tuple[int, int, str]]:
         return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.findall(r"\d+|[^\d]+", s)]
     ka, kb = key(a), key(b)
     return (ka > kb) - (ka < kb)

@@ -26,13 +26,20 @@ the unit like a failed condition.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import stat
-from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from . import specifiers, unitfile
 from .origin import Origin
+from .records import dataclass
+
+if TYPE_CHECKING:
+    from .manager import Manager, Unit
+
+#: ``expand(text, max_length)``: a unit's setting with its specifiers resolved, None when they cannot be.
+Expander = Callable[[str, int], Optional[str]]
 
 #: DEFAULT_PATH of a split-/usr build (Debian 12's 252: ``systemd-path search-binaries-default``).
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -59,6 +66,9 @@ class ExecProblem:
     effect: str
     certain: bool = True
     key: str = ""  # the Exec*= command whose process fails (ExecStart: the main process)
+    #: What is missing, as the unit names it after specifiers: a path inside the root (the command, the
+    #: directory, the environment file) or a user or group name. Fixes are built from it.
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ def parse_command(key: str, value: str, origin: Origin) -> Optional[Command]:
     return Command(key, first, ignore, plus, plus or excl, origin)
 
 
-def service_type(unit) -> str:
+def service_type(unit: Unit) -> str:
     """Type= as ``service_verify`` settles it (dbus with BusName=, oneshot without ExecStart=)."""
     t = unit.last("Service", "Type")
     if t is not None and t.value in SERVICE_TYPES:
@@ -101,7 +111,7 @@ def service_type(unit) -> str:
     if unit.last("Service", "BusName") is not None:
         return "dbus"
     start = [a for a in unit.settings("Service", "ExecStart")]
-    live = []
+    live: list[unitfile.Assignment] = []
     for a in start:
         live = [] if not a.value.strip() else live + [a]
     return "simple" if live else "oneshot"
@@ -110,12 +120,13 @@ def service_type(unit) -> str:
 class Checker:
     """Exec checks for the units of one manager (its root, scope and specifier values)."""
 
-    def __init__(self, mgr) -> None:
+    def __init__(self, mgr: Manager) -> None:
         self.mgr = mgr
         self.root = mgr.cat.root
         self.host = mgr.host
         self.scope = mgr.scope.value
         self._applies: Optional[bool] = None
+        self._sysusers_found: Optional[frozenset[tuple[str, str]]] = None
 
     @property
     def applies(self) -> bool:
@@ -127,7 +138,7 @@ class Checker:
 
     # -- lookups in the root ----------------------------------------------------------------------
 
-    def _stat(self, path: str) -> Optional[object]:
+    def _stat(self, path: str) -> Optional[os.stat_result]:
         try:
             return self.root.stat(path)
         except OSError:
@@ -142,9 +153,9 @@ class Checker:
             st = self._stat(rootdir + cand if rootdir else cand)
             if st is None:
                 continue
-            if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:  # type: ignore[attr-defined]
+            if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111:
                 return cand, "executable"
-            why = why or f"{cand} is not an executable file ({stat.filemode(st.st_mode)})"  # type: ignore[attr-defined]
+            why = why or f"{cand} is not an executable file ({stat.filemode(st.st_mode)})"
         if why:
             return None, why
         if "/" in path:
@@ -168,9 +179,7 @@ class Checker:
         return None if self._other_nss("group") else False
 
     def _sysusers(self, kind: str, name: str) -> bool:
-        cache = self.host._cache
-        key = "sysusers"
-        if key not in cache:
+        if self._sysusers_found is None:
             found: set[tuple[str, str]] = set()
             for d in ("/usr/lib/sysusers.d", "/etc/sysusers.d", "/run/sysusers.d"):
                 try:
@@ -188,8 +197,8 @@ class Checker:
                         w = line.split()
                         if len(w) >= 2 and w[0] in ("u", "g", "u!"):
                             found.add((w[0][0], w[1]))
-            cache[key] = found
-        return (kind, name) in cache[key]  # type: ignore[operator]
+            self._sysusers_found = frozenset(found)
+        return (kind, name) in self._sysusers_found
 
     def _other_nss(self, db: str) -> bool:
         try:
@@ -205,7 +214,7 @@ class Checker:
 
     # -- one unit ---------------------------------------------------------------------------------
 
-    def problems(self, unit) -> tuple[ExecProblem, ...]:
+    def problems(self, unit: Unit) -> tuple[ExecProblem, ...]:
         """Everything that makes one of the service's processes fail, in the order they run."""
         if unit.type != "service" or not self.applies:
             return ()
@@ -228,16 +237,17 @@ class Checker:
             rd = expand(rootdir_a.value, specifiers.PATH_MAX)
             if rd is not None and rd.startswith("/"):
                 rootdir = posixpath.normpath(rd)
-        general: list[tuple[str, str, Origin, str, str, str, bool]] = []  # applies to processes spawned
-        for a, path in env_files:
+        general: list[tuple[str, str, Origin, str, str, str, bool, str]] = []  # applies to processes spawned
+        for a, env_file in env_files:
             general.append(("environment-file", f"EnvironmentFile={a.value}", a.origin,
-                            f"{self.root.display(path)} does not exist" + self._runtime_note(path), "resources",
-                            "", not self._runtime(path)))
-        if rootdir and self._stat(rootdir) is None:
-            general.append(("root-directory", f"RootDirectory={rootdir_a.value}", rootdir_a.origin,  # type: ignore
-                            f"{self.root.display(rootdir)} does not exist", "exit-code", "226/NAMESPACE", True))
+                            f"{self.root.display(env_file)} does not exist" + self._runtime_note(env_file),
+                            "resources", "", not self._runtime(env_file), env_file))
+        if rootdir_a is not None and rootdir and self._stat(rootdir) is None:
+            general.append(("root-directory", f"RootDirectory={rootdir_a.value}", rootdir_a.origin,
+                            f"{self.root.display(rootdir)} does not exist", "exit-code", "226/NAMESPACE", True,
+                            rootdir))
         user = last("User")
-        user_name = None
+        user_name: Optional[str] = None
         if user is not None and user.value and not dynamic:
             uname = expand(user.value, specifiers.LINE_MAX)
             if uname:
@@ -245,7 +255,7 @@ class Checker:
                 ok = self._user_ok(uname)
                 if ok is not True:
                     general.append(("user", f"User={user.value}", user.origin, self._user_detail(uname, ok),
-                                    "exit-code", "217/USER", ok is False))
+                                    "exit-code", "217/USER", ok is False, uname))
         group = last("Group")
         if group is not None and group.value and not dynamic:
             gname = expand(group.value, specifiers.LINE_MAX)
@@ -255,13 +265,13 @@ class Checker:
                     general.append(("group", f"Group={group.value}", group.origin,
                                     f"no group {gname} in {self.root.display('/etc/group')}" if ok is False
                                     else f"group {gname} is not in /etc/group; another name service may know it",
-                                    "exit-code", "216/GROUP", ok is False))
+                                    "exit-code", "216/GROUP", ok is False, gname))
         wd = last("WorkingDirectory")
         if wd is not None and wd.value:
             v = wd.value
             missing_ok = v.startswith("-")
             v = v[1:] if missing_ok else v
-            path = None
+            path: Optional[str] = None
             if v == "~":
                 path = self._home(user_name)
             else:
@@ -269,11 +279,11 @@ class Checker:
             if path and path.startswith("/") and not missing_ok:
                 full = (rootdir + path) if rootdir else path
                 st = self._stat(full)
-                if st is None or not stat.S_ISDIR(st.st_mode):  # type: ignore[attr-defined]
+                if st is None or not stat.S_ISDIR(st.st_mode):
                     state = "does not exist" if st is None else "is not a directory"
                     general.append(("working-directory", f"WorkingDirectory={wd.value}", wd.origin,
                                     f"{self.root.display(full)} {state}" + self._runtime_note(full), "exit-code",
-                                    "200/CHDIR", not self._runtime(full)))
+                                    "200/CHDIR", not self._runtime(full), full))
 
         order = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost")
         first_spawn = True
@@ -283,7 +293,7 @@ class Checker:
                 cmd = parse_command(key, a.value, a.origin)
                 if cmd is None:
                     continue
-                fails: list[tuple[str, str, Origin, str, str, str, bool]] = []
+                fails: list[tuple[str, str, Origin, str, str, str, bool, str]] = []
                 if first_spawn:
                     fails += [g for g in general if g[0] == "environment-file"]
                 # exec_child()'s order: user, group, namespace (RootDirectory=), the executable, then chdir.
@@ -300,19 +310,20 @@ class Checker:
                     found, why = self.executable(path, "" if cmd.full_privileges else rootdir)
                     if found is None:
                         fails.append(("exec", f"{key}={a.value}", a.origin,
-                                      f"Command {path} is not executable: {why}", "exit-code", "203/EXEC", True))
+                                      f"Command {path} is not executable: {why}", "exit-code", "203/EXEC", True, path))
                 if not fails:
                     fails += [g for g in general if g[0] == "working-directory"]
                 first_spawn = False
                 if not fails:
                     continue
-                what, setting, origin, detail, result, status, certain = fails[0]
+                what, setting, origin, detail, result, status, certain, subject = fails[0]
                 if result == "resources":
                     effect = "job-fails"
                 elif cmd.ignore_failure:
                     # "-": the failure is ignored; the service goes on (a main process that exits at once
                     # leaves the unit inactive, not failed).
-                    out.append(ExecProblem(what, setting, origin, detail, result, status, "ignored", certain))
+                    out.append(ExecProblem(what, setting, origin, detail, result, status, "ignored", certain, key,
+                                           subject))
                     if key == "ExecStart" and stype != "oneshot":
                         # The main process is gone: the service stops before ExecStartPost= runs.
                         return tuple(out)
@@ -323,7 +334,7 @@ class Checker:
                     effect = "unit-fails"
                 else:
                     effect = "job-fails"
-                problem = ExecProblem(what, setting, origin, detail, result, status, effect, certain, key)
+                problem = ExecProblem(what, setting, origin, detail, result, status, effect, certain, key, subject)
                 if effect == "unit-fails" and key == "ExecStart" and stype == "simple":
                     # Type=simple/idle: ExecStartPost= still runs right after the fork, and the job
                     # waits for it; a failing one fails the job.
@@ -348,7 +359,7 @@ class Checker:
                 if found is None:
                     out.append(ExecProblem("exec", f"{key}={a.value}", a.origin,
                                            f"Command {path} is not executable: {why}", "exit-code", "203/EXEC",
-                                           "none"))
+                                           "none", True, key, path))
         return tuple(out)
 
     def _runtime(self, path: str) -> bool:
@@ -360,7 +371,7 @@ class Checker:
     def _runtime_note(self, path: str) -> str:
         return " in the root; it is on a file system filled only when the system runs" if self._runtime(path) else ""
 
-    def _expander(self, unit):
+    def _expander(self, unit: Unit) -> Expander:
         def expand(text: str, max_length: int) -> Optional[str]:
             try:
                 e = self.mgr.expand(unit.id, unit.fragment, text, max_length=max_length)
@@ -369,12 +380,12 @@ class Checker:
             return None if e.unknown else e.text
         return expand
 
-    def _environment_files(self, unit, expand) -> list[tuple[unitfile.Assignment, str]]:
+    def _environment_files(self, unit: Unit, expand: Expander) -> list[tuple[unitfile.Assignment, str]]:
         """EnvironmentFile= lines (an empty one resets the list) whose files are missing and not ``-``."""
         lines: list[unitfile.Assignment] = []
         for a in unit.settings("Service", "EnvironmentFile"):
             lines = [] if not a.value.strip() else lines + [a]
-        missing = []
+        missing: list[tuple[unitfile.Assignment, str]] = []
         for a in lines:
             v = a.value.strip()
             if v.startswith("-"):
@@ -389,7 +400,7 @@ class Checker:
                     missing.append((a, path))
                 continue
             st = self._stat(path)
-            if st is None or not stat.S_ISREG(st.st_mode):  # type: ignore[attr-defined]
+            if st is None or not stat.S_ISREG(st.st_mode):
                 missing.append((a, path))
         return missing
 

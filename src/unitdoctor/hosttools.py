@@ -19,7 +19,6 @@ not governed by this switch.
 
 from __future__ import annotations
 
-import shutil
 from typing import Mapping, Optional
 
 #: The programs this switch governs.
@@ -48,7 +47,11 @@ def from_environment(environ: Mapping[str, str]) -> bool:
 def which(name: str) -> Optional[str]:
     """The host program ``name`` found on ``PATH``, or None (not installed, or forbidden)."""
     assert name in TOOLS, name
-    return None if _forbidden else shutil.which(name)
+    if _forbidden:
+        return None
+    import shutil  # only when a program is looked for: every command imports this module
+
+    return shutil.which(name)
 
 
 __all__ = ["ENV", "TOOLS", "forbid", "forbidden", "from_environment", "which"]

@@ -15,13 +15,13 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from . import extract, names, specifiers, unitfile
 from .catalog import Catalog, Entry, hidden_or_backup
 from .lookup import Scope
 from .origin import Origin
+from .records import dataclass, field
 from .rootfs import errno_name
 
 # Name grammar, memoised: a listing asks about the same few thousand names again and again.

@@ -7,10 +7,10 @@ The engine never talks to the manager: ``bus.py`` fills a ``LiveUnit`` from the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from .manager import LoadState
+from .records import dataclass
 
 
 class ManagerError(Exception):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import posixpath
-from dataclasses import dataclass
 from typing import Mapping, Optional
+
+from .records import dataclass
 
 #: Debian 12 builds systemd with split-usr, SYSTEM_DATA_UNIT_DIR=/lib/systemd/system
 #: (``systemd-analyze unit-paths`` lists /lib/systemd/system before /usr/lib/systemd/system).

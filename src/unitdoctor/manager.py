@@ -19,26 +19,29 @@ scan and cheap reads); import a heavy module inside the function that needs it. 
 
 from __future__ import annotations
 
-import dataclasses
 import enum
+import errno as _errno
 import posixpath
 import re
 import stat
-from dataclasses import dataclass
-from typing import Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Protocol, Sequence
 
-from . import condition, execute, extract, names, specifiers, unitfile
-from .catalog import Catalog, hidden_or_backup
+from . import calendar, condition, execute, extract, names, specifiers, timespan, unitfile
+from .catalog import Catalog, SubDir, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
 from .origin import Origin
-from .rootfs import normalize_link
+from .records import dataclass, replace
+from .rootfs import Root, normalize_link
+
+if TYPE_CHECKING:
+    from .transaction import RunOutcome
 
 #: unit-file.c FOLLOW_MAX for alias chains in the name map.
 ALIAS_FOLLOW_MAX = 8
 
 #: Sections each unit type parses (UNIT_VTABLE(u)->sections).
-TYPE_SECTIONS = {
+TYPE_SECTIONS: dict[str, tuple[str, ...]] = {
     t: ("Unit", t.capitalize() if t != "automount" else "Automount", "Install")
     for t in ("service", "socket", "mount", "automount", "swap", "timer", "path", "slice", "scope")
 }
@@ -91,7 +94,7 @@ _PLAIN_OR_INSTANCE = names.NameKind.PLAIN | names.NameKind.INSTANCE
 #: Alternative spellings the parser accepts for the same dependency.
 DEP_ALIASES = {"BindTo": Dep.BINDS_TO, "PropagateReloadTo": Dep.PROPAGATES_RELOAD_TO,
                "PropagateReloadFrom": Dep.RELOAD_PROPAGATED_FROM}
-_DEP_KEYS = {d.value: d for d in Dep if d not in (Dep.TRIGGERS, Dep.SLICE)}
+_DEP_KEYS: dict[str, Dep] = {d.value: d for d in Dep if d not in (Dep.TRIGGERS, Dep.SLICE)}
 _DEP_KEYS.update(DEP_ALIASES)
 #: Link directories and the dependency each creates (load-dropin.c ``unit_load_dropin``; 252 has no
 #: ``.upholds/``, which came later).
@@ -134,8 +137,8 @@ class Unit:
     diagnostics: tuple[unitfile.Diagnostic, ...]
     dependencies: tuple[Dependency, ...]
     #: Condition*= and Assert*= as parsed (condition.py); evaluated only when a start job needs them.
-    conditions: tuple = ()
-    asserts: tuple = ()
+    conditions: tuple[condition.Condition, ...] = ()
+    asserts: tuple[condition.Condition, ...] = ()
 
     def settings(self, section: str, key: str) -> tuple[unitfile.Assignment, ...]:
         return tuple(a for a in self.assignments if a.section == section and a.key == key)
@@ -455,6 +458,13 @@ class TriggerHints:
 # -- loading --------------------------------------------------------------------------------------
 
 
+class _LoadResult(Protocol):
+    """``_load``'s ``result``: the unit as it stands when loading ends in ``state``."""
+
+    def __call__(self, state: LoadState, errno: str = "", origin: Optional[Origin] = None,
+                 dropins: tuple[unitfile.DropIn, ...] = (), deps: tuple[Dependency, ...] = ()) -> Unit: ...
+
+
 class Manager:
     """Loads units from a catalog as the manager would, caching each unit by name."""
 
@@ -478,10 +488,11 @@ class Manager:
         self.host = specifiers.HostFacts(cat.root, self.scope.value, getattr(cat, "environ", None))
         self._units: dict[str, Unit] = {}
         #: What each unit's start job meets when it runs (transaction.run_outcome), by unit id.
-        self.run_outcomes: dict[str, object] = {}
+        self.run_outcomes: dict[str, Optional[RunOutcome]] = {}
         self._condition_env: Optional[condition.Environment] = None
         self._exec: Optional[execute.Checker] = None
         self._dropin_bases: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._zones: Optional[calendar.TimeZones] = None
 
     def triggered_by(self, name: str) -> list[tuple[str, str]]:
         """(unit, how) for every socket, timer or path unit that would start ``name``.
@@ -571,6 +582,12 @@ class Manager:
             self._condition_env = condition.Environment(self.cat.root, self.host, self.scope.value)
         return self._condition_env
 
+    def time_zones(self) -> calendar.TimeZones:
+        """What parsing ``OnCalendar=`` asks of the system, from this root (made on first use)."""
+        if self._zones is None:
+            self._zones = root_time_zones(self.cat.root)
+        return self._zones
+
     def exec_checker(self) -> execute.Checker:
         """The exec checks of this manager's root (made on first use)."""
         if self._exec is None:
@@ -583,7 +600,7 @@ class Manager:
         return _exec_lists(list(unit.assignments))
 
     def expand(self, unit_id: str, fragment: Optional[str], text: str, *,
-               table: frozenset = specifiers.FULL_SPECIFIERS,
+               table: frozenset[str] = specifiers.FULL_SPECIFIERS,
                max_length: int = specifiers.LINE_MAX) -> specifiers.Expanded:
         """``unit_full_printf`` (or with ``table``, ``unit_name_printf``) of ``text`` for a unit;
         raises SpecifierError as systemd fails."""
@@ -608,7 +625,8 @@ class Manager:
         forigin = Origin(fragment, None, _layer(self.cat, fragment)) if fragment else None
 
         def result(state: LoadState, errno: str = "", origin: Optional[Origin] = None,
-                   dropins: tuple = (), deps: tuple = ()) -> Unit:
+                   dropins: tuple[unitfile.DropIn, ...] = (), deps: tuple[Dependency, ...] = (),
+                   ) -> Unit:
             return Unit(name, unit_id, unit_names or (name,), state, load_error_for(state, unit_id, errno, origin),
                         fragment, dropins, tuple(assignments), tuple(diags), deps)
 
@@ -700,10 +718,11 @@ class Manager:
         new.__dict__.update(self.__dict__)
         new.load_failures = self.load_failures | failed
         new._units = {}
-        new._triggers = None
         return new
 
-    def _finish(self, name, unit_id, unit_names, fragment, forigin, assignments, diags, result) -> Unit:
+    def _finish(self, name: str, unit_id: str, unit_names: tuple[str, ...], fragment: Optional[str],
+                forigin: Optional[Origin], assignments: list[unitfile.Assignment], diags: list[unitfile.Diagnostic],
+                result: _LoadResult) -> Unit:
         utype = unit_id.rsplit(".", 1)[-1]
         if utype == "slice" and not slice_name_is_valid(unit_id):
             # slice_load() cannot build the parent of a name like "user-.slice" or "a--b.slice": EINVAL.
@@ -730,11 +749,15 @@ class Manager:
         deps = self._dependencies(unit_id, unit_names, assignments, diags, fragment)
         conds, asserts = condition.parse(
             assignments, lambda text, limit: self.expand(unit_id, fragment, text, max_length=limit), diags)
-        bad = verify(unit_id, assignments, diags)
+        timer = None
+        if utype == "timer":
+            timer = timer_values(assignments, lambda text: self.expand(unit_id, fragment, text), self.time_zones(),
+                                 diags)
+        bad = verify(unit_id, assignments, diags, timer)
         if bad is not None:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
-        return dataclasses.replace(result(LoadState.LOADED, dropins=dropins, deps=tuple(deps)),
-                                   conditions=conds, asserts=asserts)
+        return replace(result(LoadState.LOADED, dropins=dropins, deps=tuple(deps)),
+                       conditions=conds, asserts=asserts)
 
     def _read_listed(self, path: str) -> Optional[bytes]:
         """The bytes of ``path`` if the scan listed it as a regular file and it reads; else None."""
@@ -776,7 +799,8 @@ class Manager:
             cands.extend(_conf_files(self.cat, sub))
         return unitfile.merge_dropins(cands)
 
-    def _link_deps(self, unit_id: str, unit_names: tuple[str, ...], diags: list) -> list[Dependency]:
+    def _link_deps(self, unit_id: str, unit_names: tuple[str, ...],
+                   diags: list[unitfile.Diagnostic]) -> list[Dependency]:
         deps = []
         for suffix, kind in LINK_DIRS.items():
             seen: set[str] = set()
@@ -812,7 +836,7 @@ class Manager:
         return deps
 
     def _name_value(self, unit_id: str, fragment: Optional[str], word: str, a: unitfile.Assignment,
-                    diags: list, quote: bool = True) -> Optional[str]:
+                    diags: list[unitfile.Diagnostic], quote: bool = True) -> Optional[str]:
         """``unit_name_printf`` of one word of a setting that names a unit; None (with systemd's
         warning, or a note that the value is not known offline) when it does not resolve."""
         try:
@@ -831,8 +855,8 @@ class Manager:
             return None
         return e.text
 
-    def _dependencies(self, unit_id: str, unit_names: tuple[str, ...], assignments: list, diags: list,
-                      fragment: Optional[str] = None) -> list[Dependency]:
+    def _dependencies(self, unit_id: str, unit_names: tuple[str, ...], assignments: Sequence[unitfile.Assignment],
+                      diags: list[unitfile.Diagnostic], fragment: Optional[str] = None) -> list[Dependency]:
         deps: list[Dependency] = []
         utype = unit_id.rsplit(".", 1)[-1]
         for a in assignments:
@@ -853,8 +877,8 @@ class Manager:
         deps.extend(self._implicit(unit_id, utype, assignments, diags, fragment))
         return deps
 
-    def _slice(self, unit_id: str, utype: str, assignments: list, diags: list, fragment: Optional[str],
-               ) -> Optional[unitfile.Assignment]:
+    def _slice(self, unit_id: str, utype: str, assignments: Sequence[unitfile.Assignment],
+               diags: list[unitfile.Diagnostic], fragment: Optional[str]) -> Optional[unitfile.Assignment]:
         """The Slice= line in effect and the slice it names, as ``config_parse_unit_slice`` takes them
         (load-fragment.c): each line is expanded and loaded at once; one that fails is ignored with a
         warning and leaves the slice set by an earlier line (or the default)."""
@@ -885,8 +909,8 @@ class Manager:
         a, name = chosen
         return unitfile.Assignment(a.section, a.key, name, a.origin)
 
-    def _trigger_target(self, unit_id: str, a: unitfile.Assignment, diags: list, fragment: Optional[str],
-                        ) -> Optional[str]:
+    def _trigger_target(self, unit_id: str, a: unitfile.Assignment, diags: list[unitfile.Diagnostic],
+                        fragment: Optional[str]) -> Optional[str]:
         """Service= of a socket, Unit= of a timer or path: expanded, of the right type, or None
         (``config_parse_socket_service``, ``config_parse_trigger_unit``)."""
         name = self._name_value(unit_id, fragment, a.value, a, diags, quote=False)
@@ -909,8 +933,9 @@ class Manager:
             return None
         return name
 
-    def _implicit(self, unit_id: str, utype: str, assignments: list, diags: Optional[list] = None,
-                  fragment: Optional[str] = None) -> list[Dependency]:
+    def _implicit(self, unit_id: str, utype: str, assignments: Sequence[unitfile.Assignment],
+                  diags: Optional[list[unitfile.Diagnostic]] = None, fragment: Optional[str] = None,
+                  ) -> list[Dependency]:
         """Dependencies systemd adds by itself: triggers, slices, default dependencies."""
         out = []
 
@@ -1008,8 +1033,8 @@ def _words(value: str) -> list[str]:
     return _unquote_words(value)
 
 
-def _conf_files(cat: Catalog, sub) -> list[unitfile.DropIn]:
-    out = []
+def _conf_files(cat: Catalog, sub: SubDir) -> list[unitfile.DropIn]:
+    out: list[unitfile.DropIn] = []
     for n, e in sorted(sub.entries.items()):
         if hidden_or_backup(n) or not n.endswith(".conf"):
             continue
@@ -1032,7 +1057,7 @@ def _errname(e: OSError) -> str:
     return errno_name(e)
 
 
-def _unknown_keys(assignments: list, unit_id: str) -> list[unitfile.Diagnostic]:
+def _unknown_keys(assignments: Sequence[unitfile.Assignment], unit_id: str) -> list[unitfile.Diagnostic]:
     out = []
     for a in assignments:
         known = DIRECTIVES.get(a.section)
@@ -1102,7 +1127,7 @@ def _is_exec(a: unitfile.Assignment) -> bool:
     return a.section == "Service" and a.key in _EXEC_KEYS
 
 
-def parse_failure(parsed: unitfile.ParsedFile, diags: list,
+def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic],
                   ) -> tuple[list[unitfile.Assignment], Optional[tuple[str, Optional[Origin]]]]:
     """The assignments ``config_parse`` applies from one file, and why it stopped early, if it did.
 
@@ -1127,7 +1152,7 @@ def parse_failure(parsed: unitfile.ParsedFile, diags: list,
     return list(parsed.assignments), None
 
 
-def _exec_lists(assignments: list) -> dict[str, list[unitfile.Assignment]]:
+def _exec_lists(assignments: Sequence[unitfile.Assignment]) -> dict[str, list[unitfile.Assignment]]:
     """The commands per Exec*= key after ``config_parse_exec``: an empty value resets the list, a bad
     command with ``-`` is skipped (fatal ones never reach here, see ``parse_failure``)."""
     cmds: dict[str, list[unitfile.Assignment]] = {k: [] for k in _EXEC_KEYS}
@@ -1141,10 +1166,118 @@ def _exec_lists(assignments: list) -> dict[str, list[unitfile.Assignment]]:
     return cmds
 
 
-def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
+def root_time_zones(root: Root) -> calendar.TimeZones:
+    """``tzname[]`` and ``timezone_is_valid()`` as a manager booted from ``root`` sees them.
+
+    The local names come from ``/etc/localtime`` (no such file: glibc's default, UTC; a file that is
+    not a zone file, or a link to one the root does not hold: not known). Zone files are looked up
+    under ``/usr/share/zoneinfo`` (a root without that directory: not known).
+    """
+    try:
+        local = calendar.local_names(root.read("/etc/localtime"))
+    except OSError:
+        try:
+            root.lstat("/etc/localtime")
+            local = None
+        except OSError as e:
+            local = ("UTC", "UTC") if e.errno == _errno.ENOENT else None
+    try:
+        has_db = stat.S_ISDIR(root.stat("/usr/share/zoneinfo").st_mode)
+    except OSError:
+        has_db = False
+    found: dict[str, Optional[bool]] = {}
+
+    def zone_file(name: str) -> Optional[bool]:
+        if not has_db:
+            return None
+        if name not in found:
+            try:
+                found[name] = root.read("/usr/share/zoneinfo/" + name, 1 << 20).startswith(b"TZif")
+            except OSError as e:
+                gone = (_errno.ENOENT, _errno.ENOTDIR, _errno.EISDIR, _errno.ENOTTY, _errno.ELOOP)
+                found[name] = False if e.errno in gone else None
+        return found[name]
+
+    return calendar.TimeZones(local, zone_file)
+
+
+@dataclass(frozen=True)
+class TimerValues:
+    """What ``config_parse_timer`` and ``config_parse_bool`` keep of a timer's [Timer] settings.
+
+    ``kept``: the values (``On*Sec=``, ``OnCalendar=``) that parse; ``unsure``: values whose fate depends
+    on what is not known offline, each with the reason; ``on_change``: OnClockChange=/OnTimezoneChange=.
+    """
+
+    kept: int
+    unsure: tuple[tuple[Origin, str], ...]
+    on_change: bool
+
+
+#: The [Timer] settings that add a value (``config_parse_timer``); all but OnCalendar= are time spans.
+TIMER_VALUE_KEYS = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec",
+                    "OnCalendar")
+
+
+def timer_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[str], specifiers.Expanded],
+                 zones: calendar.TimeZones, diags: list[unitfile.Diagnostic]) -> TimerValues:
+    """The trigger values a timer keeps, in the order of its lines (load-fragment.c, v252).
+
+    ``config_parse_timer``: an empty value drops every value so far; the value is expanded
+    (``unit_full_printf``), then parsed with ``calendar_spec_from_string`` or ``parse_sec``; a value
+    that fails either is logged and ignored. ``config_parse_bool`` for OnClockChange=/OnTimezoneChange=:
+    a value that is not a boolean (an empty one too) is logged and ignored.
+    """
+    values: list[Optional[tuple[Origin, str]]] = []  # None: kept for sure
+    flags = {"OnClockChange": False, "OnTimezoneChange": False}
+    for a in assignments:
+        if a.section != "Timer":
+            continue
+        if a.key in flags:
+            b = _parse_bool(a.value)
+            if b is None:
+                diags.append(unitfile.Diagnostic("warning", f"Failed to parse boolean value, ignoring: {a.value}",
+                                                 a.origin))
+            else:
+                flags[a.key] = b
+            continue
+        if a.key not in TIMER_VALUE_KEYS:
+            continue
+        if not a.value:
+            values = []
+            continue
+        try:
+            expanded = expand(a.value)
+        except specifiers.SpecifierError as e:
+            why = specifiers.strerror(e.errno)
+            diags.append(unitfile.Diagnostic(
+                "warning", f"Failed to resolve unit specifiers in '{a.value}', ignoring: {why}", a.origin))
+            continue
+        text = expanded.text
+        if a.key == "OnCalendar":
+            parsed = calendar.parse(text, zones)
+            valid, unknown = parsed.valid, parsed.unknown
+            refused = f"Failed to parse calendar specification, ignoring: {text}"
+        else:
+            valid, unknown = timespan.parse_sec(text)[1] == "", ""
+            refused = f"Failed to parse timer value, ignoring: {text}"
+        if valid is False:
+            diags.append(unitfile.Diagnostic("warning", refused, a.origin))
+            continue
+        if not expanded.known:
+            unknown = "it holds specifiers whose value is not known offline: " + ", ".join(
+                f"%{spec} ({why})" for spec, why in expanded.unknown)
+        values.append((a.origin, f"{a.key}={a.value}: {unknown}") if unknown else None)
+    kept = sum(v is None for v in values)
+    return TimerValues(kept, tuple(v for v in values if v is not None), any(flags.values()))
+
+
+def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list[unitfile.Diagnostic],
+           timer: Optional[TimerValues] = None) -> Optional[Origin]:
     """The origin of a fatal setting (ENOEXEC → bad-setting), or None.
 
-    service_verify(), socket_verify(), timer_verify(), path_verify() (v252), in their order.
+    service_verify(), socket_verify(), timer_verify(), path_verify() (v252), in their order. ``timer``:
+    what ``timer_values`` found (a timer's settings are read by that, not here).
     """
     utype = unit_id.rsplit(".", 1)[-1]
     frag = Origin(unit_id)
@@ -1210,10 +1343,16 @@ def verify(unit_id: str, assignments: list, diags: list) -> Optional[Origin]:
         if accept and _parse_bool(accept.value) and svc and svc.value:
             return fatal("Explicit service configuration for accepting socket units not supported. Refusing.",
                          svc.origin)
-    elif utype == "timer":
-        keys = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec",
-                "OnCalendar", "OnClockChange", "OnTimezoneChange")
-        if not any(a.section == "Timer" and a.key in keys and a.value for a in assignments):
+    elif utype == "timer" and timer is not None:
+        # timer_verify: no value and neither OnClockChange= nor OnTimezoneChange= is fatal.
+        if not timer.kept and not timer.on_change:
+            if timer.unsure:
+                # Loaded if one of these is kept, bad-setting if none is: not decidable offline.
+                for origin, why in timer.unsure:
+                    diags.append(unitfile.Diagnostic(
+                        "unknown", f"Loaded if systemd keeps {why}; without it the timer has no trigger "
+                                   "(\"Timer unit lacks value setting. Refusing.\")", origin))
+                return None
             return fatal("Timer unit lacks value setting. Refusing.")
     elif utype == "path":
         keys = ("PathExists", "PathExistsGlob", "PathChanged", "PathModified", "DirectoryNotEmpty")

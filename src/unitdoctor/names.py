@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import enum
 import functools
-from dataclasses import dataclass
 from typing import NewType, Optional
+
+from .records import dataclass
 
 __all__ = [
     "UNIT_NAME_MAX",

@@ -20,13 +20,15 @@ import os
 import posixpath
 import re
 import stat
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
+from .records import dataclass, field
 from .rootfs import Root
 
 if TYPE_CHECKING:
     import subprocess
+
+    from .rpmdb import SqliteRpmDb
 
 DPKG_DIR = "/var/lib/dpkg"
 STATUS = DPKG_DIR + "/status"
@@ -334,7 +336,7 @@ class DpkgDb:
         Evidence is a list entry or conffile whose basename is the unit, or a line of the postrm
         (kept until purge) that mentions it, as dh_installsystemd's ``deb-systemd-helper`` calls do.
         """
-        out = []
+        out: list[tuple[DpkgPackage, str, Optional[int], str]] = []
         for key, pkg in sorted(self.packages.items()):
             if ":" in key or pkg.state is not PackageState.CONFIG_FILES:
                 continue
@@ -392,7 +394,7 @@ class RpmDb:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     _verify: dict[str, list[RpmProblem]] = field(default_factory=dict)
     _owners: dict[str, Optional[RpmOwner]] = field(default_factory=dict)
-    direct: Any = None  # rpmdb.SqliteRpmDb
+    direct: Optional[SqliteRpmDb] = None
     why_direct: str = ""
 
     @classmethod
@@ -434,7 +436,7 @@ class RpmDb:
         db.why_direct = why
         return db, None
 
-    def _run(self, *args: str) -> Optional[subprocess.CompletedProcess]:
+    def _run(self, *args: str) -> Optional[subprocess.CompletedProcess[str]]:
         argv = [self.rpm, "--root", self.root.path, "--dbpath", self.dbpath, *args]
         import subprocess
 
@@ -472,12 +474,12 @@ class RpmDb:
             self.warnings.extend((self.dbpath, w) for w in self.direct.warnings)
             self.direct.warnings.clear()
             return
-        p = self._run("-q", "--qf", "[%{FILENAMES}\\t%{=NAME}\\t%{=EPOCHNUM}:%{=VERSION}-%{=RELEASE}\\n]",
-                      "--path", *todo)
-        if p is None:
+        run = self._run("-q", "--qf", "[%{FILENAMES}\\t%{=NAME}\\t%{=EPOCHNUM}:%{=VERSION}-%{=RELEASE}\\n]",
+                       "--path", *todo)
+        if run is None:
             return
         files: dict[str, RpmOwner] = {}
-        for line in p.stdout.splitlines():
+        for line in run.stdout.splitlines():
             fname, _, rest = line.partition("\t")
             name, _, evr = rest.partition("\t")
             if fname and name and evr and fname not in files:

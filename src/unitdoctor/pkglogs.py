@@ -29,14 +29,14 @@ import datetime
 import errno
 import functools
 import io
+import math
 import os
 import re
 import stat
-import urllib.parse
 import zlib
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, TypedDict, Union
 
+from .records import dataclass, field
 from .rootfs import Root
 
 #: A plain log is read from its end, at most this much.
@@ -242,7 +242,8 @@ def local_time(text: str, tz: datetime.tzinfo) -> Optional[float]:
     if not m:
         return None
     try:
-        return datetime.datetime(*(int(g) for g in m.groups()), tzinfo=tz).timestamp()
+        year, month, day, hour, minute, second = (int(g) for g in m.groups())
+        return datetime.datetime(year, month, day, hour, minute, second, tzinfo=tz).timestamp()
     except (ValueError, OverflowError):
         return None
 
@@ -289,10 +290,19 @@ _DPKG_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (\S+) (.*)$")
 _DPKG_ACTIONS = ("install", "upgrade", "remove", "purge", "configure", "trigproc")
 
 
+class _DpkgRun(TypedDict):
+    line: int
+    start: float
+    end: float
+    cmd: str
+    pkgs: list[tuple[str, str]]
+    lines: list[str]
+
+
 def parse_dpkg_log(text: str, path: str, tz: datetime.tzinfo, numbered: bool) -> list[Transaction]:
     """dpkg runs of a dpkg log: from one ``startup`` line to the last line before the next."""
     out: list[Transaction] = []
-    run: Optional[dict] = None
+    run: Optional[_DpkgRun] = None
     last_stamp, last_t = "", None  # consecutive lines share their second: convert each stamp once
 
     def flush() -> None:
@@ -347,11 +357,18 @@ def nevra_name(nevra: str) -> str:
     return parts[0] if len(parts) == 3 else base
 
 
+class _DnfRun(TypedDict):
+    line: int
+    start: float
+    end: float
+    cmd: Optional[str]
+
+
 def parse_dnf_log(text: str, path: str, rpm_lines: Iterable[tuple[float, str, str]],
                   numbered: bool) -> list[Transaction]:
     """dnf runs that changed packages: ``Command:`` of each run, its window, the rpm actions in it."""
     out: list[Transaction] = []
-    runs: list[dict] = []
+    runs: list[_DnfRun] = []
     for n, line in enumerate(text.split("\n"), 1):
         m = _DNF_LINE.match(line)
         if not m:
@@ -368,12 +385,13 @@ def parse_dnf_log(text: str, path: str, rpm_lines: Iterable[tuple[float, str, st
             runs[-1]["line"] = n
     rpm = sorted(rpm_lines)
     for r in runs:
-        words = (r["cmd"] or "").split()
-        if not words or not (set(words[1:]) & _DNF_VERBS):
+        cmd = r["cmd"]
+        words = (cmd or "").split()
+        if cmd is None or not words or not (set(words[1:]) & _DNF_VERBS):
             continue
         pkgs = tuple((a, p) for t, a, p in rpm if r["start"] - 1 <= t <= r["end"] + 1)
-        out.append(Transaction("dnf-log", path, r["line"] if numbered else None, r["start"], r["end"], r["cmd"],
-                               pkgs, f"Command: {r['cmd']}" + (f"; {len(pkgs)} rpm actions" if pkgs else "")))
+        out.append(Transaction("dnf-log", path, r["line"] if numbered else None, r["start"], r["end"], cmd,
+                               pkgs, f"Command: {cmd}" + (f"; {len(pkgs)} rpm actions" if pkgs else "")))
     return out
 
 
@@ -397,6 +415,29 @@ DNF_ACTIONS = {1: "install", 2: "downgrade", 3: "downgraded", 4: "obsolete", 5: 
                7: "upgraded", 8: "remove", 9: "reinstall", 10: "reinstalled", 11: "reason-change"}
 
 
+#: A value sqlite3 hands back: the column types of a file we did not write are whatever it holds.
+SqlValue = Union[int, float, str, bytes, None]
+
+
+def _sql_time(value: SqlValue) -> Optional[float]:
+    """A time column (libdnf: Unix seconds, INTEGER) as a finite number; None for text, NULL or a blob."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _sql_text(value: SqlValue) -> str:
+    """A column as text: a blob decoded (invalid UTF-8 replaced), NULL empty."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
 def dnf_history(host_path: str, display: str, t0: float, t1: float, *,
                 immutable: bool) -> tuple[list[Transaction], Optional[Transaction]]:
     """Transactions of a libdnf history database overlapping [t0, t1], and the one nearest to them.
@@ -404,6 +445,7 @@ def dnf_history(host_path: str, display: str, t0: float, t1: float, *,
     Raises sqlite3.Error for a file that is not such a database.
     """
     import sqlite3  # imported on first use (as json and subprocess for the journal): most runs need neither
+    import urllib.parse
 
     uri = "file:" + urllib.parse.quote(host_path) + "?mode=ro" + ("&immutable=1" if immutable else "")
     con = sqlite3.connect(uri, uri=True, timeout=1)
@@ -415,17 +457,21 @@ def dnf_history(host_path: str, display: str, t0: float, t1: float, *,
         near = con.execute(f"SELECT {cols} FROM trans ORDER BY ABS(dt_begin - ?) LIMIT 1",
                            ((t0 + t1) / 2,)).fetchall()
 
-        def make(row) -> Transaction:
-            tid, begin, end, cmd, uid = row
+        def make(row: tuple[SqlValue, SqlValue, SqlValue, SqlValue, SqlValue]) -> Optional[Transaction]:
+            tid_value, begin_value, end_value, cmd_value, uid_value = row
+            tid, cmd, uid = _sql_text(tid_value), _sql_text(cmd_value), _sql_text(uid_value)
+            begin, end = _sql_time(begin_value), _sql_time(end_value)
+            if begin is None or end is None:
+                return None  # not a time: a database dnf did not write (dt_begin is INTEGER NOT NULL)
             items = con.execute("SELECT ti.action, r.name FROM trans_item ti JOIN rpm r ON r.item_id = ti.item_id "
-                                "WHERE ti.trans_id = ? ORDER BY ti.id LIMIT 200", (tid,)).fetchall()
-            pkgs = tuple((DNF_ACTIONS.get(a, str(a)), str(n)) for a, n in items)
+                                "WHERE ti.trans_id = ? ORDER BY ti.id LIMIT 200", (tid_value,)).fetchall()
+            pkgs = tuple((DNF_ACTIONS.get(a, _sql_text(a)), _sql_text(n)) for a, n in items)
             shown = ", ".join(f"{a} {n}" for a, n in pkgs[:8]) + (" …" if len(pkgs) > 8 else "")
             text = f"transaction {tid}: {cmd or '(no command line)'} by uid {uid}" + (f"; {shown}" if shown else "")
-            return Transaction("dnf-history", f"{display}#trans.id={tid}", None, float(begin), float(end),
-                               str(cmd), pkgs, text)
+            return Transaction("dnf-history", f"{display}#trans.id={tid}", None, begin, end, cmd, pkgs, text)
 
-        return [make(r) for r in rows], (make(near[0]) if near else None)
+        made = [make(r) for r in rows]
+        return [x for x in made if x is not None], (make(near[0]) if near else None)
     finally:
         con.close()
 
@@ -594,16 +640,16 @@ class Logs:
         out = []
         for raw in p.stdout.splitlines()[:JOURNAL_LINES_MAX]:
             try:
-                e = json.loads(raw)
-                t = int(e["__REALTIME_TIMESTAMP"]) / 1e6
+                entry = json.loads(raw)
+                t = int(entry["__REALTIME_TIMESTAMP"]) / 1e6
             except (ValueError, KeyError, TypeError):
                 continue
-            msg = e.get("MESSAGE", "")
+            msg = entry.get("MESSAGE", "")
             if isinstance(msg, list):  # non-UTF-8 messages are arrays of bytes
                 msg = bytes(b for b in msg if isinstance(b, int) and 0 <= b < 256).decode("utf-8", "replace")
-            ident = e.get("SYSLOG_IDENTIFIER") or e.get("_COMM") or "?"
-            pid = e.get("_PID") or e.get("SYSLOG_PID")
-            units = tuple((k, e[k]) for k in UNIT_FIELDS if isinstance(e.get(k), str))
+            ident = entry.get("SYSLOG_IDENTIFIER") or entry.get("_COMM") or "?"
+            pid = entry.get("_PID") or entry.get("SYSLOG_PID")
+            units = tuple((k, entry[k]) for k in UNIT_FIELDS if isinstance(entry.get(k), str))
             out.append(JournalEntry(t, f"{ident}[{pid}]" if pid else str(ident), str(msg), units))
         return out
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import Optional
 
 from .catalog import hidden_or_backup
 from .lookup import SPLIT_USR, Scope
 from .origin import Origin
+from .records import dataclass
 from .rootfs import Root, errno_name
 
 #: strstrip() and first_word() use these (WHITESPACE in string-util.h).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from . import install, sysv
@@ -12,6 +11,7 @@ from .checks import Context, diagnose
 from .findings import Finding
 from .live import LiveUnit
 from .manager import Manager, Unit
+from .records import dataclass
 from .sources import EvidenceSources, SourceNote
 from .transaction import StartPrediction, predict_start
 

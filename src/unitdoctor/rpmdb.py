@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import struct
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any, Optional
+
+from .records import dataclass
 
 SQLITE_NAME = "rpmdb.sqlite"
 #: A package header is at most a few MiB (kernel packages: ~2 MiB).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import posixpath
 import time
-from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from . import install, names
@@ -20,6 +19,7 @@ from .live import LiveUnit
 from .lookup import Role
 from .manager import NEEDS_FRAGMENT, LoadState, Manager
 from .origin import Origin
+from .records import dataclass, field
 from .sources import EvidenceSources
 from .transaction import PULL_IN_START, PULL_IN_VERIFY, Edge
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
 from . import names
+from .records import dataclass
 from .rootfs import Root
 
 #: Every specifier a unit file may use in the manager (unit-printf.c, v252).
@@ -56,7 +56,7 @@ def walk(text: str, resolve: Callable[[str], str]) -> str:
     return "".join(out)
 
 
-def unknown_specifiers(text: str, allowed: frozenset = UNIT_SPECIFIERS) -> list[str]:
+def unknown_specifiers(text: str, allowed: frozenset[str] = UNIT_SPECIFIERS) -> list[str]:
     """The ``%X`` sequences in ``text`` that ``specifier_printf`` refuses with EBADSLT (``walk``'s rule:
     only a letter or digit outside the table)."""
     bad: list[str] = []
@@ -203,7 +203,9 @@ class HostFacts:
         self.scope = scope
         self.environ = dict(environ or {})
         self.live = root.is_host
-        self._cache: dict[str, object] = {}
+        self._os_release: Optional[dict[str, str]] = None
+        self._os_release_read = False
+        self._dbs: dict[str, list[list[str]]] = {}
 
     # -- reading the root -------------------------------------------------------------------------
 
@@ -215,12 +217,13 @@ class HostFacts:
 
     def os_release(self) -> Optional[dict[str, str]]:
         """``/etc/os-release``, else ``/usr/lib/os-release``, as a dict; None when neither exists."""
-        if "os-release" not in self._cache:
+        if not self._os_release_read:
             text = self._text("/etc/os-release")
             if text is None:
                 text = self._text("/usr/lib/os-release")
-            self._cache["os-release"] = None if text is None else _parse_env_file(text)
-        return self._cache["os-release"]  # type: ignore[return-value]
+            self._os_release = None if text is None else _parse_env_file(text)
+            self._os_release_read = True
+        return self._os_release
 
     def hostname(self) -> str:
         """The static host name (``/etc/hostname``: first line that is not a comment); live: uname."""
@@ -267,11 +270,11 @@ class HostFacts:
         return _db_entry(self._db("/etc/group"), key, 0 if by == "name" else 2)
 
     def _db(self, path: str) -> list[list[str]]:
-        if path not in self._cache:
+        if path not in self._dbs:
             text = self._text(path, 16 << 20) or ""
-            self._cache[path] = [line.split(":") for line in text.splitlines()
-                                 if line and not line.startswith(("#", "+", "-"))]
-        return self._cache[path]  # type: ignore[return-value]
+            self._dbs[path] = [line.split(":") for line in text.splitlines()
+                               if line and not line.startswith(("#", "+", "-"))]
+        return self._dbs[path]
 
     # -- the manager's user -----------------------------------------------------------------------
 
@@ -479,7 +482,7 @@ def _name_part(unit: UnitNames, c: str, host: HostFacts) -> str:
     raise Unknown(c, "the cgroup path (deprecated %c %r %R) is not modelled")
 
 
-def expand(text: str, unit: UnitNames, host: HostFacts, table: frozenset = FULL_SPECIFIERS,
+def expand(text: str, unit: UnitNames, host: HostFacts, table: frozenset[str] = FULL_SPECIFIERS,
            max_length: int = LINE_MAX) -> Expanded:
     """``text`` with its specifiers resolved for ``unit``, as ``specifier_printf`` does (specifier.c, v252).
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import posixpath
 import re
 import stat
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Optional, Union
 
 from . import names
 from .catalog import Catalog, hidden_or_backup
 from .origin import Origin
+from .records import dataclass, field
 from .rootfs import Symlink
 
 if TYPE_CHECKING:

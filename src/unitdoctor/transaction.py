@@ -12,12 +12,12 @@ is the verdict's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
 from . import names
 from .manager import Dep, Dependency, LoadState, Manager, Unit
 from .origin import Origin
+from .records import dataclass, field
 
 PULL_IN_START = (Dep.REQUIRES, Dep.BINDS_TO, Dep.SLICE)
 PULL_IN_IGNORED = (Dep.WANTS, Dep.UPHOLDS)
@@ -100,7 +100,7 @@ class RunOutcome:
 def run_outcome(mgr: Manager, u: Unit) -> Optional[RunOutcome]:
     """The first thing that goes wrong when ``u``'s start job runs, or None; cached per manager."""
     if u.id in mgr.run_outcomes:
-        return mgr.run_outcomes[u.id]  # type: ignore[return-value]
+        return mgr.run_outcomes[u.id]
     out = _run_outcome(mgr, u)
     mgr.run_outcomes[u.id] = out
     return out

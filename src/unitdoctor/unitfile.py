@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Optional
 
 from .origin import Origin
+from .records import dataclass
 
 __all__ = [
     "LONG_LINE_MAX",
@@ -84,7 +84,8 @@ class Assignment:
 class Diagnostic:
     """A syntax message worded like systemd's ``log_syntax`` text, without the ``FILE:N:`` prefix.
 
-    ``severity`` is systemd's log level for it: ``"warning"`` or ``"error"``. Whether the message
+    ``severity`` is systemd's log level for it: ``"warning"`` or ``"error"``; ``"unknown"`` is ours, for a
+    message saying that what systemd does with the setting cannot be decided offline. Whether the message
     ended the parse is recorded in ``ParsedFile.error``, not here (systemd logs invalid UTF-8 as a
     warning, yet the parse fails).
     """

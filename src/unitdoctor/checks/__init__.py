@@ -11,17 +11,20 @@ package database exists: ``_package_check``; the unit is masked: ``mask.mask_fin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from ..findings import Finding, Severity
 from ..install import StateResult
 from ..live import LiveUnit
 from ..manager import Manager, Unit
 from ..origin import Origin
+from ..records import dataclass, field
 from ..sources import EvidenceSources
 from ..transaction import StartPrediction
 from . import activation, condition, dependency, execute, live, mask, sysv, unitfile
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Context:
     evidence_sources: Optional[EvidenceSources] = field(default=None, compare=False)
 
     @property
-    def catalog(self):
+    def catalog(self) -> Catalog:
         return self.manager.cat
 
     @property

@@ -51,6 +51,24 @@ def trigger_fixes(ctx: Context, b: Blocker) -> tuple[str, ...]:
     return (f"systemd-analyze {flag}verify {b.unit}  # shows the error in {b.unit}'s unit file",)
 
 
+def _run_fixes(ctx: Context, b: Blocker) -> tuple[str, ...]:
+    """The fixes ``b.unit``'s own finding gives for what fails its start job (a condition, an assert, a process)."""
+    from .. import condition
+    from . import condition as condition_check
+    from . import execute
+
+    u = ctx.manager.load(b.unit)
+    for p in ctx.manager.exec_checker().problems(u):
+        if p.origin == b.origin and p.effect not in ("none", "ignored"):
+            return execute.fixes(ctx, u.id, p)
+    env = ctx.manager.condition_environment()
+    for items in (u.conditions, u.asserts):
+        v = condition.test_list(items, env) if items else None
+        if v is not None and v.ok is False and v.culprits[0].condition.origin == b.origin:
+            return condition_check.fixes(ctx, u.id, v.culprits)
+    return (f"unitdoctor {ctx.scope_flag}why {b.unit}",)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     for b in ctx.start.blockers:
         if not b.chain:
@@ -99,7 +117,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             sev = Severity.INFO if initrd else Severity.ERROR if b.certain else Severity.WARNING
             yield Finding("dependency-fails", sev, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, and {what[b.reason]}: {b.detail}",
-                          ev + tuple(src), (f"fix {b.unit}: {b.detail}",))
+                          ev + tuple(src), () if initrd else _run_fixes(ctx, b))
         elif b.reason.startswith("trigger-"):
             yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name,
                           f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "

@@ -3,23 +3,53 @@ or group, and what that does to ``systemctl start`` for the unit's Type=."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import TYPE_CHECKING, Iterator
 
-from ..execute import service_type
+from ..execute import ExecProblem, service_type
 from ..findings import Evidence, Finding, Severity
 from ..manager import LoadState
 
 if TYPE_CHECKING:
+    from ..origin import Origin
     from . import Context
 
-_FIX = {
-    "exec": "install the package that ships the command, or fix the line",
-    "working-directory": "create the directory, or fix the line (a leading '-' ignores a missing directory)",
-    "environment-file": "create the file, or fix the line (a leading '-' ignores a missing file)",
-    "root-directory": "create the directory tree, or fix the line",
-    "user": "create the user (useradd, or a sysusers.d entry), or fix the line",
-    "group": "create the group (groupadd, or a sysusers.d entry), or fix the line",
-}
+def fixes(ctx: Context, unit: str, p: ExecProblem) -> tuple[str, ...]:
+    """What to run or to change for ``p``: a command that creates what is missing, or the line to edit.
+
+    Every fix names the file and line (``edit FILE:LINE: …``); a line in a packaged file (/usr, /lib) is
+    changed through a drop-in (``systemctl edit``), which an upgrade keeps.
+    """
+    where = ctx.where(p.origin)
+    key, _, value = p.setting.partition("=")
+    shown = ctx.catalog.root.display(p.subject) if p.subject.startswith("/") else p.subject
+    if p.what == "exec":
+        change = f"edit {where}: make '{p.setting}' run a command that exists"
+        if packaged(ctx, p.origin):  # a drop-in outlives upgrades: an empty Exec*= drops the packaged lines
+            change = (f"systemctl {ctx.scope_flag}edit {unit}  # [Service]: '{key}=' (empty), then the {key}= "
+                      f"lines to run instead of {where}")
+        return (f"install the package that ships {p.subject or 'the command'}", change)
+    if p.what in ("working-directory", "root-directory"):
+        out = [f"mkdir -p {shown}"]
+        if p.what == "working-directory":
+            out.append(f"edit {where}: '{key}=-{value.lstrip('-')}' ignores a missing directory")
+        return tuple(out)
+    if p.what == "environment-file":
+        return (f"touch {shown}  # or write the variables {unit} needs into it",
+                f"edit {where}: '{key}=-{value.lstrip('-')}' ignores a missing file")
+    if p.what in ("user", "group"):
+        tool = "useradd --system" if p.what == "user" else "groupadd --system"
+        root = "" if ctx.catalog.root.is_host else f"--root {ctx.catalog.root.arg} "
+        return (f"{tool} {root}{p.subject}", f"edit {where}: set '{key}=' to a {p.what} that exists")
+    return (f"edit {where}: change '{p.setting}'",)
+
+
+def packaged(ctx: Context, origin: Origin) -> bool:
+    """Whether the line is in a file a package or generator provides (/usr, /lib, /run/systemd/generator*)."""
+    lookup = ctx.catalog.lookup
+    d = posixpath.dirname(origin.path)
+    return origin.path.startswith("/") and (lookup.is_vendor(d) or lookup.is_vendor(posixpath.dirname(d))
+                                            or d.startswith("/lib/"))
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -35,10 +65,10 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield Finding("exec-failed", Severity.WARNING, u.name,
                           f"if its conditions let it run, {u.id} fails: {p.detail}",
                           (Evidence("setting", ctx.where(p.origin), f"{p.setting}: {p.detail}"),),
-                          (f"{_FIX.get(p.what, 'fix the line')} at {ctx.where(p.origin)}",))
+                          fixes(ctx, u.id, p))
             continue
         ev = (Evidence("setting", ctx.where(p.origin), f"{p.setting}: {p.detail}"),)
-        fix = (f"{_FIX.get(p.what, 'fix the line')} at {ctx.where(p.origin)}",)
+        fix = fixes(ctx, u.id, p)
         if not p.certain:
             yield Finding("exec-undecidable", Severity.INFO, u.name,
                           f"whether {u.id}'s processes can run cannot be decided from the files: {p.detail}", ev)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import weakref
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Optional
 
 from .. import install, names
@@ -18,6 +17,7 @@ from ..catalog import Catalog, Entry
 from ..findings import Evidence, Finding, Severity
 from ..lookup import Role
 from ..manager import Dep, Dependency, LoadState, Manager, is_null
+from ..records import dataclass
 
 if TYPE_CHECKING:
     from ..sources import EvidenceSources

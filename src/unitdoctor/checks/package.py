@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator, Optional
 
 from ..findings import Evidence, Finding, Severity
-from ..manager import LoadState
+from ..manager import LoadState, Unit
 from ..packages import STATUS, DpkgPackage, PackageState, file_md5, usr_aliases
 from ..pkglogs import iso
 from .mask import is_mask
@@ -95,7 +95,7 @@ def _last_run(ctx: Context, pkg: str) -> list[Evidence]:
     return out
 
 
-def exec_binary(u) -> Optional[tuple[str, str]]:
+def exec_binary(u: Unit) -> Optional[tuple[str, str]]:
     """(absolute path, file:line) of the program the unit's last ``ExecStart=`` runs, or None.
 
     The prefixes ``-@+!:`` are dropped (systemd.service(5)); a relative name (PATH search) is not resolved here.

@@ -33,17 +33,17 @@ The rule, in the order it is applied (first match decides):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from .. import cmdline as cmdline_mod
 from ..catalog import Entry
 from ..findings import Evidence
 from ..lookup import Role
 from ..pkglogs import Transaction, iso
+from ..records import dataclass
 from ..rootfs import normalize_link
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # cmdline: imported by the two functions that read the kernel command line
+    from .. import cmdline as cmdline_mod
     from ..sources import EvidenceSources
     from . import Context
 
@@ -113,6 +113,8 @@ def _with_warnings(src: EvidenceSources, p: MaskProvenance, kinds: Optional[tupl
 # -- 1. the kernel command line -------------------------------------------------------------
 
 def _cmdline_fix(ctx: Context, c: cmdline_mod.CommandLine, word: str) -> str:
+    from .. import cmdline as cmdline_mod
+
     shown = ctx.catalog.root.display(c.path)
     if c.path == cmdline_mod.PROC_CMDLINE:
         return f"remove {word} from the boot entry the system booted with, then reboot"
@@ -124,6 +126,8 @@ def _cmdline_fix(ctx: Context, c: cmdline_mod.CommandLine, word: str) -> str:
 
 
 def _kernel_cmdline(ctx: Context, name: str) -> MaskProvenance:
+    from .. import cmdline as cmdline_mod
+
     src = ctx.sources
     found = src.cmdlines()
     opts = [o for c in found.cmdlines for o in cmdline_mod.mask_options(c)]
@@ -187,8 +191,12 @@ def _vendor_owner(ctx: Context, e: Entry) -> Optional[MaskProvenance]:
 def _not_owned(ctx: Context, e: Entry) -> Evidence:
     src = ctx.sources
     dbs = [x for x, present in (("dpkg", src.dpkg is not None), ("rpm", src.rpm is not None)) if present]
-    kind = "dpkg-status" if src.dpkg is not None else "rpm"
-    where = src.display("/var/lib/dpkg/status") if src.dpkg is not None else src.display(src.rpm.dbpath)  # type: ignore[union-attr]
+    if src.dpkg is not None:
+        kind, where = "dpkg-status", src.display("/var/lib/dpkg/status")
+    else:
+        rpm = src.rpm
+        assert rpm is not None, "called only when there is a package database (_vendor_owner)"
+        kind, where = "rpm", src.display(rpm.dbpath)
     return Evidence(kind, where, f"no package owns {e.path} ({' and '.join(dbs)} checked)")
 
 
@@ -352,7 +360,7 @@ def _weak(tx: Transaction, t: float, name: str, owners: list[str]) -> str:
     return f"made {when} a transaction of {pkgs} ({why}): weak evidence, not taken as the cause: {tx.text}"
 
 
-def unit_packages(ctx: Context, name: str, txs: list[Transaction] = ()) -> list[str]:
+def unit_packages(ctx: Context, name: str, txs: Sequence[Transaction] = ()) -> list[str]:
     """The packages of unit ``name``: owners of a unit file of that name in any layer (not the masks), removed
     packages whose files or postrm still name it, and packages of ``txs`` whose maintainer scripts name it."""
     src = ctx.sources

@@ -2,11 +2,13 @@
 
 One module per command group; each has ``register(subparsers)`` which adds its subcommands and returns
 ``{name: run}``, where ``run(args)`` returns the exit status. Adding a subcommand is one module plus its
-name in ``COMMAND_MODULES``. Shared options, exit statuses and helpers are in ``cli.common``; the line
-itself (options anywhere, the default command) in ``cli.line``.
+name in ``COMMANDS``. Shared options, exit statuses and helpers are in ``cli.common``; the line itself
+(options anywhere, the default command) in ``cli.line``.
 
 Only argparse is imported at module level here and in the command modules; the engine is imported when a
-command runs, so ``unitdoctor --version`` loads none of it.
+command runs, so ``unitdoctor --version`` loads none of it. A run builds the parser of its own command
+only (``cli.line`` says when it needs them all: ``--help`` without a command, an option the shared ones
+do not explain); ``build_parser()`` (the man page, the completions) has every command.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ from .common import (
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "EXIT_NOPERMISSION", "EXIT_SOFTWARE"]
 
-#: The command modules, in the order ``--help`` lists their commands.
-COMMAND_MODULES = ("states", "why", "fix", "scan")
+#: Every command and the module that registers it, in the order ``--help`` lists them.
+COMMANDS = {"states": "states", "why": "why", "fix": "fix", "history": "fix", "undo": "fix", "scan": "scan",
+            "units": "scan"}
+#: The command modules, in that order.
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -55,20 +60,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {escape(message)} (see '{self.prog} --help')\n")
 
 
-def _build() -> tuple[argparse.ArgumentParser, dict[str, Runner], dict[str, argparse.ArgumentParser]]:
-    parser = _Parser(
+class _Line:
+    """The command line's parser, with the commands of the modules asked for so far (``add``)."""
+
+    def __init__(self) -> None:
+        self.parser = _Parser(
         prog="unitdoctor",
         description="Say why a systemd unit cannot start or be enabled, with evidence, and fix it safely.",
         epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"unitdoctor {__version__}")
-    add_common(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    runners: dict[str, Runner] = {}
-    for name in COMMAND_MODULES:
-        runners.update(importlib.import_module(f"{__name__}.{name}").register(sub))
-    return parser, runners, dict(sub.choices)
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        self.parser.add_argument("--version", action="version", version=f"unitdoctor {__version__}")
+        add_common(self.parser, suppress=False)
+        self.sub = self.parser.add_subparsers(dest="command", metavar="COMMAND")
+        self.runners: dict[str, Runner] = {}
+        self.modules: list[str] = []
+
+    def add(self, modules: Sequence[str]) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+        """The parser with (at least) the commands of ``modules`` added, and {command: its parser}."""
+        for name in COMMAND_MODULES:
+            if name in modules and name not in self.modules:
+                # --help lists the commands in the order they were added
+                assert not self.modules or COMMAND_MODULES.index(name) > COMMAND_MODULES.index(self.modules[-1])
+                self.runners.update(importlib.import_module(f"{__name__}.{name}").register(self.sub))
+                self.modules.append(name)
+        return self.parser, dict(self.sub.choices)
+
+
+def _build(modules: Sequence[str] = COMMAND_MODULES,
+           ) -> tuple[argparse.ArgumentParser, dict[str, Runner], dict[str, argparse.ArgumentParser]]:
+    """The parser with the commands of ``modules`` (of ``COMMAND_MODULES``), their runners, their parsers."""
+    built = _Line()
+    parser, subparsers = built.add(modules)
+    return parser, built.runners, subparsers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,9 +120,9 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     from .output import guard_stdout
     from .pager import close_pager
 
-    parser, runners, subparsers = _build()
+    built = _Line()
     try:
-        args = line.parse(parser, subparsers, list(sys.argv[1:] if argv is None else argv))
+        args = line.parse(built.add, COMMANDS, list(sys.argv[1:] if argv is None else argv))
     except UsageError as e:
         print(f"unitdoctor: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -113,7 +137,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         if not getattr(args, "json", False):  # text output; JSON escapes by itself
             sys.stdout = SafeStream(guarded)
         try:
-            return runners[args.command](args)
+            return built.runners[args.command](args)
         except UsageError as e:
             print(f"unitdoctor: {e}", file=sys.stderr)
             return EXIT_USAGE

@@ -16,9 +16,12 @@ does not exist.
 from __future__ import annotations
 
 import argparse
-from typing import Optional
+from typing import Callable, Mapping, Optional, Sequence
 
 from .common import UsageError
+
+#: The parser with (at least) the commands of the given modules: (parser, {command: its parser}).
+Build = Callable[[Sequence[str]], tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]]
 
 
 def _takes_value(parsers: list[argparse.ArgumentParser]) -> tuple[dict[str, bool], list[str]]:
@@ -64,31 +67,54 @@ def split(argv: list[str], options: dict[str, bool], longs: list[str]) -> tuple[
     return opts, words
 
 
-def parse(parser: argparse.ArgumentParser, subparsers: dict[str, argparse.ArgumentParser],
-          argv: list[str]) -> Optional[argparse.Namespace]:
-    """The parsed line, or None when no command and no unit is given (the caller says so in one line)."""
-    everything = [parser, *subparsers.values()]
-    options, longs = _takes_value(everything)
+def _explained(argv: list[str], options: dict[str, bool]) -> bool:
+    """Whether every option word of ``argv`` is one of ``options`` exactly (no abbreviation), so that
+    ``split`` with them alone cuts the line as it does with every command's options."""
+    for a in argv:
+        if a == "--":
+            return True
+        if a.startswith("--"):
+            if a.split("=", 1)[0] not in options:
+                return False
+        elif a.startswith("-") and a != "-" and any("-" + ch not in options for ch in a[1:]):
+            return False
+    return True
+
+
+def parse(build: Build, commands: Mapping[str, str], argv: list[str]) -> Optional[argparse.Namespace]:
+    """The parsed line, or None when no command and no unit is given (the caller says so in one line).
+
+    ``commands`` maps every command to its module; ``build`` makes the parser with the commands of some
+    modules. Only the command's own parser is built, unless the line needs them all (``--help`` alone,
+    an option that is not one every command takes).
+    """
+    every = tuple(dict.fromkeys(commands.values()))
+    parser, subparsers = build(())
+    options, longs = _takes_value([parser])
+    if not _explained(argv, options):
+        parser, subparsers = build(every)
+        options, longs = _takes_value([parser, *subparsers.values()])
     opts, words = split(argv, options, longs)
     if "--version" in opts:
         parser.parse_args(["--version"])  # prints and exits 0, like systemctl --version anywhere
     if not words:
         if any(o in ("-h", "--help") for o in opts):
-            parser.parse_args(["--help"])
+            build(every)[0].parse_args(["--help"])
         parser.parse_args(opts)  # an option that is not one is reported as such (one line, exit 2)
         return None
-    if words[0] in subparsers:
+    if words[0] in commands:
         command, rest = words[0], words[1:]
+        parser, _ = build((commands[command],))
     else:
         command, rest = "why", words
-        if not _names_a_unit(parser, subparsers["why"], opts, words[0]):
-            raise UsageError(_unknown_verb(words[0], list(subparsers)))
+        parser, _ = build((commands["why"],))
+        if not _names_a_unit(parser, opts, words[0]):
+            raise UsageError(_unknown_verb(words[0], list(commands)))
     tail = (["--"] if any(w.startswith("-") for w in rest) else []) + rest
     return parser.parse_args([command, *opts, *tail])
 
 
-def _names_a_unit(parser: argparse.ArgumentParser, why: argparse.ArgumentParser, opts: list[str],
-                  word: str) -> bool:
+def _names_a_unit(parser: argparse.ArgumentParser, opts: list[str], word: str) -> bool:
     """Whether ``word`` (not a command) means a unit: see the module docstring."""
     if "." in word or "@" in word or "/" in word or "\\" in word:
         return True
