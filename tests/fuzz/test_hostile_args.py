@@ -153,7 +153,10 @@ def run_trials(tmp_path: Path, trials: int, seed: int = 13) -> tuple[int, list[s
         # --help and --version print their text whatever else is asked, as systemctl's do
         json_out = b"--json" in opts and not {b"-h", b"--help", b"--version"} & set(opts)
         shown = argv if argv[0] == b"generate" else argv[2:]
-        problems += hostile.judge(f"trial {i} {[a[:80] for a in shown]!r}", p, json_out=json_out)
+        found = hostile.judge(f"trial {i} {[a[:80] for a in shown]!r}", p, json_out=json_out)
+        problems += found
+        if found or i % 100 == 99:
+            print(f"hostile arguments: {i + 1} command lines, {len(problems)} problems", *found, sep="\n  ", flush=True)
         shutil.rmtree(root)
     return trials, problems
 

@@ -75,7 +75,10 @@ def test_hostile_roots_finish_safely_and_stay_inside(tmp_path):
         pytest.skip("strace is not installed (Debian package strace; scripts/test installs it)")
     problems = []
     for seed in range(SEEDS):
-        problems += run_seed(tmp_path, seed)
+        found = run_seed(tmp_path, seed)
+        problems += found
+        print(f"hostile root {seed}: {len(_commands(['x']))} traced runs, {len(found)} problems", *found, sep="\n  ",
+              flush=True)  # progress, for a long run stopped part way
     print(f"hostile roots: {SEEDS} seeds × {len(_commands(['x']))} commands = {SEEDS * len(_commands(['x']))} "
           f"traced runs, {len(problems)} problems")
     assert problems == [], "\n".join(problems)
