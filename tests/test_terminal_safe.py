@@ -84,7 +84,6 @@ def test_bytes_that_are_not_utf8_are_shown_as_hex(tmp_path, capsys):
     (),  # no command at all: found by the campaign (argparse's usage took four lines)
     ("--root", "R", "-.mount", "x"),  # '-.mount' is a cluster of short options, -t taking 'x': no words left
     ("--root", "R", "--root"),
-    ("--root", "R", "units", "--json"),  # a unit file is no JSON: refused, not printed as if it were
 ])
 def test_usage_errors_and_bad_roots_are_one_line(tmp_path, capsys, argv):
     argv = tuple(str(tmp_path) if a == "R" else a for a in argv)
