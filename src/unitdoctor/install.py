@@ -286,16 +286,16 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
     if info.path is not None:
         _load_path(ctx, info, info.path)
         return
-    template = _template(info.name) if _kind(info.name) is names.NameKind.INSTANCE else None
-    if not _type_allows(info.name):
-        _check_type(info, ctx.cat.lookup.search_path[0].path if ctx.cat.lookup.search_path else "/")
+    cat = ctx.cat
+    name = info.name
+    template = _template(name) if _kind(name) is names.NameKind.INSTANCE else None
+    if not _type_allows(name):
+        _check_type(info, cat.lookup.search_path[0].path if cat.lookup.search_path else "/")
     found = False
     # A search dir that cannot be opened fails the search when it is reached (ELOOP, …).
-    broken = ctx.cat.broken_dir()
-    for candidate in (info.name, template):
-        if candidate is None:
-            continue
-        for e in ctx.cat.entries(candidate):
+    broken = cat.broken_dir()
+    for candidate in (name, template) if template is not None else (name,):
+        for e in cat.entries(candidate):
             if broken is not None and e.dir.index > broken.dir.index:
                 break
             try:
@@ -316,27 +316,42 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
         raise _Fail("ENOENT")
     if info.mode is Mode.MASKED:
         return
-    for dropin in dropin_paths(ctx.cat, [info.name] + ([template] if template else [])):
-        _load_dropin(ctx, info, dropin.path)
+    if cat.has_subdir(name + ".d") or (template is not None and cat.has_subdir(template + ".d")):
+        real: dict[str, str] = {}
+        for dropin in dropin_paths(cat, [name, template] if template is not None else [name], real):
+            found_at = real.get(dropin.path)
+            if found_at is not None:
+                # A regular file in a real NAME.d dir of a search dir: opened where it was listed (an empty
+                # one adds nothing, as _load_dropin decides), with no second walk of the path.
+                _parse(ctx, info, dropin.path, real=found_at)
+            else:
+                _load_dropin(ctx, info, dropin.path)
 
 
-def dropin_paths(cat: Catalog, unit_names: list[str]) -> tuple[unitfile.DropIn, ...]:
+def dropin_paths(cat: Catalog, unit_names: list[str], real: Optional[dict[str, str]] = None,
+                 ) -> tuple[unitfile.DropIn, ...]:
     """The ``*.conf`` entries of the ``NAME.d`` dirs of ``unit_names``, one per basename, sorted.
 
     Implements ``conf_files_list_strv(…, ".conf", NULL, 0, dirs)`` as ``unit_file_search`` calls it
     (conf-files.c, install.c, v252): dirs in the order given (every search dir's ``NAME.d``, then every
     ``TEMPLATE.d``), hidden and backup names skipped, the first dir holding a basename wins, entries
     of any type. Flags 0: masks are *not* filtered here; loading one decides (``_load_dropin``).
+
+    ``real``, if given, gets the resolved path of every candidate that is a regular file in a directory
+    that is no symlink (keyed by its path).
     """
     candidates = []
     for n in unit_names:
         if not cat.has_subdir(n + ".d"):
             continue
         for sub in cat.subdirs(n + ".d"):
+            at = None if real is None or sub.via_symlink else cat.listings[sub.dir.index].real_path(sub.name)
             for name, e in sorted(sub.entries.items()):
                 if hidden_or_backup(name) or not name.endswith(".conf"):
                     continue
                 candidates.append(unitfile.DropIn(name, e.path, False, sub.dir.role.value))
+                if at is not None and real is not None and stat.S_ISREG(e.mode):
+                    real[e.path] = at + "/" + name
     return unitfile.merge_dropins(candidates) if candidates else ()
 
 
@@ -610,7 +625,7 @@ def traverse(cat: Catalog, name: str) -> tuple[InstallInfo, _Context]:
     info = ctx.add(name)
     _search(ctx, info)
     hops = 0
-    while info.mode in (Mode.ALIAS, Mode.LINKED):
+    while info.mode is Mode.ALIAS or info.mode is Mode.LINKED:
         hops += 1
         if hops > FOLLOW_MAX:
             raise _Fail("ELOOP", info.path)
@@ -792,13 +807,12 @@ def _lookup(cat: Catalog, name: str,
 
 def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
     # The queried name is an alias of the file it reached (instances excepted).
-    if name != posixpath.basename(info.path or "") and _kind(info.name) is not names.NameKind.INSTANCE:
+    path = info.path or ""
+    if name != path[path.rfind("/") + 1:] and _kind(info.name) is not names.NameKind.INSTANCE:
         return UnitFileState.ALIAS
-    parent = posixpath.dirname(info.path or "")
-    if cat.lookup.is_generator(parent):
-        return UnitFileState.GENERATED
-    if cat.lookup.is_transient(parent):
-        return UnitFileState.TRANSIENT
+    special = cat.derived("install.special_dirs", _special_dirs).get(posixpath.dirname(path))
+    if special is not None:
+        return special
     # Both passes look only where the catalog's indexes say a link names the unit (or at a broken dir).
     if cat.may_be_linked(info.name) or cat.broken_dir() is not None:
         sites = _link_sites(cat, info)
@@ -814,6 +828,15 @@ def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
     if info.also:
         return UnitFileState.INDIRECT
     return UnitFileState.STATIC
+
+
+def _special_dirs(cat: Catalog) -> dict[str, UnitFileState]:
+    """The directories whose unit files are ``generated`` or ``transient`` whatever links say."""
+    lp = cat.lookup
+    out = {d: UnitFileState.TRANSIENT for d in (lp.transient,) if d is not None}
+    out.update((d, UnitFileState.GENERATED) for d in (lp.generator, lp.generator_early, lp.generator_late)
+               if d is not None)
+    return out
 
 
 def list_error(cat: Catalog) -> Optional[InstallError]:
