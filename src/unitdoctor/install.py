@@ -230,27 +230,12 @@ def resolve_symlink(cat: Catalog, link_path: str, target: Optional[str]) -> tupl
         simplified = cat.root.chase(raw, follow_last=False, missing_ok=True)
     except OSError as err:
         raise _Fail(errno_name(err), link_path) from None
-    if _under_search_path(cat, simplified) is None:
+    if cat.first_dir_holding(simplified) >= len(cat.listings):  # path_startswith_strv(…, search_path)
         return simplified, True
     bad = names.verify_alias(link_path, simplified)
     if bad:
         raise _Fail(bad, link_path)
     return simplified, False
-
-
-def _under_search_path(cat: Catalog, path: str) -> Optional[str]:
-    """``path_startswith_strv(path, search_path)``: the rest of ``path`` below a search dir, or None."""
-    for p, prefix in cat.derived("install.search_prefixes", _search_prefixes):
-        if path == p:
-            return ""
-        if path.startswith(prefix):
-            return path[len(prefix):]
-    return None
-
-
-def _search_prefixes(cat: Catalog) -> tuple[tuple[str, str], ...]:
-    """Each search dir and the prefix of the paths below it."""
-    return tuple((d.path, d.path.rstrip("/") + "/") for d in cat.lookup.search_path)
 
 
 def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]) -> None:
@@ -863,7 +848,8 @@ def list_unit_files(cat: Catalog) -> list[StateResult]:
     seen: dict[str, str] = {}
     for li in cat.listings:
         for n, e in li.entries.items():
-            if n in seen or e.hidden or not (e.is_reg or e.is_symlink) or _kind(n) is None:
+            if n in seen or not (stat.S_ISREG(e.mode) or stat.S_ISLNK(e.mode)) or hidden_or_backup(n) \
+                    or _kind(n) is None:
                 continue
             seen[n] = e.path
     out = []
