@@ -224,18 +224,26 @@ def resolve_symlink(cat: Catalog, link_path: str, target: Optional[str]) -> tupl
     """
     if target is None:
         raise _Fail("EIO", link_path)
-    directory = posixpath.dirname(link_path)
-    raw = target if target.startswith("/") else posixpath.join(directory, target)
-    try:
-        simplified = cat.root.chase(raw, follow_last=False, missing_ok=True)
-    except OSError as err:
-        raise _Fail(errno_name(err), link_path) from None
+    raw = target if target.startswith("/") else posixpath.join(posixpath.dirname(link_path), target)
+    # The catalog is a snapshot: a path chases to the same place every time (every mask link's /dev/null).
+    chased: dict[str, str] = cat.derived("install.chased", _new_dict)
+    simplified = chased.get(raw)
+    if simplified is None:
+        try:
+            simplified = chased[raw] = cat.root.chase(raw, follow_last=False, missing_ok=True)
+        except OSError as err:
+            raise _Fail(errno_name(err), link_path) from None
     if cat.first_dir_holding(simplified) >= len(cat.listings):  # path_startswith_strv(…, search_path)
         return simplified, True
     bad = names.verify_alias(link_path, simplified)
     if bad:
         raise _Fail(bad, link_path)
     return simplified, False
+
+
+def _new_dict(_cat: Catalog) -> dict[Any, Any]:
+    """A memo kept with a catalog (``Catalog.derived``), filled as answers are found."""
+    return {}
 
 
 def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]) -> None:
@@ -246,12 +254,16 @@ def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]
     """
     simplified, linked = resolve_symlink(ctx.cat, path, target)
     info.symlink_target = simplified
-    try:
-        null = ctx.cat.root.null_or_empty_with_root(simplified)
-    except OSError as err:
-        if err.errno != _errno.ENOENT:
-            raise _Fail(errno_name(err), simplified) from None
-        null = False
+    masks: dict[str, bool] = ctx.cat.derived("install.masks", _new_dict)
+    null = masks.get(simplified)
+    if null is None:
+        try:
+            null = ctx.cat.root.null_or_empty_with_root(simplified)
+        except OSError as err:
+            if err.errno != _errno.ENOENT:
+                raise _Fail(errno_name(err), simplified) from None
+            null = False
+        masks[simplified] = null
     if null:
         info.mode = Mode.MASKED
     else:
@@ -410,9 +422,6 @@ _PLAIN_FILE = re.compile(
     rb"|[^\x00-\x20#;\[=\x7f-\xff][^\x00-\x08\x0a-\x1f=\x7f-\xff]*=[^\x00-\x08\x0a-\x1f\x7f-\xff]*)?\n)*"
     rb"|[ \t]*\[X-[^\x00-\x1f\"'\\\x7f-\xff]*\][ \t]*\n"
     rb"(?:[ \t]*(?:[^\x00-\x20\[\x7f-\xff][^\x00-\x08\x0a-\x1f\x7f-\xff]*)?\n)*)*")
-#: In a file _PLAIN_FILE accepted: an ``[Install]`` header line, and any header line (where a section ends).
-_INSTALL_HEADER = re.compile(rb"^[ \t]*\[Install\][ \t]*$", re.M)
-_ANY_HEADER = re.compile(rb"^[ \t]*\[", re.M)
 
 
 def install_assignments_fast(data: bytes, path: str) -> Optional[tuple[unitfile.Assignment, ...]]:
@@ -437,7 +446,7 @@ def _install_keys(data: bytes) -> Optional[list[tuple[str, str, int]]]:
         return None
     text = data if data.endswith(b"\n") else data + b"\n"
     if _PLAIN_FILE.fullmatch(text) is not None:
-        return _install_section_keys(text) if b"[Install]" in text else []
+        return _install_section_keys(text)
     if not data.isascii() or _CONTROL.search(data):
         return None
     out: list[tuple[str, str, int]] = []
@@ -471,22 +480,37 @@ def _install_keys(data: bytes) -> Optional[list[tuple[str, str, int]]]:
 
 
 def _install_section_keys(text: bytes) -> list[tuple[str, str, int]]:
-    """The [Install] keys of a file ``_PLAIN_FILE`` accepted (``text`` ends with a newline)."""
+    """The [Install] keys of a file ``_PLAIN_FILE`` accepted (``text`` ends with a newline).
+
+    Every line of such a file whose first non-blank character is ``[`` is a section header, so the lines
+    from the first ``[Install]`` header on are enough: a header line switches in or out of [Install].
+    """
+    at = text.find(b"[Install]")
+    while at >= 0:
+        start = text.rfind(b"\n", 0, at) + 1
+        end = text.index(b"\n", at)
+        if not text[start:at].strip(b" \t") and not text[at + 9:end].strip(b" \t"):
+            break  # a header line, not a value that mentions [Install]
+        at = text.find(b"[Install]", end)
+    else:
+        return []
     out: list[tuple[str, str, int]] = []
-    for m in _INSTALL_HEADER.finditer(text):
-        start = m.end() + 1
-        nxt = _ANY_HEADER.search(text, start)
-        number = text.count(b"\n", 0, start)
-        for raw in text[start:nxt.start() if nxt is not None else len(text)].decode("ascii").split("\n"):
-            number += 1
-            line = raw.strip(" \t")
-            if line and line[0] not in "#;":
-                key, _eq, value = line.partition("=")
-                out.append((key.rstrip(" \t"), value.lstrip(" \t"), number))
+    number = text.count(b"\n", 0, start)
+    inside = False
+    for raw in text[start:].decode("ascii").split("\n"):
+        number += 1
+        line = raw.strip(" \t")
+        if not line or line[0] in "#;":
+            continue
+        if line[0] == "[":
+            inside = line == "[Install]"
+        elif inside:
+            key, _eq, value = line.partition("=")
+            out.append((key.rstrip(" \t"), value.lstrip(" \t"), number))
     return out
 
 
-def _apply_install_key(ctx: _Context, info: InstallInfo, key: str, value: str, path: str,
+def _apply_install_key(ctx: Optional[_Context], info: InstallInfo, key: str, value: str, path: str,
                        line: Optional[int]) -> None:
     """Apply ``key=value`` (line ``line`` of ``path``), as the ``items[]`` table of ``unit_file_load`` does
     (install.c, v252).
@@ -517,6 +541,7 @@ def _apply_install_key(ctx: _Context, info: InstallInfo, key: str, value: str, p
             raise _Fail("EINVAL", _where(path, line))
         info.default_instance = printed or None
     elif key == "Also":
+        assert ctx is not None
         words, bad = split_words(value, unquote=False, retain_escape=False)
         for word in words:
             try:
@@ -798,6 +823,11 @@ def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
     special = cat.derived("install.special_dirs", _special_dirs).get(posixpath.dirname(path))
     if special is not None:
         return special
+    return _link_state(cat, info)
+
+
+def _link_state(cat: Catalog, info: InstallInfo) -> UnitFileState:
+    """The state of a unit file that is not an alias, generated or transient: what links and [Install] say."""
     # Both passes look only where the catalog's indexes say a link names the unit (or at a broken dir).
     if cat.may_be_linked(info.name) or cat.broken_dir() is not None:
         sites = _link_sites(cat, info)
@@ -845,20 +875,63 @@ def list_unit_files(cat: Catalog) -> list[StateResult]:
     """
     if list_error(cat) is not None:
         return []
-    seen: dict[str, str] = {}
+    seen: dict[str, Entry] = {}
     for li in cat.listings:
         for n, e in li.entries.items():
             if n in seen or not (stat.S_ISREG(e.mode) or stat.S_ISLNK(e.mode)) or hidden_or_backup(n) \
                     or _kind(n) is None:
                 continue
-            seen[n] = e.path
+            seen[n] = e
     out = []
     bad = UnitFileState.BAD
-    for n, path in seen.items():
+    for n, e in seen.items():
+        path = e.path
+        # The lookup tries the first entry called n (which is not hidden either: the name decides that).
+        quick = _listed_regular(cat, n, cat.first(n) or e)
+        if quick is not None:
+            out.append(StateResult(n, quick[0], path, None, quick[1]))
+            continue
         state, _found, error, info = _lookup(cat, n)
         out.append(StateResult(n, state, path, None, info) if error is None else StateResult(n, bad, path, error))
     out.sort(key=_list_order)
     return out
+
+
+#: [Install] keys whose parsing may fail or needs the whole lookup (``_apply_install_key``).
+_HARD_KEYS = frozenset(("Also", "DefaultInstance"))
+
+
+def _listed_regular(cat: Catalog, name: str, e: Entry) -> Optional[tuple[UnitFileState, InstallInfo]]:
+    """``_lookup`` of a listed name in the case most names of a listing are, or None where it must decide.
+
+    The case: ``e``, the first entry called ``name``, is a non-empty regular file directly in a search dir
+    that reads without error, a plain unit or template of a type that may be one (an instance looks for
+    its template first), with no ``NAME.d`` dir anywhere, whose [Install] the quick reader takes and holds
+    no ``Also=`` or ``DefaultInstance=``. Then ``traverse`` would load just that file (no alias to follow,
+    no drop-in) and the state is what ``_regular_state`` says of it, computed here the same way without
+    the lookup's general machinery. No search dir is broken (``list_unit_files`` checked).
+    """
+    if e.parent != e.dir.path or not stat.S_ISREG(e.mode) or _kind(name) is names.NameKind.INSTANCE \
+            or not _type_allows(name) or cat.has_subdir(name + ".d"):
+        return None
+    real = cat.listings[e.dir.index].real_path(name)
+    if real is None:
+        return None
+    try:
+        data = cat.root.read(real, resolved=True)
+    except OSError:
+        return None
+    keys = _install_keys(data) if data else None
+    if keys is None:
+        return None
+    path = e.path
+    info = InstallInfo(name, path, Mode.REGULAR, sources=[path])
+    for key, value, line in keys:
+        if key in _HARD_KEYS:
+            return None
+        _apply_install_key(None, info, key, value, path, line)  # no Also=: no context needed
+    special = cat.derived("install.special_dirs", _special_dirs).get(e.parent)
+    return (special if special is not None else _link_state(cat, info)), info
 
 
 def _list_order(r: StateResult) -> tuple[str, str]:
