@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from . import specifiers, unitfile
 from .origin import Origin
@@ -101,20 +101,27 @@ def parse_command(key: str, value: str, origin: Origin) -> Optional[Command]:
     return Command(key, first, ignore, plus, plus or excl, origin)
 
 
-def service_type(unit: Unit) -> str:
-    """Type= as ``service_verify`` settles it (dbus with BusName=, oneshot without ExecStart=)."""
-    t = unit.last("Service", "Type")
-    if t is not None and t.value in SERVICE_TYPES:
-        return t.value
-    if t is not None and t.value == "notify-reload":
-        return "notify"
-    if unit.last("Service", "BusName") is not None:
+def settled_type(assignments: Sequence[unitfile.Assignment], has_bus_name: bool, has_start: bool) -> str:
+    """Type= as 252 settles it: the last value ``config_parse_service_type`` accepts (it ignores others, and
+    ``notify-reload`` is 253's), else (service_add_extras) ``dbus`` with a valid BusName=, ``simple`` with
+    an ExecStart= command, ``oneshot``."""
+    stype = None
+    for a in assignments:
+        if a.section == "Service" and a.key == "Type" and a.value in SERVICE_TYPES:
+            stype = a.value
+    if stype is not None:
+        return stype
+    if has_bus_name:
         return "dbus"
-    start = [a for a in unit.settings("Service", "ExecStart")]
-    live: list[unitfile.Assignment] = []
-    for a in start:
-        live = [] if not a.value.strip() else live + [a]
-    return "simple" if live else "oneshot"
+    return "simple" if has_start else "oneshot"
+
+
+def service_type(unit: Unit) -> str:
+    """Type= of a loaded service (see ``settled_type``)."""
+    from .manager import Manager, bus_name
+
+    start = Manager.exec_commands(unit)["ExecStart"]
+    return settled_type(unit.assignments, bus_name(unit.assignments) is not None, bool(start))
 
 
 class Checker:

@@ -46,6 +46,54 @@ CASES = {
     "percent-brace.service": ("[Service]\nExecStart=/bin/echo %{\n", None),
     "percent-end.service": ("[Service]\nExecStart=/bin/echo 100%\n", None),
     "percent-unknown.service": ("[Service]\nExecStart=/bin/echo %Z\n", None),
+    # SuccessAction= that does not parse is ignored: no ExecStart=, nothing else.
+    "success-bogus.service": ("[Unit]\nSuccessAction=bogus\n[Service]\n", None),
+    "success-exit.service": ("[Unit]\nSuccessAction=exit\n[Service]\nRemainAfterExit=yes\n", None),
+    # config_parse_working_directory fails the file unless "-".
+    "workdir-relative.service": ("[Service]\nExecStart=/bin/true\nWorkingDirectory=relative\n", None),
+    "workdir-ignored.service": ("[Service]\nExecStart=/bin/true\nWorkingDirectory=-relative\n", None),
+    "workdir-dotdot.service": ("[Service]\nExecStart=/bin/true\nWorkingDirectory=/x/../y\n", None),
+    "workdir-home.service": ("[Service]\nExecStart=/bin/true\nWorkingDirectory=~\n", None),
+    # ";" separates commands: two ExecStart= commands on one line.
+    "semicolon.service": ("[Service]\nExecStart=/bin/true ; /bin/false\n", None),
+    "semicolon-quoted.service": ("[Service]\nExecStart=/bin/sh -c 'a ; b'\n", None),
+    "semicolon-escaped.service": ("[Service]\nExecStart=/bin/echo \\; x\n", None),
+    "semicolon-oneshot.service": ("[Service]\nType=oneshot\nExecStart=/bin/true ; /bin/false\n", None),
+    "semicolon-bad-second.service": ("[Service]\nExecStart=/bin/true ; /bin/tr'ue'\n", None),
+    # Values Type=, Restart=, BusName= do not accept are ignored; the earlier value holds.
+    "type-bogus.service": ("[Service]\nType=oneshot\nType=bogus\nExecStart=/bin/true\nExecStart=/bin/true\n", None),
+    "type-notify-reload.service": ("[Service]\nType=oneshot\nType=notify-reload\nRestart=always\n"
+                                   "ExecStart=/bin/true\n", None),
+    "restart-bogus.service": ("[Service]\nType=oneshot\nRestart=always\nRestart=bogus\nExecStart=/bin/true\n",
+                              None),
+    "busname-empty.service": ("[Service]\nType=dbus\nBusName=org.a.b\nBusName=\nExecStart=/bin/true\n", None),
+    "busname-invalid.service": ("[Service]\nType=dbus\nBusName=org.1a.b\nExecStart=/bin/true\n", None),
+    "busname-unique.service": ("[Service]\nType=dbus\nBusName=:1.busname-unique\nExecStart=/bin/true\n", None),
+    "pam-process.service": ("[Service]\nPAMName=login\nKillMode=process\nExecStart=/bin/true\n", None),
+    "pam-mixed.service": ("[Service]\nPAMName=login\nKillMode=mixed\nExecStart=/bin/true\n", None),
+    "pam-mixed.socket": ("[Socket]\nListenStream=/run/x\nPAMName=login\nKillMode=mixed\n", None),
+    # Listen*= values socket_address_parse refuses are ignored.
+    "listen-bad.socket": ("[Socket]\nListenStream=0\nListenStream=65536\nListenStream=1.2.3.4\n"
+                          "ListenStream=::1:5\nListenStream=@\nListenStream=/\nListenDatagram=eth0\n"
+                          "ListenStream=/run/" + "a" * 103 + "\nListenNetlink=route 5 6\n"
+                          "ListenSequentialPacket=127.0.0.1:5\nListenFIFO=/run/a/../b\nListenFIFO=relative\n", None),
+    "listen-good.socket": ("[Socket]\nListenStream=+5\nListenStream=[::1]:5\nListenStream=vsock::5\n"
+                           "ListenNetlink=1\nListenStream=/run/" + "a" * 102 + "\n", None),
+    "listen-reset.socket": ("[Socket]\nListenStream=/run/a\nListenStream=\n", None),
+    "accept-datagram.socket": ("[Socket]\nListenDatagram=/run/d.sock\nAccept=yes\n", None),
+    "accept-fifo.socket": ("[Socket]\nListenStream=/run/s.sock\nListenFIFO=/run/f\nAccept=yes\n", None),
+    # Symlinks= needs one FIFO or AF_UNIX path socket; a special file is not one, a relative link is ignored.
+    "symlink-special.socket": ("[Socket]\nListenSpecial=/dev/x\nListenStream=/run/a.sock\nSymlinks=/run/l\n",
+                               None),
+    "symlink-relative.socket": ("[Socket]\nListenStream=/run/a.sock\nListenFIFO=/run/f\nSymlinks=relative\n",
+                                None),
+    "symlink-long-path.socket": ("[Socket]\nListenStream=/run/" + "a" * 300 + "\nListenFIFO=/run/f\n"
+                                 "Symlinks=/run/l\n", None),
+    # Path units: relative or unnormalized paths are ignored, an empty value drops the list.
+    "relative.path": ("[Path]\nPathChanged=relative\n", None),
+    "dotdot.path": ("[Path]\nPathExists=/x/../y\n", None),
+    "reset.path": ("[Path]\nPathExists=/x\nPathChanged=\n", None),
+    "good.path": ("[Path]\nPathExists=//x/./y/\n", None),
     "space-in-brackets.service": ("[ Unit ]\nRequires=nope.service\n[Service]\nExecStart=/bin/true\n", None),
 }
 
