@@ -4,8 +4,8 @@ Implements ``socket_address_parse`` and ``socket_address_parse_netlink`` (socket
 systemd.socket(5) ListenStream=): an ``AF_UNIX`` path (``/…``) or abstract name (``@…``), 2 to 107
 bytes; ``vsock:[CID]:PORT``; a port alone (1–65535: IPv6 any
 address); ``IPv4:PORT`` or ``[IPv6]:PORT`` (an address without a port is refused), optionally ``%IFNAME``
-after the port: an interface of the running system, which a root does not tell; it is taken as present. ListenNetlink= takes
-a family name (or number) and an optional group number.
+after the port: an interface of the running system, which a root does not tell; it is taken as present.
+ListenNetlink= takes a family name (or number) and an optional group number.
 """
 
 from __future__ import annotations
