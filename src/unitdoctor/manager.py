@@ -762,6 +762,7 @@ class Manager:
         elif utype == "path":
             paths = path_specs(assignments, lambda text: self.expand(unit_id, fragment, text, max_length=4095),
                                diags)
+        diags.extend(ignored_settings(assignments))
         bad = verify(unit_id, assignments, diags, timer, socket, paths, expand)
         if bad is not None:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
@@ -1437,9 +1438,7 @@ def socket_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[
             continue
         if a.key == "Accept":
             b = _parse_bool(a.value)
-            if b is None:
-                refused(a, f"Failed to parse boolean value, ignoring: {a.value}")
-            else:
+            if b is not None:
                 accept = b
         elif a.key == "Service":
             if service_ok(a):
@@ -1566,6 +1565,30 @@ def _pam(assignments: Sequence[unitfile.Assignment], section: str) -> tuple[Opti
     return pam, kill.value if kill is not None else "control-group"
 
 
+#: Settings whose parser ignores a value it cannot parse, logging this (load-fragment.c, v252): the check and
+#: the message before ", ignoring: VALUE". BusName= (expanded first) is ``bus_name``'s.
+_CHECKED_SETTINGS: dict[tuple[str, str], tuple[Callable[[str], bool], str]] = {
+    ("Unit", "SuccessAction"): (EMERGENCY_ACTIONS.__contains__, "Failed to parse SuccessAction="),
+    ("Unit", "FailureAction"): (EMERGENCY_ACTIONS.__contains__, "Failed to parse FailureAction="),
+    ("Service", "Type"): (execute.SERVICE_TYPES.__contains__, "Failed to parse service type"),
+    ("Service", "Restart"): (RESTART_MODES.__contains__, "Failed to parse service restart specifier"),
+    ("Service", "RemainAfterExit"): (lambda v: _parse_bool(v) is not None, "Failed to parse boolean value"),
+    ("Socket", "Accept"): (lambda v: _parse_bool(v) is not None, "Failed to parse boolean value"),
+    ("Service", "KillMode"): (KILL_MODES.__contains__, "Failed to parse kill mode specification"),
+    ("Socket", "KillMode"): (KILL_MODES.__contains__, "Failed to parse kill mode specification"),
+}
+
+
+def ignored_settings(assignments: Sequence[unitfile.Assignment]) -> list[unitfile.Diagnostic]:
+    """systemd's warning for each value of ``_CHECKED_SETTINGS`` that its parser ignores (an empty one too)."""
+    out = []
+    for a in assignments:
+        check = _CHECKED_SETTINGS.get((a.section, a.key))
+        if check is not None and not check[0](a.value):
+            out.append(unitfile.Diagnostic("warning", f"{check[1]}, ignoring: {a.value}", a.origin))
+    return out
+
+
 def bus_name_is_valid(name: str) -> bool:
     """``sd_bus_service_name_is_valid``: a unique name (``:1.42``) or a well-known one of two or more
     dot-separated elements of ``[A-Za-z0-9_-]`` not starting with a digit; at most 255 bytes."""
@@ -1584,10 +1607,11 @@ def bus_name_is_valid(name: str) -> bool:
 
 
 def bus_name(assignments: Sequence[unitfile.Assignment],
-             expand: Optional[Callable[[str], specifiers.Expanded]] = None) -> Optional[unitfile.Assignment]:
+             expand: Optional[Callable[[str], specifiers.Expanded]] = None,
+             diags: Optional[list[unitfile.Diagnostic]] = None) -> Optional[unitfile.Assignment]:
     """The BusName= a service keeps (``config_parse_bus_name``): the last value that, expanded, is a valid
-    bus name; the others (an empty one too) are ignored. Without ``expand``, a value with a specifier is
-    taken as valid."""
+    bus name; the others (an empty one too) are ignored, with systemd's warning into ``diags``. Without
+    ``expand``, a value with a specifier is taken as valid."""
     found = None
     for a in assignments:
         if a.section != "Service" or a.key != "BusName":
@@ -1598,10 +1622,15 @@ def bus_name(assignments: Sequence[unitfile.Assignment],
             continue
         try:
             value = expand(a.value).text
-        except specifiers.SpecifierError:
+        except specifiers.SpecifierError as e:
+            if diags is not None:
+                diags.append(unitfile.Diagnostic("warning", f"Failed to resolve unit specifiers in {a.value}, "
+                                                            f"ignoring: {specifiers.strerror(e.errno)}", a.origin))
             continue
         if bus_name_is_valid(value):
             found = a
+        elif diags is not None:
+            diags.append(unitfile.Diagnostic("warning", f"Invalid bus name, ignoring: {value}", a.origin))
     return found
 
 
@@ -1632,7 +1661,7 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list
         cmds = _exec_lists(assignments)
         start, stop = cmds["ExecStart"], cmds["ExecStop"]
         has_success = _success_action(assignments)
-        bus = bus_name(assignments, expand)
+        bus = bus_name(assignments, expand, diags)
         stype = execute.settled_type(assignments, bus is not None, bool(start))
         rae = _last_valid(assignments, "Service", "RemainAfterExit", lambda v: _parse_bool(v) is not None)
         remain = bool(rae and _parse_bool(rae.value))

@@ -126,3 +126,34 @@ def test_loadability_matches_systemd_analyze_verify(tmp_path, capsys, request, n
     cli.main(["--root", str(tmp_path), "why", name, "--json"])
     ours = json.loads(capsys.readouterr().out)[0]["load_state"] == "loaded"
     assert ours == _systemd_loads(tmp_path, name)
+
+
+IGNORED = ("[Unit]\nSuccessAction=bogus\nFailureAction=\n[Service]\nType=bogus\nRestart=bogus\nBusName=\n"
+           "BusName=org.1a.b\nRemainAfterExit=maybe\nKillMode=bogus\nExecStart=/bin/true\n")
+IGNORED_SOCKET = ("[Socket]\nListenStream=0\nListenStream=/run/a.sock\nListenFIFO=relative\nListenNetlink=route x\n"
+                  "Accept=maybe\nSymlinks=relative\nKillMode=bogus\n")
+IGNORED_TIMER = ("[Timer]\nOnCalendar=garbage\nOnBootSec=5 parsecs\nOnClockChange=maybe\nOnCalendar=%Z daily\n"
+                 "OnActiveSec=1\n")
+IGNORED_PATH = "[Path]\nPathExists=relative\nPathChanged=/x/../y\nPathModified=/x\n"
+
+
+@pytest.mark.parametrize("name, text", [("ignored.service", IGNORED), ("ignored.socket", IGNORED_SOCKET),
+                                        ("ignored.timer", IGNORED_TIMER), ("ignored.path", IGNORED_PATH)])
+def test_values_systemd_ignores_are_reported_with_its_words(tmp_path, capsys, name, text):
+    """Every "…, ignoring: …" line systemd-analyze verify logs for these values is one of our syntax warnings,
+    with the same file:line and text."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    (tmp_path / "etc/systemd/system").mkdir(parents=True)
+    (tmp_path / "etc/systemd/system" / name).write_text(text)
+    p = subprocess.run(["systemd-analyze", "verify", f"--root={tmp_path}", name], capture_output=True, text=True,
+                       timeout=120)
+    prefix = f"{tmp_path}/etc/systemd/system/{name}:"
+    theirs = {line[len(prefix):] for line in p.stderr.splitlines() if line.startswith(prefix) and "ignoring" in line}
+    assert len(theirs) >= 2
+    capsys.readouterr()
+    cli.main(["--root", str(tmp_path), "why", name, "--json"])
+    report = json.loads(capsys.readouterr().out)[0]
+    ours = {e["source"].rpartition(":")[2] + ": " + e["text"] for f in report["findings"]
+            if f["id"] == "syntax-warning" for e in f["evidence"]}
+    assert theirs <= ours, theirs - ours
