@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional
 
 from . import specifiers, unitfile
 from .origin import Origin
@@ -99,29 +99,6 @@ def parse_command(key: str, value: str, origin: Origin) -> Optional[Command]:
     if not first and len(words) > 1:  # "- /bin/true": the prefix stands alone
         first = words[1]
     return Command(key, first, ignore, plus, plus or excl, origin)
-
-
-def settled_type(assignments: Sequence[unitfile.Assignment], has_bus_name: bool, has_start: bool) -> str:
-    """Type= as 252 settles it: the last value ``config_parse_service_type`` accepts (it ignores others, and
-    ``notify-reload`` is 253's), else (service_add_extras) ``dbus`` with a valid BusName=, ``simple`` with
-    an ExecStart= command, ``oneshot``."""
-    stype = None
-    for a in assignments:
-        if a.section == "Service" and a.key == "Type" and a.value in SERVICE_TYPES:
-            stype = a.value
-    if stype is not None:
-        return stype
-    if has_bus_name:
-        return "dbus"
-    return "simple" if has_start else "oneshot"
-
-
-def service_type(unit: Unit) -> str:
-    """Type= of a loaded service (see ``settled_type``)."""
-    from .manager import Manager, bus_name
-
-    start = Manager.exec_commands(unit)["ExecStart"]
-    return settled_type(unit.assignments, bus_name(unit.assignments) is not None, bool(start))
 
 
 class Checker:
@@ -225,7 +202,7 @@ class Checker:
         """Everything that makes one of the service's processes fail, in the order they run."""
         if unit.type != "service" or not self.applies:
             return ()
-        stype = service_type(unit)
+        stype = self.mgr.service_type(unit)
         cmds = self.mgr.exec_commands(unit)
         expand = self._expander(unit)
         out: list[ExecProblem] = []

@@ -595,6 +595,12 @@ class Manager:
         return self._exec
 
     @staticmethod
+    def service_type(unit: Unit) -> str:
+        """Type= of a loaded service (see ``settled_type``)."""
+        start = _exec_lists(unit.assignments)["ExecStart"]
+        return settled_type(unit.assignments, bus_name(unit.assignments) is not None, bool(start))
+
+    @staticmethod
     def exec_commands(unit: Unit) -> dict[str, list[unitfile.Assignment]]:
         """The commands per Exec*= key that the manager keeps for ``unit`` (see ``_exec_lists``)."""
         return _exec_lists(list(unit.assignments))
@@ -1634,6 +1640,21 @@ def bus_name(assignments: Sequence[unitfile.Assignment],
     return found
 
 
+def settled_type(assignments: Sequence[unitfile.Assignment], has_bus_name: bool, has_start: bool) -> str:
+    """Type= as 252 settles it: the last value ``config_parse_service_type`` accepts (it ignores others, and
+    ``notify-reload`` is 253's), else (service_add_extras) ``dbus`` with a valid BusName=, ``simple`` with
+    an ExecStart= command, ``oneshot``."""
+    stype = None
+    for a in assignments:
+        if a.section == "Service" and a.key == "Type" and a.value in execute.SERVICE_TYPES:
+            stype = a.value
+    if stype is not None:
+        return stype
+    if has_bus_name:
+        return "dbus"
+    return "simple" if has_start else "oneshot"
+
+
 def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list[unitfile.Diagnostic],
            timer: Optional[TimerValues] = None, socket: Optional[SocketValues] = None,
            paths: Optional[int] = None,
@@ -1662,7 +1683,7 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list
         start, stop = cmds["ExecStart"], cmds["ExecStop"]
         has_success = _success_action(assignments)
         bus = bus_name(assignments, expand, diags)
-        stype = execute.settled_type(assignments, bus is not None, bool(start))
+        stype = settled_type(assignments, bus is not None, bool(start))
         rae = _last_valid(assignments, "Service", "RemainAfterExit", lambda v: _parse_bool(v) is not None)
         remain = bool(rae and _parse_bool(rae.value))
         if not start and not stop and not has_success:
