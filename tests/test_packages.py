@@ -42,6 +42,14 @@ MD5 = hashlib.md5(UNIT.encode()).hexdigest()
 
 # -- the status file ------------------------------------------------------------------------------
 
+def test_sources_look_for_the_databases_where_the_readers_read_them():
+    """EvidenceSources answers "no database" without importing packages: it must look in the same places."""
+    from unitdoctor import sources
+
+    assert sources.DPKG_STATUS == packages.STATUS
+    assert sources.RPM_DBPATHS == packages.RPM_DBPATHS
+
+
 def test_parse_status_reads_want_flag_state_and_conffiles():
     text = (stanza("a", "install ok installed", conffiles=[("/etc/a.conf", "0" * 32)])
             + "\n" + stanza("b", "deinstall reinstreq half-installed", arch="all")

@@ -73,6 +73,13 @@ PROPERTIES_IFACE = "org.freedesktop.DBus.Properties"
 PEER_IFACE = "org.freedesktop.DBus.Peer"
 DBUS = "org.freedesktop.DBus"
 DBUS_PATH = "/org/freedesktop/DBus"
+POLKIT = "org.freedesktop.PolicyKit1"
+POLKIT_PATH = "/org/freedesktop/PolicyKit1/Authority"
+POLKIT_IFACE = "org.freedesktop.PolicyKit1.Authority"
+#: The polkit actions the manager checks (org.freedesktop.systemd1.policy): unit files, and jobs (StartUnit).
+MANAGE_UNIT_FILES = "org.freedesktop.systemd1.manage-unit-files"
+MANAGE_UNITS = "org.freedesktop.systemd1.manage-units"
+RELOAD_DAEMON = "org.freedesktop.systemd1.reload-daemon"
 
 SYSTEM_PRIVATE = "/run/systemd/private"
 SYSTEM_BUS = "unix:path=/run/dbus/system_bus_socket"
@@ -294,6 +301,10 @@ class _Connection:
         self._ignore: set[int] = set()
         self.jobs_removed: dict[str, tuple[str, str]] = {}
         """JobRemoved signals seen, job path → (unit, result), once subscribed."""
+        self.unique_name = ""
+        """Our name on a bus (``Hello()``'s answer), the subject polkit is asked about; empty peer-to-peer."""
+        self.interactive = False
+        """Set ALLOW_INTERACTIVE_AUTHORIZATION on method calls: polkit may ask for a password through an agent."""
 
     @classmethod
     def open(cls, ep: Endpoint, *, timeout: float, ping_after: Optional[float], euid: int) -> _Connection:
@@ -308,7 +319,9 @@ class _Connection:
             if ep.peer_to_peer and ping_after is not None:
                 conn.prime(deadline)
             if not ep.peer_to_peer:
-                conn.call(DBUS_PATH, DBUS, "Hello", destination=DBUS, timeout=max(deadline - time.monotonic(), 0.0))
+                (name,) = conn.call(DBUS_PATH, DBUS, "Hello", destination=DBUS,
+                                    timeout=max(deadline - time.monotonic(), 0.0))
+                conn.unique_name = str(name)
         except BaseException:
             sock.close()
             raise
@@ -376,12 +389,14 @@ class _Connection:
              body: tuple[Any, ...] = (), *, destination: str = SYSTEMD,
              timeout: Optional[float] = None) -> tuple[Any, ...]:
         """The body of the reply to ``interface.member`` on ``path``; raises BusError for an error reply."""
-        from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
+        from jeepney import DBusAddress, HeaderFields, MessageFlag, MessageType, new_method_call
 
         limit = self.timeout if timeout is None else timeout
         start = time.monotonic()
         deadline = start + limit
         msg = new_method_call(DBusAddress(path, bus_name=destination, interface=interface), member, signature, body)
+        if self.interactive:
+            msg.header.flags |= MessageFlag.allow_interactive_authorization
         serial = self._send(msg, deadline, member)
         ping_at = None
         if self.ping_after is not None and not self._answered:
@@ -496,6 +511,16 @@ class ManagerBus:
     @property
     def peer_to_peer(self) -> bool:
         return self._conn.endpoint.peer_to_peer
+
+    @property
+    def interactive(self) -> bool:
+        """Whether calls let polkit ask for a password (ALLOW_INTERACTIVE_AUTHORIZATION; systemctl sets it unless
+        ``--no-ask-password``, and only a terminal can answer). Off by default."""
+        return self._conn.interactive
+
+    @interactive.setter
+    def interactive(self, on: bool) -> None:
+        self._conn.interactive = on
 
     @property
     def pings(self) -> int:
@@ -626,30 +651,76 @@ class ManagerBus:
         return _changes(changes)
 
 
+    def mask_unit_files(self, names: Sequence[str], runtime: bool, force: bool = False) -> tuple[UnitFileChange, ...]:
+        """``MaskUnitFiles``: a link to /dev/null in the persistent or (``runtime``) the runtime layer; the changes.
+
+        Without ``force`` an existing file there that is not that link fails the call (``File P already exists``).
+        """
+        flag = "--runtime " if runtime else ""
+        (changes,) = self._manager("MaskUnitFiles", "asbb", (list(names), runtime, force),
+                                   command=self._systemctl(f"mask {flag}{' '.join(names)}"))
+        return _changes(changes)
+
+    def authorization(self, action: str) -> str:
+        """What polkit says about ``action`` for this connection, asked the way the manager asks it
+        (``CheckAuthorization`` on our bus name, no interaction): ``yes``, ``challenge`` (allowed after
+        authenticating), ``no``, or ``unknown`` (peer-to-peer, or no polkit on the bus)."""
+        name = self._conn.unique_name
+        if not name:
+            return "unknown"
+        subject = ("system-bus-name", {"name": ("s", name)})
+        try:
+            ((authorized, challenge, _details),) = self._conn.call(
+                POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization", "(sa{sv})sa{ss}us", (subject, action, {}, 0, ""),
+                destination=POLKIT)
+        except BusError as e:
+            if e.name in _NO_SERVICE or e.name == "org.freedesktop.DBus.Error.UnknownMethod":
+                return "unknown"
+            raise
+        return "yes" if authorized else "challenge" if challenge else "no"
+
+
 def _changes(raw: Sequence[tuple[str, str, str]]) -> tuple[UnitFileChange, ...]:
     return tuple(UnitFileChange(str(t), str(p), str(s)) for t, p, s in raw)
 
 
 class LiveOps:
-    """``fix.ManagerOps`` on a running manager: each step is the manager's own D-Bus method."""
+    """``fix.ManagerOps`` on a running manager: each step is the manager's own D-Bus method.
+
+    ``denied`` keeps the first refusal (a policy or polkit denial), so the caller can say what to run as root.
+    """
 
     def __init__(self, bus: ManagerBus) -> None:
         self.bus = bus
+        self.denied: Optional[PermissionDenied] = None
+
+    def _noted(self, call: Any, *args: Any) -> Any:
+        try:
+            return call(*args)
+        except PermissionDenied as e:
+            self.denied = self.denied or e
+            raise
 
     def daemon_reload(self) -> None:
-        self.bus.reload()
+        self._noted(self.bus.reload)
 
     def start(self, unit: str) -> str:
         """The unit's ActiveState after its start job finished; BusError if the transaction fails."""
-        return self.bus.start_unit(unit).active_state
+        return str(self._noted(self.bus.start_unit, unit).active_state)
 
     def enable(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
         """(symlink path, target) for every link created."""
-        return [(c.path, c.source) for c in self.bus.enable_unit_files(units, runtime).changes if c.type == "symlink"]
+        res = self._noted(self.bus.enable_unit_files, units, runtime)
+        return [(c.path, c.source) for c in res.changes if c.type == "symlink"]
 
     def unmask(self, units: list[str], runtime: bool) -> list[str]:
         """The mask paths removed."""
-        return [c.path for c in self.bus.unmask_unit_files(units, runtime) if c.type == "unlink"]
+        return [c.path for c in self._noted(self.bus.unmask_unit_files, units, runtime) if c.type == "unlink"]
+
+    def mask(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
+        """(symlink path, target) for every mask created."""
+        return [(c.path, c.source) for c in self._noted(self.bus.mask_unit_files, units, runtime)
+                if c.type == "symlink"]
 
 
 def fetch_units(scope: str, environ: Mapping[str, str], names: Sequence[str], *,

@@ -21,6 +21,10 @@
 6. **Manager** steps (live only): enable through the manager, ``daemon-reload``, ``start``. Their failures
    are reported; they do not roll back the files, which are right.
 
+**Through the manager** (``apply(via_manager=True)``, a user who may not write the files but whom polkit lets
+ask): each mask is removed by the manager's ``UnmaskUnitFiles`` (an ``unmask`` step, same checks and journal),
+and undone by ``MaskUnitFiles``; ``manager_route`` says which plans qualify (only those whose undo is exact).
+
 ``undo(entry)`` runs the journaled file steps backwards the same way (as a journaled entry of its own), and
 ``recover()`` completes interrupted entries (or rolls them back). Manager operations go through ``ops``
 (``ManagerOps``): ``bus.py`` implements it over D-Bus, ``OfflineOps`` for a ``--root``.
@@ -58,7 +62,17 @@ from .journal import (
     unlink_if_unopened,
 )
 from .live import ManagerError  # bus.py's errors derive from it; re-exported
-from .plan import Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit, is_vendor_path
+from .plan import (
+    Advice,
+    DaemonReload,
+    DropMaskedDropIn,
+    EnableUnit,
+    Plan,
+    RemoveMask,
+    StartUnit,
+    action_record,
+    is_vendor_path,
+)
 from .report import Report, why
 from .rootfs import Root
 
@@ -92,7 +106,11 @@ class ManagerOps(Protocol):
         ...
 
     def unmask(self, units: list[str], runtime: bool) -> list[str]:
-        """Unmask ``units`` through the manager (not used by ``apply``); return the paths removed."""
+        """Unmask ``units`` through the manager (``apply(via_manager=True)``); return the paths removed."""
+        ...
+
+    def mask(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
+        """Mask ``units`` through the manager (undo of a manager-made unmask); the (link, target) pairs created."""
         ...
 
 
@@ -115,6 +133,10 @@ class OfflineOps:
 
     def unmask(self, units: list[str], runtime: bool) -> list[str]:
         self.notes.append(f"unmask {' '.join(units)} through a manager: not applicable offline")
+        return []
+
+    def mask(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
+        self.notes.append(f"mask {' '.join(units)} through a manager: not applicable offline")
         return []
 
 
@@ -140,12 +162,17 @@ class Outcome:
         return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind == "start" and s.result)
 
     @property
+    def completed(self) -> bool:
+        """The command ran to its end (done, or there was nothing to do); a step may still have failed."""
+        return self.status in (DONE, NOTHING)
+
+    @property
     def ok(self) -> bool:
         """Everything planned was done, nothing failed, and (for a fix) ``why`` is clean afterwards.
 
         An undo restores the state before a fix, problems included, so its ``after`` is information only.
         """
-        return (self.status in (DONE, NOTHING) and not self.failed
+        return (self.completed and not self.failed
                 and (self.undoes is not None or all(r.ok for r in self.after)))
 
 
@@ -219,6 +246,87 @@ def validate(plan: Plan) -> None:
             continue
         else:  # pragma: no cover - a new action type without a validator
             raise InvalidPlan(f"unknown action {a!r}")
+
+
+# -- through the manager (a user that polkit lets change the system) -----------------------------------
+
+#: The directories the system manager's ``UnmaskUnitFiles``/``MaskUnitFiles`` act on (install.c: the persistent
+#: configuration directory, or with ``runtime`` true the runtime one; nothing else), and that flag.
+MANAGER_LAYERS = {"/etc/systemd/system": False, "/run/systemd/system": True}
+#: The link ``MaskUnitFiles`` creates, and the only mask whose undo through the manager is exact.
+NULL_LINK = FileState("symlink", target="/dev/null")
+_MAX_HOPS = 32
+
+
+def manager_route(plan: Plan, root: Root) -> Optional[str]:
+    """Why the running system manager could not make ``plan``'s file changes exactly as ``apply`` makes them,
+    with an exact undo through the manager; None when it can (``apply(via_manager=True)``).
+
+    That is what an unprivileged user gets instead of files it may not write: ``UnmaskUnitFiles``,
+    ``Reload`` and ``StartUnit`` on the system bus, where polkit decides (docs/journal.md, "Through the
+    manager"). Taken only when every change is a mask the manager removes (``unmask`` of 252 removes
+    ``CONFIG/NAME`` if it is a link to /dev/null or resolves to an empty file, in the persistent layer, or
+    the runtime one with ``runtime`` true) and puts back identically (``MaskUnitFiles``: a link to
+    ``/dev/null`` owned by root). Not taken: an empty-file mask or another link text (re-masking would
+    make a different object), a mask owned by another user, a mask in any other layer (``system.control``,
+    transient, generated, vendor), a masked drop-in (the manager removes no drop-ins), another link in
+    the layer that leads to the mask (the manager's unmask removes those too, and says so only afterwards),
+    and enabling (``DisableUnitFiles`` removes every link to a unit, not only the ones a fix made). Reads
+    only.
+    """
+    if plan.scope != "system" or not plan.live:
+        return "only a running system manager can be asked"
+    for a in plan.changes:
+        if isinstance(a, DropMaskedDropIn):
+            return f"{root.display(a.path)} is a drop-in, and the manager removes no drop-ins"
+        if isinstance(a, EnableUnit):
+            return (f"enabling {a.name} through the manager could not be undone exactly (DisableUnitFiles removes "
+                    "every link to the unit)")
+        if not isinstance(a, RemoveMask):
+            continue
+        where = root.display(a.path)
+        layer, name = posixpath.split(a.path)
+        if MANAGER_LAYERS.get(layer) is not a.runtime or not names.is_valid(name):
+            return f"{where} is outside /etc/systemd/system and /run/systemd/system, the layers the manager unmasks"
+        if a.kind != "symlink" or a.link_target != NULL_LINK.target:
+            what = "an empty file" if a.kind != "symlink" else f"a link to {a.link_target}"
+            return (f"{where} is {what}; the manager would put it back as a link to /dev/null, so undo would not "
+                    "restore it exactly")
+        try:
+            cur = _current(root, a.path)
+        except OSError as e:
+            return f"{where}: {e.strerror}"
+        if not cur.matches(NULL_LINK):
+            return f"{where} is now {cur.describe()}"
+        if (cur.uid, cur.gid) != (0, 0):
+            return (f"{where} belongs to uid {cur.uid}, gid {cur.gid}; the manager would put it back as root's, "
+                    "so undo would not restore it exactly")
+        other = _link_to(root, layer, a.path)
+        if other is not None:
+            return f"the manager's unmask would also remove {root.display(other)}, a link that leads to {where}"
+    return None
+
+
+def _link_to(root: Root, layer: str, path: str) -> Optional[str]:
+    """A symlink with a unit name below ``layer`` (not ``path`` itself) whose chain of link texts reaches
+    ``path``: the manager's unmask removes it too (install.c ``remove_marked_symlinks``). Directories are
+    walked without following links, as the manager walks them."""
+    for dirpath, dirs, files in os.walk(root.host(layer), followlinks=False):
+        rel = layer + dirpath[len(root.host(layer)):]
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+            here = posixpath.join(rel, name)
+            if here == path or not names.is_valid(name):
+                continue
+            cur = here
+            for _ in range(_MAX_HOPS):
+                try:
+                    text = os.readlink(root.host(cur))
+                except OSError:
+                    break
+                cur = posixpath.normpath(posixpath.join(posixpath.dirname(cur), text))
+                if cur == path:
+                    return here
+    return None
 
 
 # -- file transitions ---------------------------------------------------------------------------------
@@ -535,8 +643,11 @@ def _message(root: Root, s: Step, how: str) -> str:
 # -- planning the steps -------------------------------------------------------------------------------
 
 
-def _steps(plan: Plan, root: Root) -> tuple[list[Step], list[str]]:
-    """The journal steps for ``plan`` with the current state of every path, and any reason to refuse."""
+def _steps(plan: Plan, root: Root, via_manager: bool = False) -> tuple[list[Step], list[str]]:
+    """The journal steps for ``plan`` with the current state of every path, and any reason to refuse.
+
+    ``via_manager``: a mask is removed by the manager (an ``unmask`` step: same path, states and checks).
+    """
     steps: list[Step] = []
     problems: list[str] = []
 
@@ -550,6 +661,8 @@ def _steps(plan: Plan, root: Root) -> tuple[list[Step], list[str]]:
             expected = (FileState("symlink", target=a.link_target) if a.kind == "symlink"
                         else FileState("file", size=0))
             file_step(i, a.path, expected, ABSENT)
+            if via_manager and steps and steps[-1].path == a.path:
+                steps[-1].kind, steps[-1].unit, steps[-1].runtime = "unmask", posixpath.basename(a.path), a.runtime
         elif isinstance(a, EnableUnit) and plan.live:
             # The manager creates the links; the ones predicted are recorded first, so an interrupted
             # enable can still be rolled back, and replaced by what the manager reports. It also makes the
@@ -571,8 +684,8 @@ def _steps(plan: Plan, root: Root) -> tuple[list[Step], list[str]]:
 
 
 def _plan_record(plan: Plan) -> list[dict[str, Any]]:
-    return [{"action": a.action, "risk": a.risk.value, "effect": a.text if isinstance(a, Advice) else a.effect}
-            for a in plan.actions]
+    """The plan as the journal keeps it: one record per action, data only (docs/journal.md, "plan")."""
+    return [action_record(a) for a in plan.actions]
 
 
 # -- running ------------------------------------------------------------------------------------------
@@ -600,6 +713,18 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             hooks.point(f"step-{idx}-acted")
             s.state = "kept" if how == "kept" else "done"
             s.message = _message(root, s, how)
+            j.save(entry)
+            hooks.point(f"step-{idx}-recorded")
+        elif s.kind in ("unmask", "mask"):
+            hooks.act(s)
+            try:
+                _by_manager(s, root, ops)
+            except (ManagerError, OSError, Conflict) as e:
+                s.state, s.message = "failed", f"{s.kind} {s.unit} through the manager: {e}"
+                entry.status = ROLLING_BACK
+                j.save(entry)
+                _rollback(entry, j, root, ops)
+                return
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
         elif s.kind == "enable":
@@ -646,6 +771,25 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
     hooks.point("done")
 
 
+def _by_manager(s: Step, root: Root, ops: ManagerOps) -> None:
+    """Carry out an ``unmask`` or ``mask`` step through the manager and record what it reports.
+
+    The manager acts on the name in its layer; the step is done when its path then holds ``after``
+    (already holding it: the manager reports nothing, and that is fine, as for a file step). Raises
+    ``Conflict`` when the path holds something else afterwards.
+    """
+    assert s.path is not None and s.after is not None and s.unit
+    if s.kind == "unmask":
+        reported = [f'Removed "{p}".' for p in ops.unmask([s.unit], s.runtime)]
+    else:
+        reported = [f"Created symlink {p} → {t}." for p, t in ops.mask([s.unit], s.runtime)]
+    now = _current(root, s.path)
+    if not now.matches(s.after):
+        raise Conflict(f"{root.display(s.path)} is {now.describe()} afterwards, not {s.after.describe()}")
+    s.state = "done"
+    s.message = " ".join(reported) or f"{root.display(s.path)} is already {s.after.describe()}."
+
+
 def _recorder(entry: Entry, j: Journal, s: Step) -> Callable[[str], None]:
     """Journal the quarantine directory step ``s`` is about to use, before it is used."""
 
@@ -673,6 +817,24 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             s.state, s.message = "skipped", "not started before the interruption"
             continue
         if s.state not in ("done", "planned", "failed"):
+            continue
+        if s.kind in ("unmask", "mask"):
+            assert s.path is not None and s.before is not None and s.after is not None
+            try:
+                took = s.state == "done" or _current(root, s.path).matches(s.after)
+                if took:
+                    back = Step("mask" if s.kind == "unmask" else "unmask", s.action, s.path, s.after, s.before,
+                                s.unit, s.runtime)
+                    _by_manager(back, root, ops)
+            except (ManagerError, OSError, Conflict) as e:
+                conflict = True
+                s.message = f"{root.display(s.path)}: {e} (could not be restored)"
+                continue
+            if took:
+                reversed_any = True
+                s.state, s.message = "rolled-back", f"Restored {root.display(s.path)} through the manager."
+            elif s.state == "planned":
+                s.state, s.message = "skipped", s.message or "not done before the interruption"
             continue
         pairs: list[tuple[str, FileState, FileState, _Park]] = []
         if s.kind == "file" and s.path and s.before and s.after:
@@ -737,12 +899,15 @@ def apply(plan: Plan, *, root: Root, journal: Journal, ops: ManagerOps,
           recheck: Optional[Callable[[], Catalog]] = None,
           before_act: Optional[Callable[[Step], None]] = None,
           checkpoint: Optional[Callable[[str], None]] = None,
-          lock_timeout: float = LOCK_TIMEOUT) -> Outcome:
+          lock_timeout: float = LOCK_TIMEOUT, via_manager: bool = False) -> Outcome:
     """Carry out ``plan`` on ``root`` (see the module docstring); return what happened.
 
     ``recheck`` returns a fresh catalog for ``why`` afterwards. ``before_act`` and ``checkpoint`` are
     test-only hooks (``Hooks``). Raises ``InvalidPlan`` before touching anything, ``JournalError`` (and
     ``LockBusy``) when the journal cannot be used, in which case nothing was changed either.
+
+    ``via_manager``: every mask is removed by the manager (``ops.unmask``), for a user who may not write the
+    files but whom polkit lets ask; ``manager_route`` must allow it, checked again under the lock.
     """
     validate(plan)
     if not plan.changes:
@@ -752,7 +917,11 @@ def apply(plan: Plan, *, root: Root, journal: Journal, ops: ManagerOps,
         stuck = j.interrupted()
         if stuck:
             return _interrupted_refusal("fix", stuck)
-        steps, problems = _steps(plan, root)
+        if via_manager:
+            why_not = manager_route(plan, root)
+            if why_not is not None:
+                return Outcome("fix", REFUSED, None, (), (f"not through the manager: {why_not}",))
+        steps, problems = _steps(plan, root, via_manager)
         if problems:
             return Outcome("fix", REFUSED, None, tuple(steps), tuple(problems))
         if all(s.state == "skipped" for s in steps):
@@ -835,7 +1004,7 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
         if early is not None:
             return early
         entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
-                         steps=steps, plan=[{"action": "undo", "risk": "medium", "effect": f"undo {target.id}"}],
+                         steps=steps, plan=[{"action": "undo", "risk": "medium", "entry": target.id}],
                          undoes=target.id)
         hooks.point("journal-written")
         _run(entry, j, root, ops, hooks, strict=True)
@@ -883,7 +1052,9 @@ def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Ou
         return early
     for st in steps:
         if st.state == "planned":
-            st.message = _message(root, st, "") if st.kind == "file" else "Reload the manager (daemon-reload)."
+            st.message = (_message(root, st, "") if st.kind == "file"
+                          else f"Through the manager: {_message(root, st, '')}" if st.kind in ("mask", "unmask")
+                          else "Reload the manager (daemon-reload).")
     return Outcome("undo", PLANNED, target.id, tuple(steps), (), undoes=target.id)
 
 
@@ -897,14 +1068,18 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
     problems: list[str] = []
     for s in reversed(target.steps):
         pairs: list[tuple[str, FileState, FileState]] = []
-        if s.kind == "file" and s.state == "done" and s.path and s.before and s.after:
+        if s.kind in ("file", "unmask", "mask") and s.state == "done" and s.path and s.before and s.after:
             pairs = [(s.path, s.after, s.before)]
         elif s.kind == "enable" and s.state == "done":
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
+            n = len(steps)
             _file_step(root, s.action, path, now, back, steps, problems,
                        lambda cur, path=path, now=now: f"{root.display(path)} changed since {target.id}: expected "
                                                        f"{now.describe()}, found {cur.describe()}; nothing was changed")
+            if s.kind in ("unmask", "mask"):  # what the manager did, the manager undoes
+                for st in steps[n:]:
+                    st.kind, st.unit, st.runtime = ("mask" if s.kind == "unmask" else "unmask"), s.unit, s.runtime
     return steps, problems
 
 
@@ -952,6 +1127,6 @@ def journal_for(scope: str, root: Root, environ: dict[str, str]) -> Journal:
 
 __all__ = [
     "IN_PROGRESS", "LOCK_TIMEOUT", "NOT_APPLICABLE", "NOTHING", "REFUSED", "Conflict", "HistoryItem", "Hooks",
-    "InvalidPlan", "ManagerError", "ManagerOps", "OfflineOps", "Outcome", "apply", "history", "journal_for", "pick",
-    "recover", "undo", "validate",
+    "InvalidPlan", "MANAGER_LAYERS", "ManagerError", "ManagerOps", "OfflineOps", "Outcome", "apply", "history",
+    "journal_for", "manager_route", "pick", "recover", "undo", "validate",
 ]

@@ -4,7 +4,8 @@ Format: docs/journal.md (versioned JSON, one file per entry). Where it lives:
 
 - ``--root=DIR``: ``DIR/var/lib/unitdoctor/`` (inside the root, reached without following links out of it);
 - the live system (``--system``, ``--global``): ``/var/lib/unitdoctor/``;
-- ``--user``: ``$XDG_STATE_HOME/unitdoctor/`` (default ``~/.local/state/unitdoctor/``).
+- ``--user``: ``$XDG_STATE_HOME/unitdoctor/`` (default ``~/.local/state/unitdoctor/``);
+- the live system as a user who is not root, changed through the manager: ``$XDG_STATE_HOME/unitdoctor/system/``.
 
 Every write replaces an entry atomically (temporary file, ``fsync``, ``rename``, ``fsync`` of the directory),
 so after a crash an entry is either the old version or the new one. ``Journal.locked()`` holds ``flock`` on
@@ -36,7 +37,9 @@ from typing import Any, Iterator, Mapping, Optional
 from .rootfs import Root
 
 FORMAT = "unitdoctor-journal"
-VERSION = 1
+#: The format written. 2: ``plan`` holds each action's record (kind, risk, fields) instead of its effect in
+#: words. Entries of version 1 are still read, undone and recovered, and keep their version when rewritten.
+VERSION = 2
 LOCK_NAME = "lock"
 #: The largest entry read (an entry is a few KiB; a bigger file is not one of ours).
 ENTRY_MAX = 16 << 20
@@ -311,6 +314,8 @@ class Step:
     """One change and its progress. Mutable: the journal records it moving ``planned`` → ``done``.
 
     ``kind`` ``file``: the object at ``path`` goes from ``before`` to ``after`` (undo swaps them).
+    ``kind`` ``unmask``/``mask``: the same, made by the manager (``UnmaskUnitFiles``/``MaskUnitFiles`` of ``unit``
+    in the runtime layer if ``runtime``), for a user polkit lets ask (docs/journal.md, "Through the manager").
     ``kind`` ``daemon-reload``, ``start`` (``unit``; ``result`` is its ActiveState) and ``enable``
     (live: the manager creates the links and ``created`` records them, as file states) are manager steps.
     ``state``: ``planned``, ``done``, ``skipped`` (nothing to do), ``failed``, ``rolled-back``, ``kept``.
@@ -340,8 +345,9 @@ class Step:
             d["after"] = self.after.to_json()
         if self.unit is not None:
             d["unit"] = self.unit
-        if self.kind == "enable":
+        if self.kind in ("enable", "unmask", "mask"):
             d["runtime"] = self.runtime
+        if self.kind == "enable":
             d["created"] = [{"path": p, "state": s.to_json()} for p, s in self.created]
         if self.message:
             d["message"] = self.message
@@ -381,6 +387,7 @@ class Entry:
     undoes: Optional[str] = None
     undone_by: Optional[str] = None
     updated: str = ""
+    version: int = VERSION  # the format it was written in (an old entry is rewritten in its own)
 
     @property
     def interrupted(self) -> bool:
@@ -388,7 +395,7 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": FORMAT, "version": VERSION, "id": self.id, "seq": self.seq, "created": self.created,
+            "format": FORMAT, "version": self.version, "id": self.id, "seq": self.seq, "created": self.created,
             "updated": self.updated or self.created, "command": self.command, "scope": self.scope,
             "root": self.root, "live": self.live, "units": list(self.units), "status": self.status,
             "undoes": self.undoes, "undone_by": self.undone_by, "plan": self.plan,
@@ -407,14 +414,14 @@ class Entry:
         return cls(d["id"], int(d.get("seq", 0)), d["created"], d["command"], d["scope"], d.get("root"),
                    bool(d.get("live")), list(d.get("units", ())), d["status"],
                    [Step.from_json(s) for s in d.get("steps", ())], list(d.get("plan", ())),
-                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""))
+                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""), d["version"])
 
 
 # -- validation -------------------------------------------------------------------------------------
 
 _ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9]{4,}-[0-9a-f]{4}")
 _STATUSES = (IN_PROGRESS, ROLLING_BACK, DONE, ROLLED_BACK, UNDONE, CONFLICT)
-_STEP_KINDS = ("file", "enable", "daemon-reload", "start")
+_STEP_KINDS = ("file", "unmask", "mask", "enable", "daemon-reload", "start")
 _STEP_STATES = ("planned", "done", "skipped", "failed", "rolled-back", "kept")
 _FILE_TYPES = ("absent", "symlink", "file", "dir", "other")
 
@@ -502,8 +509,10 @@ def validate_entry(d: Any) -> None:
         for k in ("before", "after"):
             if k in st:
                 _file_state(st[k], f"{w}.{k}")
-        if st["kind"] == "file" and not all(k in st for k in ("path", "before", "after")):
-            raise _Bad(f"{w}: a file step without path, before and after")
+        if st["kind"] in ("file", "unmask", "mask") and not all(k in st for k in ("path", "before", "after")):
+            raise _Bad(f"{w}: a {st['kind']} step without path, before and after")
+        if st["kind"] in ("unmask", "mask") and "unit" not in st:
+            raise _Bad(f"{w}: a {st['kind']} step without unit")
         if not isinstance(st.get("runtime", False), bool):
             raise _Bad(f"{w}.runtime is not a boolean")
         created = st.get("created", [])
@@ -553,6 +562,12 @@ class Journal:
                 state = posixpath.join(home, ".local/state")
             return cls(root, posixpath.join(state, "unitdoctor"))
         return cls(root, "/var/lib/unitdoctor")
+
+    @classmethod
+    def for_manager(cls, root: Root, environ: Mapping[str, str]) -> Journal:
+        """Where an unprivileged user's fixes of the live system made through the manager (polkit) are journaled:
+        ``$XDG_STATE_HOME/unitdoctor/system/`` (the user may not write ``/var/lib/unitdoctor``)."""
+        return cls(root, posixpath.join(cls.for_scope("user", root, environ).directory, "system"))
 
     @property
     def display(self) -> str:

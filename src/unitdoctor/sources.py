@@ -8,6 +8,7 @@ many units ``why`` is given. Every source consulted, skipped or found broken is 
 
 from __future__ import annotations
 
+import errno
 import time
 from typing import TYPE_CHECKING, Optional
 
@@ -16,6 +17,11 @@ from .rootfs import Root
 
 if TYPE_CHECKING:  # imported on first use: a run that asks no package or log question loads neither
     from . import cmdline, packages, pkglogs
+
+#: Where the package databases are (``packages.STATUS``, ``packages.RPM_DBPATHS``): a root without them
+#: is answered without importing ``packages``.
+DPKG_STATUS = "/var/lib/dpkg/status"
+RPM_DBPATHS = ("/usr/lib/sysimage/rpm", "/var/lib/rpm")
 
 #: deb-systemd-helper's state directories (init-system-helpers: deb-systemd-helper).
 DSH_MASKED = {"system": "/var/lib/systemd/deb-systemd-helper-masked",
@@ -65,12 +71,23 @@ class EvidenceSources:
 
     # -- package databases -------------------------------------------------------------------
 
+    def _absent(self, path: str) -> bool:
+        """Whether ``path`` is certainly not in the root (chasing it fails with ENOENT or ENOTDIR)."""
+        try:
+            self.root.chase(path)
+        except OSError as e:
+            return e.errno in (errno.ENOENT, errno.ENOTDIR)
+        return False
+
     @property
     def dpkg(self) -> Optional[packages.DpkgDb]:
         if not self._dpkg_loaded:
+            self._dpkg_loaded = True
+            if self._absent(DPKG_STATUS):  # as DpkgDb.open finds it, without importing the reader
+                self._note(DPKG_STATUS, "missing", "no dpkg database")
+                return None
             from . import packages
 
-            self._dpkg_loaded = True
             self._dpkg = packages.DpkgDb.open(self.root)
             if self._dpkg is None:
                 self._note(packages.STATUS, "missing", "no dpkg database")
@@ -81,9 +98,12 @@ class EvidenceSources:
     @property
     def rpm(self) -> Optional[packages.RpmDb]:
         if not self._rpm_loaded:
+            self._rpm_loaded = True
+            if all(self._absent(p) for p in RPM_DBPATHS):  # as RpmDb.open finds it, without importing the reader
+                self._note("rpm", "missing", "no rpm database")
+                return None
             from . import packages
 
-            self._rpm_loaded = True
             self._rpm, why_not = packages.RpmDb.open(self.root)
             if self._rpm is None:
                 self._note("rpm", "missing", why_not or "")

@@ -92,6 +92,12 @@ class SystemctlOps:
                                      for line in (out + "\n" + err).splitlines()) if m]
 
 
+    def mask(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
+        """Mask ``units`` through systemctl (no reload); the (link, target) pairs it reports created."""
+        out, err = self._check("mask", *(["--runtime"] if runtime else []), "--", *units)
+        return created_links((out + "\n" + err).splitlines())
+
+
 def created_links(lines: Sequence[str]) -> list[tuple[str, str]]:
     """(path, target) of every ``Created symlink P → T.`` line."""
     out = []

@@ -35,7 +35,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Optional, Sequence
 
-from .. import cmdline as cmdline_mod
 from ..catalog import Entry
 from ..findings import Evidence
 from ..lookup import Role
@@ -43,7 +42,8 @@ from ..pkglogs import Transaction, iso
 from ..records import dataclass
 from ..rootfs import normalize_link
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # cmdline: imported by the two functions that read the kernel command line
+    from .. import cmdline as cmdline_mod
     from ..sources import EvidenceSources
     from . import Context
 
@@ -58,7 +58,7 @@ JOURNAL_WINDOW = 60.0
 NEAR_MISS_MAX = 86400.0
 WARNINGS_MAX = 6
 #: systemctl's mask/unmask verbs on a command line (as sudo or an audit record logs it).
-_SYSTEMCTL_MASK = re.compile(r"\bsystemctl\b.*\b(?:un)?mask\b")
+_SYSTEMCTL_MASK = r"\bsystemctl\b.*\b(?:un)?mask\b"  # compiled when journal entries are read
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ def _with_warnings(src: EvidenceSources, p: MaskProvenance, kinds: Optional[tupl
 # -- 1. the kernel command line -------------------------------------------------------------
 
 def _cmdline_fix(ctx: Context, c: cmdline_mod.CommandLine, word: str) -> str:
+    from .. import cmdline as cmdline_mod
+
     shown = ctx.catalog.root.display(c.path)
     if c.path == cmdline_mod.PROC_CMDLINE:
         return f"remove {word} from the boot entry the system booted with, then reboot"
@@ -124,6 +126,8 @@ def _cmdline_fix(ctx: Context, c: cmdline_mod.CommandLine, word: str) -> str:
 
 
 def _kernel_cmdline(ctx: Context, name: str) -> MaskProvenance:
+    from .. import cmdline as cmdline_mod
+
     src = ctx.sources
     found = src.cmdlines()
     opts = [o for c in found.cmdlines for o in cmdline_mod.mask_options(c)]
@@ -397,12 +401,13 @@ def _journal(ctx: Context, t: float, name: str) -> list[Evidence]:
     stem = name.rsplit(".", 1)[0] if name.endswith(".service") else name
     where = "journalctl" if src.live else src.display("/var/log/journal")
     out = []
+    systemctl_mask = re.compile(_SYSTEMCTL_MASK)
     for j in entries:
         fields = [f for f, v in j.units if v == name]
         words = j.message.replace("'", " ").replace('"', " ").split()
         if fields:
             why = f"{'/'.join(fields)}={name}"
-        elif _SYSTEMCTL_MASK.search(j.message) and (name in words or stem in words):
+        elif systemctl_mask.search(j.message) and (name in words or stem in words):
             why = "a systemctl mask/unmask command"
         else:
             continue

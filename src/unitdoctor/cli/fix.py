@@ -117,6 +117,21 @@ def _journal(args: argparse.Namespace, root: Root) -> Journal:
     return journal
 
 
+def _manager_journal(args: argparse.Namespace, root: Root, *, existing: bool = False) -> Optional[Journal]:
+    """An unprivileged user's journal of the live system's fixes made through the manager (polkit):
+    ``$XDG_STATE_HOME/unitdoctor/system/``. None for root, another scope or root directory, and (``existing``)
+    when it was never made."""
+    from ..journal import Journal
+
+    if os.geteuid() == 0 or (args.scope or "system") != "system" or not root.is_host:
+        return None
+    journal = Journal.for_manager(root, dict(os.environ))
+    if existing and not journal.exists():
+        return None
+    _opened.append(journal)
+    return journal
+
+
 #: The journals this command read: entries they could not use are noted once, at the end (``run``).
 _opened: list[Journal] = []
 
@@ -217,16 +232,50 @@ def _unwritable(root: Root, paths: list[str]) -> Optional[str]:
     return None
 
 
+def _route(args: argparse.Namespace, root: Root, plan: Any) -> Optional[str]:
+    """Why this unprivileged fix cannot be asked of the system manager over the bus (polkit deciding), or None."""
+    from .. import fix
+
+    if (args.scope or "system") != "system" or not root.is_host:
+        return "only the live system's manager can be asked"  # not said: --root and --user have no such route
+    if not plan.live:
+        return "there is no system manager to ask"
+    return fix.manager_route(plan, root)
+
+
+def _polkit_refuses(ops: ManagerOps, *, files: bool, start: bool) -> Optional[str]:
+    """What polkit refuses of the calls a fix through the manager makes (asked as the manager asks, without
+    interaction), or None. A password prompt counts as a refusal unless stdin is a terminal."""
+    from .. import bus
+
+    mb = getattr(ops, "bus", None)
+    if not isinstance(mb, bus.ManagerBus):
+        return "no connection to the system bus"
+    mb.interactive = _interactive()  # like systemctl: ask for a password only where someone can type it
+    for action in (*((bus.MANAGE_UNIT_FILES,) if files else ()), *((bus.MANAGE_UNITS,) if start else ())):
+        answer = mb.authorization(action)
+        if answer == "no" or (answer == "challenge" and not mb.interactive):
+            return f"polkit refused {action}" + (" without a password (stdin is not a terminal)"
+                                                  if answer == "challenge" else "")
+    return None
+
+
+def _needs_root(what: str, args: argparse.Namespace, why: str = "") -> int:
+    print(f"unitdoctor: changing {what} needs root; nothing was changed{f' ({why})' if why else ''}. "
+          f"Run: {_sudo(args)}", file=sys.stderr)
+    return EXIT_NOPERMISSION
+
+
 def _plan_paths(plan: Any, journal: Journal) -> list[str]:
     from ..plan import DropMaskedDropIn, EnableUnit, RemoveMask
 
-    paths = [journal.directory + "/lock"]
+    paths = []
     for a in plan.changes:
         if isinstance(a, (RemoveMask, DropMaskedDropIn)):
             paths.append(a.path)
         elif isinstance(a, EnableUnit) and not plan.live:
             paths.extend(lk.path for lk in a.links)
-    return paths
+    return paths + [journal.directory + "/lock"]  # the unit files first: they are what the fix is about
 
 
 def _ask(args: argparse.Namespace, question: str, what: str) -> Optional[int]:
@@ -285,7 +334,21 @@ def _fix(args: argparse.Namespace) -> int:
         mgr, src = Manager(cat), EvidenceSources.for_root(cat.root)
         plan = plan_fix([why(cat, u, manager=mgr, sources=src) for u in units], catalog=cat, start=not args.no_start,
                         runtime_only=args.runtime_only, live=live)
-        notes = [n for n in (note, stuck_note) if n]
+        # Not root, and the plan touches files we may not write: root's command, or the manager (polkit decides).
+        denied = _unwritable(cat.root, _plan_paths(plan, journal)) if plan.changes else None
+        why_not = _route(args, cat.root, plan) if denied is not None else None
+        mjournal = _manager_journal(args, cat.root) if denied is not None and why_not is None else None
+        route_note = None
+        if denied is not None and mjournal is not None:
+            calls = {"remove-mask": "UnmaskUnitFiles", "daemon-reload": "Reload", "start": "StartUnit"}
+            asked = ", ".join(dict.fromkeys(calls[a.action] for a in plan.changes if a.action in calls))
+            route_note = (f"as uid {os.geteuid()}, this fix asks the system manager over the system bus ({asked}) "
+                          f"and polkit decides; it is journaled in {mjournal.display}")
+        elif denied is not None:
+            why_not = why_not if cat.root.is_host and (args.scope or "system") == "system" else None
+            route_note = f"changing {denied} needs root: `{_sudo(args)}`" + \
+                (f" (not through the manager: {why_not})" if why_not else "")
+        notes = [n for n in (note, stuck_note, route_note if args.dry_run else None) if n]
         # -q keeps the plan only where it is asked about
         quiet = args.quiet and (args.yes or args.dry_run or not plan.changes)
         if not args.json and not quiet:
@@ -307,15 +370,30 @@ def _fix(args: argparse.Namespace) -> int:
             if not args.json and not args.quiet:
                 print("Nothing to change." if plan.ok else "Nothing unitdoctor can change; see the advice above.")
             return done(EXIT_OK if plan.ok else EXIT_PROBLEM)
-        denied = _unwritable(cat.root, _plan_paths(plan, journal))
-        if denied is not None:
-            print(f"unitdoctor: changing {denied} needs root; nothing was changed. Run: {_sudo(args)}",
-                  file=sys.stderr)
-            return done(EXIT_NOPERMISSION)
+        if denied is not None and mjournal is None:
+            if not args.json and why_not:
+                print(f"Note: not through the manager: {why_not}", file=sys.stderr)
+            return done(_needs_root(denied, args))
+        if denied is not None and mjournal is not None:
+            refused = _polkit_refuses(ops, files=any(a.action == "remove-mask" for a in plan.changes),
+                                      start=any(a.action == "start" for a in plan.changes))
+            if refused:
+                return done(_needs_root(denied, args, refused))
+            journal = mjournal
+            stuck, stuck_note = _stuck_note(args, journal)
+            if stuck:
+                print(f"Note: {stuck_note}", file=sys.stderr)
+                return done(EXIT_PROBLEM)
         code = _ask(args, "Apply this plan?", "the plan above")
         if code is not None:
             return done(code)
-        outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
+        outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args),
+                            via_manager=mjournal is not None)
+        from ..journal import ROLLED_BACK
+
+        refusal = getattr(ops, "denied", None)
+        if mjournal is not None and refusal is not None and outcome.status == ROLLED_BACK and denied:
+            return done(_needs_root(denied, args, f"the manager refused: {refusal}"), (outcome,))
         if not args.json and not args.quiet:
             hint = f"undo with `{_cmd(args, 'undo ' + outcome.entry)}`" if outcome.entry else ""
             _print(render.outcome_lines(outcome, hint=hint))
@@ -333,7 +411,7 @@ def _recover(args: argparse.Namespace) -> int:
     from ..render import fix as render
 
     root = _root(args)
-    journal = _journal(args, root)
+    journal = _manager_journal(args, root, existing=True) or _journal(args, root)
     if not journal.exists() or not journal.interrupted():
         if args.json:
             emit_json(render.document("recover", root, outcomes=(), ok=True))
@@ -362,7 +440,7 @@ def _history(args: argparse.Namespace) -> int:
     from ..render import fix as render
 
     root = _root(args)
-    journal = _journal(args, root)
+    journal = _manager_journal(args, root, existing=True) or _journal(args, root)
     items = fix.history(journal)
     if not args.json and not args.quiet:
         from .pager import open_pager
@@ -384,7 +462,9 @@ def _undo(args: argparse.Namespace) -> int:
     from ..render import fix as render
 
     root = _root(args)
-    journal = _journal(args, root)
+    # not root: the fixes this user made through the manager, once there are any
+    mjournal = _manager_journal(args, root, existing=True)
+    journal = mjournal or _journal(args, root)
     if not journal.exists():
         raise UsageError(f"no journal at {journal.display}: nothing to undo")
 
@@ -405,10 +485,11 @@ def _undo(args: argparse.Namespace) -> int:
         if args.json:
             emit_json(render.document("undo", root, outcomes=(preview,), ok=ok, dry_run=args.dry_run))
         return EXIT_OK if ok else EXIT_PROBLEM
-    denied = _unwritable(root, [journal.directory + "/lock", *(s.path for s in preview.steps if s.path)])
+    by_manager = [s.path for s in preview.steps if s.kind in ("mask", "unmask") and s.path]
+    denied = _unwritable(root, [journal.directory + "/lock",
+                                *(s.path for s in preview.steps if s.path and s.kind == "file")])
     if denied is not None:
-        print(f"unitdoctor: changing {denied} needs root; nothing was changed. Run: {_sudo(args)}", file=sys.stderr)
-        return EXIT_NOPERMISSION
+        return _needs_root(denied, args)
     code = _ask(args, "Undo this fix?", "the undo above")
     if code is not None:
         if args.json:
@@ -416,11 +497,18 @@ def _undo(args: argparse.Namespace) -> int:
         return code
     ops, _live, note, close = _manager_ops(args, root)
     try:
+        if by_manager and os.geteuid() != 0:
+            refused = _polkit_refuses(ops, files=True, start=False)
+            if refused:
+                return _needs_root(by_manager[0], args, refused)
         outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
     except LookupError:
         raise unknown() from None
     finally:
         close()
+    refusal = getattr(ops, "denied", None)
+    if by_manager and refusal is not None and outcome.status == "rolled-back":
+        return _needs_root(by_manager[0], args, f"the manager refused: {refusal}")
     ok = outcome.status in ("done", "rolled-back", "nothing-to-do") and not outcome.failed
     if args.json:
         emit_json(render.document("undo", root, outcomes=(outcome,), ok=ok, notes=[note] if note else []))

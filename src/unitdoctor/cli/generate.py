@@ -107,6 +107,10 @@ FILES = (
     ("/var/lib/unitdoctor/lock", "Held (flock) by a fix, undo or recovery from its first read of the state "
                                  "to its last journal write; concurrent fixes run one after the other."),
     ("~/.local/state/unitdoctor/", "The journal of --user fixes ($XDG_STATE_HOME/unitdoctor)."),
+    ("~/.local/state/unitdoctor/system/", "Not root: the journal of the live system's fixes the manager made for "
+                                          "you over the system bus, where polkit allowed it (UnmaskUnitFiles; "
+                                          "undo asks MaskUnitFiles). history, undo and fix --recover use it once "
+                                          "it exists."),
     ("unitdoctor/schema/*.schema.json", "The JSON schemas of --json output, in the installed package."),
 )
 

@@ -20,7 +20,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from .common import UsageError
 
-#: Builds the parser with the commands of the given modules: (parser, {command: its parser}).
+#: The parser with (at least) the commands of the given modules: (parser, {command: its parser}).
 Build = Callable[[Sequence[str]], tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]]
 
 

@@ -1,0 +1,137 @@
+"""An unprivileged user's ``fix`` on a booted systemd 252 (the container, ../shared/tools/pid1-container.sh) goes
+through the manager on the system bus, and polkit decides.
+
+The user is ``ud`` (uid 1000, made in the container's root), entered with ``runuser``: no login session, so
+polkit's defaults ask for an administrator's password, which a non-terminal cannot give. Without a rule the fix
+is refused (exit 4, nothing changed, the ``sudo unitdoctor fix`` line); with a rules.d file that lets ``ud``
+manage unit files and units, the mask is removed by ``UnmaskUnitFiles``, the unit started, the change journaled
+in ud's own journal, and ``undo`` puts the mask back through ``MaskUnitFiles``. A mask the manager could not
+put back exactly (an empty file) still gets the sudo line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+from tests.boot import container
+
+CI = os.environ.get("CI") == "true"
+U = "ud-pk.service"
+E = "ud-pk-empty.service"
+LIB = "/usr/local/lib/systemd/system"
+RULE = """polkit.addRule(function(action, subject) {
+    if ((action.id == "org.freedesktop.systemd1.manage-unit-files" ||
+         action.id == "org.freedesktop.systemd1.manage-units") && subject.user == "ud") {
+        return polkit.Result.YES;
+    }
+});
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_container():
+    why = container.unavailable()
+    if why:
+        if CI:
+            pytest.fail(f"real-boot tests must run in CI: {why}")
+        pytest.skip(why)
+
+
+SCRIPT = f"""
+set -u
+systemctl daemon-reload
+state() {{ echo "@@$1 $(systemctl is-enabled {U}) $(systemctl is-active {U}) $(readlink /etc/systemd/system/{U}) \
+$(stat -c %U:%G /etc/systemd/system/{U} 2>/dev/null)"; }}
+as_ud() {{ runuser -u ud -- "$@" </dev/null 2>&1; }}
+: > /run/systemd/system/{E}  # /run is a tmpfs at boot: made here, not in the overlay
+J=/home/ud/.local/state/unitdoctor/system
+state start
+echo "@@dry"; as_ud unitdoctor fix --dry-run {U}; echo "@@rc $?"
+echo "@@journal-after-dry $(test -e $J && echo yes || echo no)"
+echo "@@deny"; as_ud unitdoctor fix --yes {U}; echo "@@rc $?"
+echo "@@polkitd $(pgrep -x polkitd >/dev/null && echo running || echo absent)"
+echo "@@journal-after-deny $(test -e $J && echo yes || echo no)"
+state denied
+cat > /etc/polkit-1/rules.d/50-unitdoctor-test.rules <<'RULE'
+{RULE}RULE
+sleep 1
+echo "@@allow"; as_ud unitdoctor fix --yes {U}; echo "@@rc $?"
+state allowed
+echo "@@history"; as_ud unitdoctor history --json; echo "@@rc $?"
+echo "@@undo"; as_ud unitdoctor undo --yes; echo "@@rc $?"
+state undone
+echo "@@empty"; as_ud unitdoctor fix --yes {E}; echo "@@rc $?"
+echo "@@empty-state $(systemctl is-enabled {E}) $(stat -c %s /run/systemd/system/{E})"
+"""
+
+
+def _section(out: str, name: str) -> str:
+    return out.split(f"@@{name}\n", 1)[1].split("\n@@rc ", 1)[0]
+
+
+def _rc(out: str, name: str) -> int:
+    return int(out.split(f"@@{name}\n", 1)[1].split("\n@@rc ", 1)[1].split()[0])
+
+
+def _state(out: str, name: str) -> str:
+    m = re.search(rf"^@@{name} (.*)$", out, re.M)
+    assert m, out
+    return m.group(1).strip()
+
+
+def test_non_root_fix_through_the_manager_is_what_polkit_allows():
+    body = "[Unit]\nDescription=polkit route\n[Service]\nExecStart=/bin/sleep 1000\n"
+    files: dict[str, object] = {
+        f"{LIB}/{U}": body,
+        f"/etc/systemd/system/{U}": ("symlink", "/dev/null"),
+        f"{LIB}/{E}": body,
+    }
+    b = container.boot(files, command=SCRIPT, args=("--src", str(container.REPO)), timeout=60)
+    out = b.output
+    assert b.rc == 0, b.stderr[-3000:] + out[-3000:]
+    assert _state(out, "start") == "masked inactive /dev/null root:root", out
+
+    # --dry-run names the route and changes nothing, not even ud's journal directory
+    assert _rc(out, "dry") == 0
+    assert "this fix asks the system manager over the system bus" in _section(out, "dry")
+    assert _state(out, "journal-after-dry") == "no"
+
+    # (a) no rule: polkit wants an administrator's password, nobody can type it: exit 4, nothing changed
+    deny = _section(out, "deny")
+    assert _rc(out, "deny") == 4, deny
+    assert _state(out, "polkitd") == "running", "polkit never answered: the refusal did not come from polkit"
+    line = [ln for ln in deny.splitlines() if ln.startswith("unitdoctor: ")]
+    assert len(line) == 1, deny
+    assert f"changing /etc/systemd/system/{U} needs root; nothing was changed" in line[0]
+    assert "polkit refused org.freedesktop.systemd1.manage-unit-files" in line[0]
+    assert line[0].endswith(f"Run: sudo unitdoctor fix --yes {U}")
+    assert _state(out, "denied") == "masked inactive /dev/null root:root"
+    assert _state(out, "journal-after-deny") == "no"
+
+    # (b) a rule lets ud manage unit files and units: unmasked by the manager, started, journaled
+    allow = _section(out, "allow")
+    assert _rc(out, "allow") == 0, allow
+    assert f'Removed "/etc/systemd/system/{U}".' in allow and f"Started {U}: active." in allow
+    assert _state(out, "allowed") == "static active", out
+    m = re.search(r"undo with `unitdoctor undo (\S+)`", allow)
+    assert m, allow
+    entry_id = m.group(1)
+    hist = json.loads(_section(out, "history"))
+    assert hist["journal"] == "/home/ud/.local/state/unitdoctor/system"
+    entry = next(e for e in hist["entries"] if e["id"] == entry_id)
+    assert entry["status"] == "done"
+
+    # undo puts the mask back through MaskUnitFiles: the same link, in /etc, root's
+    undo = _section(out, "undo")
+    assert _rc(out, "undo") == 0, undo
+    assert f"Created symlink /etc/systemd/system/{U} → /dev/null." in undo
+    assert _state(out, "undone").startswith("masked ") and _state(out, "undone").endswith("/dev/null root:root")
+
+    # an empty-file mask could not be put back exactly by the manager: the sudo line, nothing changed
+    empty = _section(out, "empty")
+    assert _rc(out, "empty") == 4, empty
+    assert "not through the manager" in empty and f"Run: sudo unitdoctor fix --yes {E}" in empty
+    assert _state(out, "empty-state") == "masked-runtime 0"
