@@ -68,11 +68,13 @@ state undone
 echo "@@empty"; as_ud unitdoctor fix --yes {E}; echo "@@rc $?"
 echo "@@empty-state $(systemctl is-enabled {E}) $(stat -c %s /run/systemd/system/{E})"
 W=/etc/systemd/system/sockets.target.wants
-echo "@@socket-before $(systemctl is-enabled {S}.service {S}.socket | tr '\n' ' ')$(test -d $W && echo wants-dir || echo no-wants-dir)"
+enabled() {{ systemctl is-enabled {S}.service {S}.socket | tr '\\n' ' '; }}
+wants() {{ test -d $W && echo wants-dir || echo no-wants-dir; }}
+echo "@@socket-before $(enabled)$(wants)"
 echo "@@socket"; as_ud unitdoctor fix --yes {S}.service; echo "@@rc $?"
-echo "@@socket-fixed $(systemctl is-enabled {S}.service {S}.socket | tr '\n' ' ')$(systemctl is-active {S}.socket) $(readlink $W/{S}.socket)"
+echo "@@socket-fixed $(enabled)$(systemctl is-active {S}.socket) $(readlink $W/{S}.socket)"
 echo "@@socket-undo"; as_ud unitdoctor undo --yes; echo "@@rc $?"
-echo "@@socket-undone $(systemctl is-enabled {S}.service {S}.socket | tr '\n' ' ')$(test -d $W && echo wants-dir || echo no-wants-dir)"
+echo "@@socket-undone $(enabled)$(wants)"
 """
 
 
