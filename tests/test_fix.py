@@ -24,7 +24,7 @@ from tests.differential.systemctl import our_states, systemctl_path, their_state
 from unitdoctor import cli, fix
 from unitdoctor.cli import fix as cli_fix
 from unitdoctor.journal import Journal, LockBusy
-from unitdoctor.plan import Link, Plan, RemoveMask, StartUnit, plan_fix
+from unitdoctor.plan import Because, Link, Plan, Reason, RemoveMask, StartUnit, plan_fix
 from unitdoctor.report import why
 from unitdoctor.rootfs import Root
 
@@ -120,7 +120,10 @@ def test_dry_run_prints_the_same_actions_that_apply_executes(tmp_path, capsys):
     assert rc == 0
     assert [(a["action"], a.get("path"), a.get("effect")) for a in doc["plan"]["actions"]] == planned
     (entry,) = journal(root).entries()
-    assert [(p["action"], p["effect"]) for p in entry.plan] == [(a, e) for a, _p, e in planned]
+    # the journal keeps the same actions as data (root-relative paths), the words are the renderer's
+    assert entry.version == 2 and all("effect" not in p for p in entry.plan)
+    assert [(p["action"], p.get("path") and str(root) + p["path"]) for p in entry.plan] == \
+        [(a, p) for a, p, _e in planned]
 
 
 @pytest.mark.parametrize("name", ["vendor", "kernel-cmdline"])
@@ -197,22 +200,25 @@ def test_invalid_unit_name_is_exit_2_and_changes_nothing(tmp_path, capsys):
     assert fr.diff(fr.snapshot(root, skip=None), before) == []
 
 
+R = Reason(Because.ASKED, "x.service")
+
+
 def _plan(*actions) -> Plan:
     return Plan(("x.service",), "system", None, False, False, tuple(actions), ())
 
 
 @pytest.mark.parametrize("action,message", [
-    (RemoveMask("x y.service", "/etc/systemd/system/x.service", "", False, "symlink", "/dev/null", ""),
+    (RemoveMask("x y.service", "/etc/systemd/system/x.service", "", False, "symlink", "/dev/null", R),
      '"x y.service" is not a valid unit name.'),
-    (RemoveMask("x.service", "/usr/lib/systemd/system/x.service", "", False, "symlink", "/dev/null", ""),
+    (RemoveMask("x.service", "/usr/lib/systemd/system/x.service", "", False, "symlink", "/dev/null", R),
      "under /usr"),
-    (RemoveMask("x.service", "/etc/systemd/../systemd/system/x.service", "", False, "symlink", "/dev/null", ""),
+    (RemoveMask("x.service", "/etc/systemd/../systemd/system/x.service", "", False, "symlink", "/dev/null", R),
      "not a normalised path"),
-    (RemoveMask("x.service", "etc/systemd/system/x.service", "", False, "symlink", "/dev/null", ""),
+    (RemoveMask("x.service", "etc/systemd/system/x.service", "", False, "symlink", "/dev/null", R),
      "not an absolute path"),
-    (RemoveMask("x.service", "/etc/systemd/system/x.service", "", False, "symlink", None, ""), "a mask is"),
-    (RemoveMask("x.service", "/etc/passwd", "", False, "empty-file", None, ""), '"passwd" is not a valid unit'),
-    (StartUnit("x@.servic", ""), "is not a valid unit name"),
+    (RemoveMask("x.service", "/etc/systemd/system/x.service", "", False, "symlink", None, R), "a mask is"),
+    (RemoveMask("x.service", "/etc/passwd", "", False, "empty-file", None, R), '"passwd" is not a valid unit'),
+    (StartUnit("x@.servic", R), "is not a valid unit name"),
 ])
 def test_apply_validates_names_and_paths_before_touching_anything(tmp_path, action, message):
     root = fr.build(tmp_path, "persistent")
@@ -336,7 +342,7 @@ def test_a_config_dir_that_resolves_into_usr_is_never_written(tmp_path):
     fr.link(root, f"{fr.USR}/x.service", "/dev/null")
     plan = plan_of(root, "x.service")
     assert not plan.changes  # the planner sees through the link
-    forced = _plan(RemoveMask("x.service", "/etc/systemd/system/x.service", "", False, "symlink", "/dev/null", ""))
+    forced = _plan(RemoveMask("x.service", "/etc/systemd/system/x.service", "", False, "symlink", "/dev/null", R))
     out = apply(root, forced)
     assert out.status == "rolled-back"
     assert any("under /usr; left alone" in m for m in out.messages)

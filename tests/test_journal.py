@@ -141,7 +141,7 @@ def test_every_entry_written_validates_against_the_documented_schema(tmp_path, e
     assert fix.undo(None, root=r, journal=jr(root), ops=fix.OfflineOps()).status == "done"
     docs = _validate_dir(entry_validator, root)
     assert [(d["command"], d["status"], d["seq"]) for d in docs] == [("fix", "undone", 1), ("undo", "done", 2)]
-    assert docs[0]["format"] == FORMAT and docs[0]["version"] == VERSION == 1
+    assert docs[0]["format"] == FORMAT and docs[0]["version"] == VERSION == 2
     assert docs[1]["undoes"] == docs[0]["id"] and docs[0]["undone_by"] == docs[1]["id"]
     removed = docs[0]["steps"][0]
     assert removed["before"]["type"] == "symlink" and removed["before"]["target"] == "../../../dev/null"
@@ -179,11 +179,11 @@ def _entry_json(**over) -> dict:
 
 def test_a_newer_format_version_is_refused_not_guessed(tmp_path):
     root = fr.base(tmp_path / "root")
-    _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json(version=2))
+    _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json(version=VERSION + 1))
     j = jr(root)
     assert j.entries() == []  # skipped, and said: it is never acted on
     (msg,) = j.unreadable
-    assert "version 2 is newer than this unitdoctor reads" in msg
+    assert f"version {VERSION + 1} is newer than this unitdoctor reads" in msg
 
 
 def test_unknown_keys_are_ignored_and_a_foreign_file_is_skipped_and_named(tmp_path):
@@ -333,3 +333,92 @@ def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
     return m
+
+
+# -- format version 1 (plan effects in words) ------------------------------------------------------------------
+
+#: A real entry written by unitdoctor before format version 2 (`fix --yes x.service foo.service` on the "multi"
+#: root of fixroots.py, made in /tmp/ud-effects-gen/root): its plan holds each action's effect in words.
+V1_ENTRY = REPO / "tests/data/journal-v1-entry.json"
+V1_ROOT = "/tmp/ud-effects-gen/root"
+
+
+def _as_fixed_by_v1(tmp_path: Path, *, interrupted: bool = False) -> tuple[Path, dict, fr.Snap]:
+    """The "multi" root as that fix left it, with its version-1 entry in the journal (``interrupted``: the fix
+    stopped before its last step, the socket's link), and the tree before the fix."""
+    root = fr.build(tmp_path, "multi")
+    before = fr.snapshot(root, times=False)
+    for rel in (f"{fr.ETC}/x.service", f"{fr.RUN}/x.service", f"{fr.RUN}/foo.service"):
+        os.unlink(root / rel)
+    (root / fr.ETC / "sockets.target.wants").mkdir()
+    doc = json.loads(V1_ENTRY.read_text().replace(V1_ROOT, str(root)))
+    assert doc["version"] == 1 and all("effect" in p for p in doc["plan"])
+    if interrupted:
+        doc["status"] = "in-progress"
+        last = doc["steps"][-1]
+        last["state"] = "planned"
+        del last["message"]
+    else:
+        os.symlink("/usr/lib/systemd/system/foo.socket", root / fr.ETC / "sockets.target.wants/foo.socket")
+    _write_raw(root, doc["id"] + ".json", doc)
+    return root, doc, before
+
+
+def _cli(root: Path, *argv: str) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}"}
+    p = subprocess.run([sys.executable, "-m", "unitdoctor", "--root", str(root), *argv], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in p.stderr, p.stderr
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_a_version_1_entry_is_listed_and_undone_exactly(tmp_path, entry_validator):
+    root, doc, before = _as_fixed_by_v1(tmp_path)
+    (e,) = jr(root).entries()
+    assert (e.version, e.status, e.plan) == (1, "done", doc["plan"])
+
+    rc, out, err = _cli(root, "history")
+    assert rc == 0 and not err, err
+    assert f"{doc['id']}" in out and "fix   done" in out and "x.service foo.service" in out
+    assert f'Removed "{root}/etc/systemd/system/x.service".' in out
+    rc, out, err = _cli(root, "history", "--json")
+    (h,) = json.loads(out)["entries"]
+    assert (h["id"], h["status"], len(h["changes"])) == (doc["id"], "done", 5)
+
+    rc, out, err = _cli(root, "undo", "--yes")
+    assert rc == 0, out + err
+    assert fr.diff(fr.snapshot(root, times=False), before) == []
+    old, new = _validate_dir(entry_validator, root)
+    # rewritten in its own format: the plan in words stays a version-1 entry; the undo is version 2
+    assert (old["version"], old["status"], old["plan"]) == (1, "undone", doc["plan"])
+    assert (new["version"], new["command"], new["plan"]) == (
+        VERSION, "undo", [{"action": "undo", "risk": "medium", "entry": doc["id"]}])
+
+
+def test_an_interrupted_version_1_entry_is_recovered_in_its_own_format(tmp_path, entry_validator):
+    root, doc, _before = _as_fixed_by_v1(tmp_path, interrupted=True)
+    rc, out, err = _cli(root, "fix", "--dry-run", "x.service")
+    assert "an interrupted fix is in the journal" in err and doc["id"] in err
+    rc, out, err = _cli(root, "fix", "--recover")
+    assert rc == 0, out + err
+    assert os.readlink(root / fr.ETC / "sockets.target.wants/foo.socket") == "/usr/lib/systemd/system/foo.socket"
+    (e,) = _validate_dir(entry_validator, root)
+    assert (e["version"], e["status"], e["plan"]) == (1, "done", doc["plan"])
+
+
+def test_the_schema_records_every_action_kind_without_words():
+    from unitdoctor.plan import ActionKind
+
+    schema = json.loads((REPO / "schema/journal-entry.schema.json").read_text())
+    kinds = {a["properties"]["action"]["const"] for a in schema["$defs"]["action"]["oneOf"]}
+    assert kinds == {k.value for k in ActionKind} | {"undo"}
+    assert not any("effect" in a["properties"] for a in schema["$defs"]["action"]["oneOf"])
+    assert schema["properties"]["version"]["enum"] == [1, VERSION]
+    from unitdoctor.plan import Because
+
+    fix_schema = json.loads((REPO / "schema/fix.schema.json").read_text())
+    for sch in (schema, fix_schema):  # the journal keeps the reason as data; fix --json has it beside the words
+        assert sch["$defs"]["reason"]["properties"]["because"]["enum"] == [b.value for b in Because]

@@ -14,7 +14,10 @@ import pytest
 from tests import fixroots as fr
 
 from unitdoctor import plan as P
+from unitdoctor.render.words import effect, outlook, plan_notes, reason
 from unitdoctor.report import why
+
+ASKED = P.Reason(P.Because.ASKED, "a.socket")
 
 
 def make(tmp_path: Path, builder) -> Path:
@@ -47,14 +50,14 @@ def test_persistent_mask_is_removed_with_medium_risk_and_the_vendor_file_takes_e
                                                           False)
     assert m.risk is P.Risk.MEDIUM
     assert m.then == "/usr/lib/systemd/system/x.service"
-    assert "/usr/lib/systemd/system/x.service takes effect" in m.effect
-    assert p.ok and p.outlook[0].summary == "x.service can start"
+    assert "/usr/lib/systemd/system/x.service takes effect" in effect(m)
+    assert p.ok and p.outlook[0] == P.Outlook("x.service", True) and outlook(p.outlook[0]) == "x.service can start"
 
 
 def test_runtime_mask_is_low_risk_and_said_to_last_until_reboot(tmp_path):
     (m,) = masks(plan_for(make(tmp_path, fr.runtime), "x.service"))
     assert (m.path, m.runtime, m.risk) == ("/run/systemd/system/x.service", True, P.Risk.LOW)
-    assert "until reboot" in m.effect
+    assert "until reboot" in effect(m)
 
 
 def test_masked_in_etc_and_run_both_are_removed_top_down(tmp_path):
@@ -80,7 +83,7 @@ def test_template_mask_is_removed_for_an_instance_and_the_effect_says_every_inst
     p = plan_for(make(tmp_path, fr.template), "getty@tty1.service")
     (m,) = masks(p)
     assert (m.unit, m.path) == ("getty@.service", "/etc/systemd/system/getty@.service")
-    assert "every instance of getty@.service" in m.effect
+    assert m.every_instance and "every instance of getty@.service" in effect(m)
 
 
 def test_alias_of_a_masked_unit_unmasks_the_unit_it_is_merged_into(tmp_path):
@@ -133,7 +136,8 @@ def test_vendor_mask_is_advice_only_with_an_etc_override(tmp_path):
     (adv,) = p.advice
     assert "/etc/systemd/system/x.service overrides the vendor mask" in adv.text
     assert "never changes /usr" in adv.text
-    assert not p.ok and "still not start" in p.outlook[0].summary
+    assert not p.ok and "still not start" in outlook(p.outlook[0])
+    assert (p.outlook[0].blocker.unit, p.outlook[0].blocker.reason) == ("x.service", "masked")
 
 
 def test_local_vendor_mask_over_a_real_file_advises_copying_not_linking(tmp_path):
@@ -201,8 +205,10 @@ def test_masked_dependency_at_depth_2_and_the_mask_hidden_behind_it(tmp_path):
     got = [(m.unit, m.path) for m in masks(p)]
     assert got == [("db.service", "/etc/systemd/system/db.service"),
                    ("cache.service", "/run/systemd/system/cache.service")]
-    assert "web.service → app.service (Requires=) → db.service (Requires=)" in masks(p)[0].reason
-    assert masks(p)[1].reason.endswith("→ cache.service (Requires=)")
+    assert masks(p)[0].reason == P.Reason(P.Because.NEEDED, "web.service", "db.service",
+                                          (("Requires", "app.service"), ("Requires", "db.service")))
+    assert "web.service → app.service (Requires=) → db.service (Requires=)" in reason(masks(p)[0].reason)
+    assert reason(masks(p)[1].reason).endswith("→ cache.service (Requires=)")
     assert p.ok
 
 
@@ -224,7 +230,7 @@ def test_drop_in_mask_is_removed_where_it_blocks_and_kept_where_it_hides_nothing
     (d,) = [a for a in p.actions if isinstance(a, P.DropMaskedDropIn)]
     assert d.path == "/etc/systemd/system/x.service.d/10-exec.conf"
     assert d.hides == "/usr/lib/systemd/system/x.service.d/10-exec.conf"
-    assert "can start" in d.reason
+    assert d.reason == P.Reason(P.Because.HIDES, "x.service", d.hides) and "can start" in reason(d.reason)
     assert kinds(p) == ["drop-masked-drop-in"]  # 20-nothing.conf hides nothing: kept
     assert p.ok
 
@@ -251,13 +257,14 @@ def test_socket_activated_service_enables_the_socket_offline_with_the_links_inst
     assert en.links == (P.Link("/etc/systemd/system/sockets.target.wants/foo.socket",
                                "/usr/lib/systemd/system/foo.socket"),)
     assert en.dirs == ("/etc/systemd/system/sockets.target.wants",)
-    assert p.outlook[0].started_via == "foo.socket"
+    assert p.outlook[0].via == ("foo.socket",)
 
 
 def test_socket_activated_service_live_starts_the_socket_not_the_service(tmp_path):
     p = plan_for(make(tmp_path, fr.socket), "foo.service", live=True)
     assert kinds(p) == ["remove-mask", "enable", "daemon-reload", "start"]
-    assert p.actions[-1] == P.StartUnit("foo.socket", "start foo.service through foo.socket")
+    assert p.actions[-1] == P.StartUnit("foo.socket", P.Reason(P.Because.START, "foo.service", "foo.socket"))
+    assert reason(p.actions[-1].reason) == "start foo.service through foo.socket"
     assert p.actions[-1].risk is P.Risk.HIGH
 
 
@@ -294,7 +301,7 @@ def test_a_unit_that_can_start_gets_no_trigger_enabled(tmp_path):
         fr.write(r, f"{fr.USR}/foo.socket", fr.SOCKET.format(d="foo"))
 
     p = plan_for(make(tmp_path, build), "foo.service")
-    assert p.actions == () and p.ok and p.outlook[0].started_via is None
+    assert p.actions == () and p.ok and p.outlook[0].via == ()
 
 
 def test_an_enabled_masked_service_is_unmasked_and_its_disabled_socket_left_alone(tmp_path):
@@ -316,7 +323,7 @@ def test_a_socket_that_conflicts_with_the_service_is_never_enabled_for_it(tmp_pa
         fr.write(r, f"{fr.USR}/foo.socket", "[Unit]\nConflicts=foo.service\n" + fr.SOCKET.format(d="foo"))
 
     p = plan_for(make(tmp_path, build), "foo.service")
-    assert kinds(p) == ["remove-mask"] and p.outlook[0].started_via is None
+    assert kinds(p) == ["remove-mask"] and p.outlook[0].via == ()
 
 
 def test_a_masked_unit_of_the_same_name_that_triggers_something_else_is_left_alone(tmp_path):
@@ -345,7 +352,7 @@ def test_enable_links_cover_alias_wanted_by_and_required_by(tmp_path):
     root = make(tmp_path, lambda r: fr.write(
         r, f"{fr.USR}/a.socket", "[Socket]\nListenStream=/run/a\n[Install]\nWantedBy=sockets.target\n"
         "RequiredBy=multi-user.target\nAlias=b.socket\n"))
-    act, why_not = P.enable_action(fr.catalog(root), "a.socket", runtime=False, reason="test")
+    act, why_not = P.enable_action(fr.catalog(root), "a.socket", runtime=False, reason=ASKED)
     assert why_not is None and act is not None
     assert act.links == (
         P.Link("/etc/systemd/system/sockets.target.wants/a.socket", "/usr/lib/systemd/system/a.socket"),
@@ -359,7 +366,7 @@ def test_enable_refuses_a_path_taken_by_another_file_like_systemctl_eexist(tmp_p
         fr.write(r, f"{fr.USR}/a.socket", fr.SOCKET.format(d="a"))
         fr.write(r, f"{fr.ETC}/sockets.target.wants/a.socket", "not a link\n")
 
-    act, why_not = P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason="")
+    act, why_not = P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason=ASKED)
     assert act is None and why_not is not None and "already exists" in why_not and "EEXIST" in why_not
 
 
@@ -368,7 +375,7 @@ def test_enable_of_an_enabled_unit_is_nothing(tmp_path):
         fr.write(r, f"{fr.USR}/a.socket", fr.SOCKET.format(d="a"))
         fr.link(r, f"{fr.ETC}/sockets.target.wants/a.socket", "/usr/lib/systemd/system/a.socket")
 
-    assert P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason="") == (None, None)
+    assert P.enable_action(fr.catalog(make(tmp_path, build)), "a.socket", runtime=False, reason=ASKED) == (None, None)
 
 
 # -- rule 6: the manager ------------------------------------------------------------------------------------
@@ -387,7 +394,7 @@ def test_no_start_leaves_the_reload(tmp_path):
 def test_offline_plan_never_reloads_or_starts_and_says_so(tmp_path):
     p = plan_for(make(tmp_path, fr.both), "x.service")
     assert not any(isinstance(a, (P.DaemonReload, P.StartUnit)) for a in p.actions)
-    assert any("offline" in n for n in p.notes)
+    assert any("offline" in n for n in plan_notes(p))
 
 
 def test_live_plan_for_a_unit_that_can_start_only_starts_it(tmp_path):
@@ -407,7 +414,7 @@ def test_actions_are_frozen_records_with_risk_and_effect(tmp_path):
     p = plan_for(make(tmp_path, fr.socket), "foo.service", live=True)
     for a in p.actions:
         assert dataclasses.is_dataclass(a)
-        assert isinstance(a.risk, P.Risk) and a.effect
+        assert isinstance(a.risk, P.Risk) and isinstance(a.action, P.ActionKind) and effect(a)
         with pytest.raises(dataclasses.FrozenInstanceError):
             a.reason = "changed"  # type: ignore[misc]
 

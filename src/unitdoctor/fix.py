@@ -63,7 +63,17 @@ from .journal import (
     unlink_if_unopened,
 )
 from .live import ManagerError  # bus.py's errors derive from it; re-exported
-from .plan import Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit, is_vendor_path
+from .plan import (
+    Advice,
+    DaemonReload,
+    DropMaskedDropIn,
+    EnableUnit,
+    Plan,
+    RemoveMask,
+    StartUnit,
+    action_record,
+    is_vendor_path,
+)
 from .report import Report, why
 from .rootfs import Root
 
@@ -161,12 +171,17 @@ class Outcome:
         return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind == "start" and s.result)
 
     @property
+    def completed(self) -> bool:
+        """The command ran to its end (done, or there was nothing to do); a step may still have failed."""
+        return self.status in (DONE, NOTHING)
+
+    @property
     def ok(self) -> bool:
         """Everything planned was done, nothing failed, and (for a fix) ``why`` is clean afterwards.
 
         An undo restores the state before a fix, problems included, so its ``after`` is information only.
         """
-        return (self.status in (DONE, NOTHING) and not self.failed
+        return (self.completed and not self.failed
                 and (self.undoes is not None or all(r.ok for r in self.after)))
 
 
@@ -743,8 +758,8 @@ def _steps(plan: Plan, root: Root, via_manager: bool = False) -> tuple[list[Step
 
 
 def _plan_record(plan: Plan) -> list[dict[str, Any]]:
-    return [{"action": a.action, "risk": a.risk.value, "effect": a.text if isinstance(a, Advice) else a.effect}
-            for a in plan.actions]
+    """The plan as the journal keeps it: one record per action, data only (docs/journal.md, "plan")."""
+    return [action_record(a) for a in plan.actions]
 
 
 # -- running ------------------------------------------------------------------------------------------
@@ -1098,8 +1113,8 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
         steps, early = _undo_steps(entries, target, root)
         if early is not None:
             return early
-        entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units), via=target.via,
-                         steps=steps, plan=[{"action": "undo", "risk": "medium", "effect": f"undo {target.id}"}],
+        entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
+                         steps=steps, plan=[{"action": "undo", "risk": "medium", "entry": target.id}], via=target.via,
                          undoes=target.id)
         hooks.point("journal-written")
         _run(entry, j, root, ops, hooks, strict=True)

@@ -37,7 +37,9 @@ from typing import Any, Iterator, Mapping, Optional
 from .rootfs import Root
 
 FORMAT = "unitdoctor-journal"
-VERSION = 1
+#: The format written. 2: ``plan`` holds each action's record (kind, risk, fields) instead of its effect in
+#: words. Entries of version 1 are still read, undone and recovered, and keep their version when rewritten.
+VERSION = 2
 LOCK_NAME = "lock"
 #: The largest entry read (an entry is a few KiB; a bigger file is not one of ours).
 ENTRY_MAX = 16 << 20
@@ -385,6 +387,7 @@ class Entry:
     undoes: Optional[str] = None
     undone_by: Optional[str] = None
     updated: str = ""
+    version: int = VERSION  # the format it was written in (an old entry is rewritten in its own)
     #: ``"manager"``: every change was made by the manager for a user polkit let ask (undone the same way).
     via: Optional[str] = None
 
@@ -394,7 +397,7 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": FORMAT, "version": VERSION, "id": self.id, "seq": self.seq, "created": self.created,
+            "format": FORMAT, "version": self.version, "id": self.id, "seq": self.seq, "created": self.created,
             "updated": self.updated or self.created, "command": self.command, "scope": self.scope,
             "root": self.root, "live": self.live, "units": list(self.units), "status": self.status,
             "undoes": self.undoes, "undone_by": self.undone_by, "plan": self.plan,
@@ -414,7 +417,7 @@ class Entry:
         return cls(d["id"], int(d.get("seq", 0)), d["created"], d["command"], d["scope"], d.get("root"),
                    bool(d.get("live")), list(d.get("units", ())), d["status"],
                    [Step.from_json(s) for s in d.get("steps", ())], list(d.get("plan", ())),
-                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""), d.get("via"))
+                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""), d["version"], d.get("via"))
 
 
 # -- validation -------------------------------------------------------------------------------------

@@ -41,8 +41,8 @@ from __future__ import annotations
 import enum
 import posixpath
 import stat
-from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence, Union
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Sequence, Union
 
 from . import install, names
 from .catalog import Catalog, DirListing, Entry, SubDir
@@ -53,9 +53,21 @@ from .findings import Severity
 from .manager import LoadState, Manager, is_null
 from .report import Report, why
 from .sources import EvidenceSources
+from .transaction import Blocker
 
 #: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
 MAX_ROUNDS = 16
+
+class ActionKind(str, enum.Enum):
+    """What an action does; the value is its name in ``fix --json`` and in the journal."""
+
+    REMOVE_MASK = "remove-mask"
+    DROP_MASKED_DROP_IN = "drop-masked-drop-in"
+    ENABLE = "enable"
+    DAEMON_RELOAD = "daemon-reload"
+    START = "start"
+    ADVICE = "advice"
+
 
 class Risk(str, enum.Enum):
     """How much an action can change: ``none`` (advice, never run) to ``high`` (runs the unit's code)."""
@@ -66,6 +78,40 @@ class Risk(str, enum.Enum):
     HIGH = "high"  # starts processes now
 
 
+class Because(str, enum.Enum):
+    """Why an action is in the plan (``Reason.because``); the value is its name in JSON and the journal."""
+
+    MASKED = "masked"  # ``unit`` is masked
+    NEEDED = "needed"  # ``unit`` needs ``other``, which is masked, through ``chain``
+    HIDES = "hides"  # the drop-in mask hides ``other``; without it ``unit`` can start, or loads (``loads``)
+    TRIGGER = "trigger"  # ``other`` (a socket, timer or path) starts ``unit``, so it is enabled instead
+    ASKED = "asked"  # enabling ``unit`` was asked for
+    RELOAD = "reload"  # the manager still holds the old unit files
+    START = "start"  # ``unit`` is started (through ``other``, its trigger)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an action is in the plan, as data; ``render.words.reason`` says it in words."""
+
+    because: Because
+    unit: Optional[str] = None  # the unit the plan is for
+    other: Optional[str] = None  # the unit or drop-in the reason is about (see ``Because``)
+    #: ``needed``: the hops from ``unit`` to ``other``, each (the dependency, the unit it reaches)
+    chain: tuple[tuple[str, str], ...] = ()
+    loads: Optional[str] = None  # ``hides``: the load state reached, when the unit still cannot start
+
+    def to_json(self) -> dict[str, Any]:
+        """The reason as JSON data (keys that are not set are left out)."""
+        d: dict[str, Any] = {"because": self.because.value}
+        for k in ("unit", "other", "loads"):
+            if getattr(self, k) is not None:
+                d[k] = getattr(self, k)
+        if self.chain:
+            d["chain"] = [{"dependency": dep, "unit": u} for dep, u in self.chain]
+        return d
+
+
 # -- actions ------------------------------------------------------------------------------------------
 
 
@@ -73,8 +119,10 @@ class Risk(str, enum.Enum):
 class RemoveMask:
     """Remove the mask at ``path``: a symlink whose text is ``link_target``, or an empty regular file.
 
-    ``then`` is what the name resolves to once every mask the plan removes for it is gone (a path, or
-    None when nothing carries the name).
+    The effect, as data: ``path`` is deleted; ``unit`` is unmasked in ``layer``, until reboot when
+    ``runtime``, else persistently; ``then`` is what the name resolves to once every mask the plan removes
+    for it is gone (a path, or None when nothing carries the name); for a template (``every_instance``)
+    every instance without its own mask is unmasked too. ``render.words.effect`` says it in words.
     """
 
     unit: str
@@ -83,29 +131,24 @@ class RemoveMask:
     runtime: bool
     kind: str  # "symlink" | "empty-file"
     link_target: Optional[str]
-    reason: str
+    reason: Reason
     then: Optional[str] = None
 
-    action = "remove-mask"
+    action = ActionKind.REMOVE_MASK
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW if self.runtime else Risk.MEDIUM
 
     @property
-    def effect(self) -> str:
-        what = f"symlink to {self.link_target}" if self.kind == "symlink" else "empty file"
-        scope = "until reboot (runtime layer)" if self.runtime else "persistently"
-        after = f"{self.then} takes effect" if self.then else "no other file carries the name"
-        every = ""
-        if names.kind_of(self.unit) is names.NameKind.TEMPLATE:
-            every = f"; this unmasks every instance of {self.unit} without its own mask"
-        return f"delete {self.path} ({what}, {self.layer}): {self.unit} is unmasked {scope}; {after}{every}"
+    def every_instance(self) -> bool:
+        """Whether this unmasks a template, and with it every instance that has no mask of its own."""
+        return names.kind_of(self.unit) is names.NameKind.TEMPLATE
 
 
 @dataclass(frozen=True)
 class DropMaskedDropIn:
-    """Remove the drop-in mask at ``path`` so the drop-in it hides (``hides``) applies again."""
+    """Remove the drop-in mask at ``path`` so the drop-in it hides (``hides``) applies to ``unit`` again."""
 
     unit: str
     path: str
@@ -114,18 +157,13 @@ class DropMaskedDropIn:
     kind: str  # "symlink" | "empty-file"
     link_target: Optional[str]
     hides: str
-    reason: str
+    reason: Reason
 
-    action = "drop-masked-drop-in"
+    action = ActionKind.DROP_MASKED_DROP_IN
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW if self.runtime else Risk.MEDIUM
-
-    @property
-    def effect(self) -> str:
-        what = f"symlink to {self.link_target}" if self.kind == "symlink" else "empty file"
-        return f"delete {self.path} ({what}, {self.layer}): {self.hides} applies to {self.unit} again"
 
 
 @dataclass(frozen=True)
@@ -141,76 +179,59 @@ class EnableUnit:
     """Enable ``name`` as ``systemctl enable [--runtime]`` would: create ``links`` (and ``dirs`` first).
 
     Offline the links are created by ``fix`` itself; live, the manager creates them (EnableUnitFiles)
-    and the journal records what it reports.
+    and the journal records what it reports. The unit is then pulled in at every boot, or until reboot
+    when ``runtime``.
     """
 
     name: str
     runtime: bool
     links: tuple[Link, ...]
     dirs: tuple[str, ...]
-    reason: str
+    reason: Reason
 
-    action = "enable"
+    action = ActionKind.ENABLE
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW if self.runtime else Risk.MEDIUM
 
-    @property
-    def effect(self) -> str:
-        made = "; ".join(f"{lk.path} → {lk.target}" for lk in self.links)
-        when = "until reboot" if self.runtime else "at every boot"
-        return f"create {made}: {self.name} is pulled in {when}"
-
 
 @dataclass(frozen=True)
 class DaemonReload:
-    """Make the manager re-read every unit file (``systemctl daemon-reload``)."""
+    """Make the manager re-read every unit file (``systemctl daemon-reload``), other pending edits too."""
 
-    reason: str
-    action = "daemon-reload"
+    reason: Reason
+    action = ActionKind.DAEMON_RELOAD
 
     @property
     def risk(self) -> Risk:
         return Risk.LOW
 
-    @property
-    def effect(self) -> str:
-        return "the manager re-reads all unit files, including other pending edits"
-
 
 @dataclass(frozen=True)
 class StartUnit:
-    """Start ``name`` and wait for its job (``systemctl start``)."""
+    """Start ``name`` now, with the units it pulls in, and wait for its job (``systemctl start``)."""
 
     name: str
-    reason: str
-    action = "start"
+    reason: Reason
+    action = ActionKind.START
 
     @property
     def risk(self) -> Risk:
         return Risk.HIGH
 
-    @property
-    def effect(self) -> str:
-        return f"start {self.name} now (and the units it pulls in)"
-
 
 @dataclass(frozen=True)
 class Advice:
-    """Something only a person should do; never executed."""
+    """Something only a person should do; never executed (no effect)."""
 
     unit: str
     text: str
-    action = "advice"
+    action = ActionKind.ADVICE
 
     @property
     def risk(self) -> Risk:
         return Risk.NONE
-
-    @property
-    def effect(self) -> str:
-        return "none: unitdoctor does not do this"
 
 
 FileAction = Union[RemoveMask, DropMaskedDropIn, EnableUnit]
@@ -223,8 +244,9 @@ class Outlook:
 
     unit: str
     ok: bool
-    summary: str
-    started_via: Optional[str] = None  # the trigger that starts it instead, if any
+    via: tuple[str, ...] = ()  # the triggers that start it instead, if any
+    #: what still makes its start fail (None when ``ok``, or when only other findings are left)
+    blocker: Optional[Blocker] = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +260,6 @@ class Plan:
     runtime_only: bool
     actions: tuple[Action, ...]
     outlook: tuple[Outlook, ...]
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def changes(self) -> tuple[Action, ...]:
@@ -253,6 +274,33 @@ class Plan:
     def ok(self) -> bool:
         """Whether every unit is predicted to be fine afterwards."""
         return all(o.ok for o in self.outlook)
+
+
+def action_record(a: Action) -> dict[str, Any]:
+    """Return ``a`` as JSON data: its kind, risk and fields, paths root-relative, no words.
+
+    ``why`` is the reason as data (``Reason.to_json``). The journal keeps the plan in this form (docs/journal.md,
+    format version 2); ``fix --json`` shows the same keys with paths as the user gave the root, and the effect
+    and the reason in words (render/fix.py).
+    """
+    d: dict[str, Any] = {"action": a.action.value, "risk": a.risk.value}
+    if isinstance(a, (RemoveMask, DropMaskedDropIn)):
+        d.update(unit=a.unit, path=a.path, layer=a.layer, runtime=a.runtime, kind=a.kind,
+                 link_target=a.link_target, why=a.reason.to_json())
+        if isinstance(a, RemoveMask):
+            d.update(then=a.then, every_instance=a.every_instance)
+        else:
+            d["hides"] = a.hides
+    elif isinstance(a, EnableUnit):
+        d.update(unit=a.name, runtime=a.runtime, why=a.reason.to_json(), dirs=list(a.dirs),
+                 links=[{"path": lk.path, "target": lk.target} for lk in a.links])
+    elif isinstance(a, DaemonReload):
+        d["why"] = a.reason.to_json()
+    elif isinstance(a, StartUnit):
+        d.update(unit=a.name, why=a.reason.to_json())
+    else:
+        d.update(unit=a.unit, text=a.text)
+    return d
 
 
 # -- planning -----------------------------------------------------------------------------------------
@@ -277,7 +325,7 @@ class _Planner:
         return why(self.cat, name, manager=self.mgr, sources=self.sources)
 
     # rule 1 and 2
-    def masks_of(self, name: str, reason: str) -> bool:
+    def masks_of(self, name: str, reason: Reason) -> bool:
         """Plan removing the masks that make ``name`` masked; return whether anything new was planned."""
         new = False
         for cand in mask_candidates(self.mgr, name):
@@ -315,11 +363,11 @@ class _Planner:
                 if hidden is None:
                     continue  # hides nothing: an admin's no-op, not a blocker
                 trial = dict(self.removals)
-                trial[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, "")
+                trial[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, Reason(Because.HIDES, target, hidden))
                 after = why(simulate(self.base, trial), target, sources=self.sources)
                 if _better(rep, after):
-                    reason = (f"it hides {hidden}; without it {target} "
-                              + ("can start" if after.start.ok else f"loads ({after.loaded.load_state.value})"))
+                    loads = None if after.start.ok else after.loaded.load_state.value
+                    reason = Reason(Because.HIDES, target, hidden, loads=loads)
                     self.removals[d.path] = _drop_dropin(self.cat, e, unit.id, hidden, reason)
                     new = True
         return new
@@ -378,11 +426,11 @@ def plan_fix(reports: Sequence[Report], *, catalog: Catalog, start: bool = True,
         for t in list(targets):
             rep = given.pop(t, None) or p.report(t)
             if rep.loaded.load_state is LoadState.MASKED or rep.state.state.is_masked:
-                new |= p.masks_of(t, f"{t} is masked")
+                new |= p.masks_of(t, Reason(Because.MASKED, t))
             for b in rep.start.blockers:
                 if b.reason in ("masked", "trigger-masked"):
-                    via = " → ".join([t] + [f"{e.target} ({e.dependency}=)" for e in b.chain]) or t
-                    new |= p.masks_of(b.unit, f"{t} needs {b.unit}: {via}")
+                    chain = tuple((e.dependency, e.target) for e in b.chain)
+                    new |= p.masks_of(b.unit, Reason(Because.NEEDED, t, b.unit, chain))
             new |= p.dropin_masks_of(t, rep)
             for trig in (p.triggers_of(rep) if t in broken else ()):
                 p.triggers.setdefault(t, [])
@@ -408,8 +456,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
     for svc, trigs in p.triggers.items():
         for trig in trigs:
             act, why_not = enable_action(cat, trig, runtime=p.runtime_only,
-                                         reason=f"{trig} starts {svc}: enable the {trig.rsplit('.', 1)[1]} "
-                                                "instead of the service")
+                                         reason=Reason(Because.TRIGGER, svc, trig))
             if act is not None and act.name not in enabled:
                 enabled.append(act.name)
                 actions.append(act)
@@ -418,7 +465,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
     for u in requested if enable else ():
         if p.triggers.get(u) or u in enabled:
             continue
-        act, why_not = enable_action(cat, u, runtime=p.runtime_only, reason=f"enabling {u} was asked for")
+        act, why_not = enable_action(cat, u, runtime=p.runtime_only, reason=Reason(Because.ASKED, u))
         if act is not None:
             enabled.append(act.name)
             actions.append(act)
@@ -428,36 +475,27 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
         advice.extend(_leftover_advice(cat, p.mgr, finals[t], runtime_only=p.runtime_only))
     changed = bool(actions)
     if live and changed:
-        actions.append(DaemonReload("the manager still holds the old unit files"))
+        actions.append(DaemonReload(Reason(Because.RELOAD)))
     outlook = []
     for u in requested:
         via = p.triggers.get(u, [])
         rep = finals[u]
         ok = rep.ok and all(finals[v].ok for v in via)
-        if ok:
-            summary = f"{u} can start" + (f" (through {', '.join(via)})" if via else "")
-        else:
-            b = rep.start.blocker
-            summary = f"{u} will still not start: {b.message}" if b else f"{u} will still have problems"
-        outlook.append(Outlook(u, ok, summary, ", ".join(via) or None))
+        outlook.append(Outlook(u, ok, tuple(via), None if ok else rep.start.blocker))
         if not (live and start and ok):
             continue
         for s in via or [u]:
             if names.kind_of(s) is names.NameKind.TEMPLATE:
                 continue  # a template cannot be started; its instances can
             if not any(isinstance(a, StartUnit) and a.name == s for a in actions):
-                actions.append(StartUnit(s, f"start {u}" + (f" through {s}" if s != u else "")))
+                actions.append(StartUnit(s, Reason(Because.START, u, s if s != u else None)))
     seen: set[tuple[str, str]] = set()
     for a in advice:
         if (a.unit, a.text) not in seen:
             seen.add((a.unit, a.text))
             actions.append(a)
-    notes = []
-    if not live:
-        notes.append("offline: no manager runs these unit files, so nothing is reloaded or started; "
-                     "the change takes effect when that system boots")
     return Plan(requested, cat.lookup.scope.value, None if cat.root.is_host else cat.root.given, live,
-                p.runtime_only, tuple(actions), tuple(outlook), tuple(notes))
+                p.runtime_only, tuple(actions), tuple(outlook))
 
 
 # -- masks --------------------------------------------------------------------------------------------
@@ -521,12 +559,12 @@ def _kind(e: Entry) -> tuple[str, Optional[str]]:
     return ("symlink", e.target) if e.is_symlink else ("empty-file", None)
 
 
-def _remove_mask(cat: Catalog, e: Entry, unit: str, reason: str, then: Optional[str]) -> RemoveMask:
+def _remove_mask(cat: Catalog, e: Entry, unit: str, reason: Reason, then: Optional[str]) -> RemoveMask:
     kind, target = _kind(e)
     return RemoveMask(unit, e.path, e.dir.layer, cat.lookup.is_runtime(e.dir.path), kind, target, reason, then)
 
 
-def _drop_dropin(cat: Catalog, e: Entry, unit: str, hides: str, reason: str) -> DropMaskedDropIn:
+def _drop_dropin(cat: Catalog, e: Entry, unit: str, hides: str, reason: Reason) -> DropMaskedDropIn:
     kind, target = _kind(e)
     return DropMaskedDropIn(unit, e.path, e.dir.layer, cat.lookup.is_runtime(e.dir.path), kind, target, hides,
                             reason)
@@ -576,7 +614,7 @@ def _better(before: Report, after: Report) -> bool:
 # -- enabling -----------------------------------------------------------------------------------------
 
 
-def enable_action(cat: Catalog, name: str, *, runtime: bool, reason: str,
+def enable_action(cat: Catalog, name: str, *, runtime: bool, reason: Reason,
                   ) -> tuple[Optional[EnableUnit], Optional[str]]:
     """The links ``systemctl enable [--runtime] name`` creates, or why we cannot (advice text).
 

@@ -15,6 +15,7 @@ from unitdoctor import bus, fix
 from unitdoctor.catalog import open_catalog
 from unitdoctor.lookup import Scope
 from unitdoctor.plan import plan_fix
+from unitdoctor.render.words import effect
 from unitdoctor.report import why
 
 
@@ -35,7 +36,7 @@ def main(argv: list[str]) -> int:
             reports = [why(cat, u, live=b.unit(u)) for u in units]
             plan = plan_fix(reports, catalog=cat, live=True)
             if command == "dry-run":
-                json.dump({"actions": [type(a).__name__ + ": " + a.effect for a in plan.actions]}, sys.stdout)
+                json.dump({"actions": [type(a).__name__ + ": " + effect(a) for a in plan.actions]}, sys.stdout)
                 return 0
             out = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=recheck)
     json.dump({"status": out.status, "ok": out.ok, "messages": list(out.messages),

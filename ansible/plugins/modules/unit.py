@@ -231,11 +231,12 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.unitdoctor.systemd.plugins.module_utils import fleet
-from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor import fix as udfix
-from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import JournalError
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.fix import InvalidPlan, apply
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import Journal, JournalError
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.manager import Manager as Model
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.plan import plan_fix, simulate
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import fix as render_fix
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import words as render_words
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.report import why
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.sources import EvidenceSources
 
@@ -245,8 +246,8 @@ def _to_start(plan, name, model):
     path units that trigger it (a service they activate is started by them, as the plan does for a broken
     one), else the unit itself."""
     for o in plan.outlook:
-        if o.unit == name and o.started_via:
-            return [u.strip() for u in o.started_via.split(",")]
+        if o.unit == name and o.via:
+            return list(o.via)
     return [u for u, _how in model.triggered_by(name)] or [name]
 
 
@@ -318,7 +319,7 @@ def _refuse_if_blocked(module, result, plan, name, predicted):
     """Fail before anything changes when the plan cannot make ``name`` startable (or enable it as asked):
     vendor and kernel-command-line masks, missing units, syntax errors, package problems. The plan's
     advice says what a person can do."""
-    reasons = [o.summary for o in plan.outlook if not o.ok]
+    reasons = [render_words.outlook(o) for o in plan.outlook if not o.ok]
     if module.params["enabled"]:
         reasons += _enable_advice(plan, name)
     if not reasons:
@@ -333,16 +334,16 @@ def _refuse_if_blocked(module, result, plan, name, predicted):
 
 def _apply(module, result, plan, cat, mgr):
     """Run the plan through ``fix.apply`` (journal first, re-checks, rollback); the units it started."""
-    journal = udfix.journal_for(cat.lookup.scope.value, cat.root, fleet.environment())
+    journal = Journal.for_scope(cat.lookup.scope.value, cat.root, fleet.environment())
     try:
-        outcome = udfix.apply(plan, root=cat.root, journal=journal, ops=mgr.ops)
-    except (JournalError, udfix.InvalidPlan) as e:
+        outcome = apply(plan, root=cat.root, journal=journal, ops=mgr.ops)
+    except (JournalError, InvalidPlan) as e:
         result["msg"] = f"{plan.units[0]}: nothing was changed: {e}"
         module.fail_json(**result)
     result["journal_id"] = outcome.entry
     result["steps"] = [render_fix.step_json(s, cat.root) for s in outcome.steps]
     result["changed"] = any(s.state == "done" for s in outcome.steps if s.kind in ("file", "enable"))
-    problems = list(outcome.messages) if outcome.status not in (udfix.DONE, udfix.NOTHING) else \
+    problems = list(outcome.messages) if not outcome.completed else \
         [s.message for s in outcome.failed]
     if problems:
         result["msg"] = f"{plan.units[0]}: {outcome.status}: {' '.join(problems)}"

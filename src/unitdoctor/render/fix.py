@@ -10,19 +10,30 @@ from typing import Any, Optional, Sequence
 
 from ..fix import HistoryItem, Outcome
 from ..journal import Step
-from ..plan import Action, Advice, DaemonReload, DropMaskedDropIn, EnableUnit, Plan, RemoveMask, StartUnit
+from ..plan import (
+    Action,
+    Advice,
+    DaemonReload,
+    DropMaskedDropIn,
+    EnableUnit,
+    Plan,
+    RemoveMask,
+    StartUnit,
+    action_record,
+)
 from ..report import Report
 from ..rootfs import Root
 from . import SCHEMA_VERSION
+from .words import effect, mask_object, outlook, plan_notes, reason
 
 # -- text ---------------------------------------------------------------------------------------------
 
 
 def _title(a: Action, root: Root) -> str:
     if isinstance(a, RemoveMask):
-        return f"remove the mask {root.display(a.path)} ({_what(a.kind, a.link_target)}, {a.layer})"
+        return f"remove the mask {root.display(a.path)} ({mask_object(a.kind, a.link_target)}, {a.layer})"
     if isinstance(a, DropMaskedDropIn):
-        return f"remove the drop-in mask {root.display(a.path)} ({_what(a.kind, a.link_target)}, {a.layer})"
+        return f"remove the drop-in mask {root.display(a.path)} ({mask_object(a.kind, a.link_target)}, {a.layer})"
     if isinstance(a, EnableUnit):
         return f"enable {a.name}" + (" --runtime" if a.runtime else "")
     if isinstance(a, DaemonReload):
@@ -33,10 +44,6 @@ def _title(a: Action, root: Root) -> str:
     return a.unit
 
 
-def _what(kind: str, target: Optional[str]) -> str:
-    return f"symlink to {target}" if kind == "symlink" else "empty file"
-
-
 def plan_lines(plan: Plan, root: Root) -> list[str]:
     """The plan as ``fix`` prints it before asking: numbered actions with risk, reason and effect."""
     where = f" in {plan.root}" if plan.root else ""
@@ -44,25 +51,24 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
     out = [f"Plan for {', '.join(plan.units)}{where} ({plan.scope} scope; {mode}):"]
     changes = plan.changes
     if changes:  # a partial fix says so before its steps, not only at the end
-        out += [f"  ! this plan does not make it start: {o.summary}" for o in plan.outlook if not o.ok]
+        out += [f"  ! this plan does not make it start: {outlook(o)}" for o in plan.outlook if not o.ok]
     if not changes:
         out.append("  nothing to change")
     for n, a in enumerate(changes, 1):
         out.append(f"  {n}. [{a.risk.value}] {_title(a, root)}")
-        reason = getattr(a, "reason", "")
-        if reason:
-            out.append(f"       why: {reason}")
+        if not isinstance(a, Advice):
+            out.append(f"       why: {reason(a.reason)}")
         if isinstance(a, EnableUnit) and a.dirs:
             out.append(f"       creates: {', '.join(root.display(d) for d in a.dirs)}")
-        out.append(f"       effect: {a.effect}")
+        out.append(f"       effect: {effect(a)}")
     if plan.advice:
         out.append("Not done by unitdoctor (advice):")
         for a in plan.advice:
             out.append(f"  - {a.unit}: {a.text}")
     out.append("Expected afterwards:")
     for o in plan.outlook:
-        out.append(f"  {'✓' if o.ok else '✗'} {o.summary}")
-    for note in plan.notes:
+        out.append(f"  {'✓' if o.ok else '✗'} {outlook(o)}")
+    for note in plan_notes(plan):
         out.append(f"Note: {note}")
     return out
 
@@ -139,24 +145,18 @@ def history_lines(items: Sequence[HistoryItem], journal: str) -> list[str]:
 
 
 def action_json(a: Action, root: Root) -> dict[str, Any]:
-    d: dict[str, Any] = {"action": a.action, "risk": a.risk.value, "effect": a.effect}
-    if isinstance(a, (RemoveMask, DropMaskedDropIn)):
-        d.update(unit=a.unit, path=root.display(a.path), layer=a.layer, runtime=a.runtime, kind=a.kind,
-                 link_target=a.link_target, reason=a.reason)
-        if isinstance(a, RemoveMask):
-            d["then"] = root.display(a.then) if a.then else None
-        else:
-            d["hides"] = root.display(a.hides)
-    elif isinstance(a, EnableUnit):
-        d.update(unit=a.name, runtime=a.runtime, reason=a.reason, dirs=[root.display(x) for x in a.dirs],
-                 links=[{"path": root.display(lk.path), "target": lk.target} for lk in a.links])
-    elif isinstance(a, DaemonReload):
-        d["reason"] = a.reason
-    elif isinstance(a, StartUnit):
-        d.update(unit=a.name, reason=a.reason)
-    else:
-        assert isinstance(a, Advice)
-        d.update(unit=a.unit, text=a.text)
+    """The action's record (``plan.action_record``) with paths as the user gave the root, and its effect
+    in words."""
+    rec = action_record(a)
+    d: dict[str, Any] = {"action": rec.pop("action"), "risk": rec.pop("risk"), "effect": effect(a), **rec}
+    if not isinstance(a, Advice):  # the reason in words beside ``why``, the same as data
+        d["reason"] = reason(a.reason)
+    for k in ("path", "then", "hides"):
+        if d.get(k):
+            d[k] = root.display(d[k])
+    if "dirs" in d:
+        d["dirs"] = [root.display(x) for x in d["dirs"]]
+        d["links"] = [{"path": root.display(lk["path"]), "target": lk["target"]} for lk in d["links"]]
     return d
 
 
@@ -168,9 +168,9 @@ def plan_json(plan: Plan, root: Root) -> dict[str, Any]:
         "live": plan.live,
         "runtime_only": plan.runtime_only,
         "actions": [action_json(a, root) for a in plan.actions],
-        "outlook": [{"unit": o.unit, "ok": o.ok, "summary": o.summary, "started_via": o.started_via}
+        "outlook": [{"unit": o.unit, "ok": o.ok, "summary": outlook(o), "started_via": ", ".join(o.via) or None}
                     for o in plan.outlook],
-        "notes": list(plan.notes),
+        "notes": plan_notes(plan),
     }
 
 
