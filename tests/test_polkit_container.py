@@ -20,6 +20,7 @@ import pytest
 from tests.boot import container
 
 CI = os.environ.get("CI") == "true"
+SCHEMA = container.REPO / "src" / "unitdoctor" / "schema"
 U = "ud-pk.service"
 E = "ud-pk-empty.service"
 S = "ud-pks"  # a masked service whose socket is disabled: unmask the service, enable the socket
@@ -73,8 +74,11 @@ wants() {{ test -d $W && echo wants-dir || echo no-wants-dir; }}
 echo "@@socket-before $(enabled)$(wants)"
 echo "@@socket"; as_ud unitdoctor fix --yes {S}.service; echo "@@rc $?"
 echo "@@socket-fixed $(enabled)$(systemctl is-active {S}.socket) $(readlink $W/{S}.socket)"
-echo "@@socket-undo"; as_ud unitdoctor undo --yes; echo "@@rc $?"
+echo "@@socket-undo"; runuser -u ud -- unitdoctor undo --yes --json </dev/null; echo "@@rc $?"
 echo "@@socket-undone $(enabled)$(wants)"
+echo "@@entries"
+python3 -c "import glob, json; print(json.dumps([json.load(open(f)) for f in sorted(glob.glob('$J/*.json'))]))"
+echo "@@rc $?"
 """
 
 
@@ -158,6 +162,20 @@ def test_non_root_fix_through_the_manager_is_what_polkit_allows():
     assert f"Created symlink /etc/systemd/system/sockets.target.wants/{S}.socket" in sock
     fixed = _state(out, "socket-fixed").split()
     assert fixed[:3] == ["static", "enabled", "active"], fixed
-    undo = _section(out, "socket-undo")
+    undo = json.loads(_section(out, "socket-undo"))
     assert _rc(out, "socket-undo") == 0, undo
     assert _state(out, "socket-undone").split() == before
+    kinds = [s["kind"] for o in undo["outcomes"] for s in o["steps"]]
+    assert kinds == ["disable", "mask", "daemon-reload"], undo
+
+    # what --json printed and what the journal holds follow the schemas, new step kinds included
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(undo, json.loads((SCHEMA / "fix.schema.json").read_text()))
+    jsonschema.validate(hist, json.loads((SCHEMA / "history.schema.json").read_text()))
+    entries = json.loads(_section(out, "entries"))
+    assert [e.get("via") for e in entries] == ["manager"] * 4, entries
+    assert {s["kind"] for e in entries for s in e["steps"]} == {"unmask", "mask", "enable", "disable",
+                                                                   "daemon-reload", "start"}
+    entry_schema = json.loads((SCHEMA / "journal-entry.schema.json").read_text())
+    for e in entries:
+        jsonschema.validate(e, entry_schema)
