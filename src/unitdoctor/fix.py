@@ -534,6 +534,11 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
     return "done"
 
 
+#: Errors of a move into (or a build in) the journal's quarantine that the hidden quarantine beside the path
+#: may not have: another mount (EXDEV), a read-only or unwritable quarantine (a bind mount, permissions).
+_ELSEWHERE = (errno.EXDEV, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def _is_mask_like(st: FileState) -> bool:
     return st.type == "symlink" or (st.type == "file" and st.size == 0)
 
@@ -551,7 +556,7 @@ def _remove(root: Root, path: str, dfd: int, name: str, before: FileState, park:
         try:
             move_out(dfd, name, qfd, park.name)
         except OSError as e:
-            if e.errno != errno.EXDEV:
+            if e.errno not in _ELSEWHERE or qdir != park.primary:
                 if e.errno == errno.ENOENT:
                     return False
                 raise
@@ -609,13 +614,20 @@ def _create(root: Root, path: str, dfd: int, name: str, after: FileState, park: 
     parent = posixpath.dirname(path)
     qdir, qfd = park.open(parent, dfd)
     try:
-        _build(qfd, park.name, after)
+        try:
+            _build(qfd, park.name, after)
+        except OSError as e:
+            if e.errno not in _ELSEWHERE or qdir != park.primary:
+                raise
+            os.close(qfd)  # the journal's quarantine takes nothing: build beside the path
+            qdir, qfd = park.open(parent, dfd, local=True)
+            _build(qfd, park.name, after)
         os.fsync(qfd)
         park.point("parked")
         try:
             move_noreplace(qfd, park.name, dfd, name)
         except OSError as e:
-            if e.errno == errno.EXDEV:
+            if e.errno == errno.EXDEV and qdir == park.primary:
                 os.unlink(park.name, dir_fd=qfd)
                 local = park.open(parent, dfd, local=True)
                 os.close(qfd)
@@ -900,7 +912,7 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
     it never ran. A step that failed was not done, unless its path shows otherwise.
     """
     frontier = next((i for i, s in enumerate(entry.steps) if s.state in ("planned", "failed")), len(entry.steps))
-    conflict = False
+    conflict = refused = False
     reversed_any = False
     for i in range(len(entry.steps) - 1, -1, -1):
         s = entry.steps[i]
@@ -956,12 +968,19 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
         for path, now, back, park in pairs:
             try:
                 how = _transition(root, path, now, back, strict=False, park=park)
-            except (Conflict, OSError) as e:
+            except Conflict as e:
                 if s.state == "failed":
                     continue  # we never got to change it; its failure message says why
                 conflict = True
-                s.message = (str(e) if isinstance(e, Conflict) else f"{root.display(path)}: {e.strerror}") + \
-                    " (could not be restored)"
+                s.message = f"{e} (could not be restored)"
+                continue
+            except OSError as e:
+                if s.state == "failed":
+                    continue
+                # The filesystem refused (read-only, full, no permission): nobody else changed the path, so
+                # the rollback is not over; the entry stays interrupted and `fix --recover` retries it.
+                refused = True
+                s.message = f"{root.display(path)}: {e.strerror} (not restored yet)"
                 continue
             if how == "done":
                 undone.append(path)
@@ -982,7 +1001,7 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
         except (ManagerError, OSError) as e:
             reload.state, reload.message = "failed", f"daemon-reload after the rollback failed: {e}"
         entry.steps.append(reload)
-    entry.status = CONFLICT if conflict else ROLLED_BACK
+    entry.status = ROLLING_BACK if refused else CONFLICT if conflict else ROLLED_BACK
     j.save(entry)
 
 

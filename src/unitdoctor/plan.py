@@ -547,7 +547,8 @@ def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[str]:
     """
     owner = mask_owner(cat, e)
     if owner is not MaskOwner.ADMIN:
-        return owner.value
+        reason: str = owner.value  # after `is not`, mypy types an enum's .value as Any (python/mypy#14092)
+        return reason
     if not (e.is_symlink or (e.is_reg and e.size == 0)):
         return "special file"
     if runtime_only and not cat.lookup.is_runtime(e.dir.path):
