@@ -187,7 +187,7 @@ def step_json(s: Step, root: Root) -> dict[str, Any]:
         d["unit"] = s.unit
     if s.result is not None:
         d["result"] = s.result
-    if s.kind == "enable":
+    if s.kind in ("enable", "disable"):
         d["created"] = [{"path": p, "target": st.target} for p, st in s.created]
     return d
 
