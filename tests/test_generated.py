@@ -53,6 +53,10 @@ def test_man_page_sections():
                            env={**os.environ, "MANWIDTH": "80", "MAN_KEEP_FORMATTING": "0"})
         plain = re.sub(".\b", "", p.stdout)  # overstrike bold/underline
         assert p.returncode == 0 and "EXIT STATUS" in plain and "unitdoctor states" in plain, p.stderr
+        # the C locale (groff's ASCII device) too: no glyph it lacks
+        p = subprocess.run(["man", "-l", "-"], input=text, capture_output=True, text=True,
+                           env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MANWIDTH": "80", "LC_ALL": "C"})
+        assert p.returncode == 0 and p.stderr == "", p.stderr
 
 
 def _complete(words: list[str]) -> list[str]:

@@ -72,7 +72,8 @@ def model(parser: argparse.ArgumentParser) -> tuple[tuple[Option, ...], tuple[Co
 
 
 def _roff(s: str) -> str:
-    s = s.replace("\\", "\\e").replace("-", "\\-")
+    # groff's ASCII output (man in the C locale) has no glyph for an ellipsis: write three dots
+    s = s.replace("\\", "\\e").replace("-", "\\-").replace("\u2026", "...")
     return "\n".join(("\\&" + line) if line.startswith((".", "'")) else line for line in s.split("\n"))
 
 
