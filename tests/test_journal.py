@@ -18,11 +18,13 @@ from unitdoctor.journal import (
     FORMAT,
     VERSION,
     Entry,
+    EntryStatus,
     FileState,
     Journal,
     JournalError,
     LockBusy,
     Step,
+    StepState,
     open_dir,
     state_at,
 )
@@ -170,8 +172,9 @@ def _write_raw(root: Path, name: str, data: dict) -> None:
 
 def _entry_json(**over) -> dict:
     e = Entry("20250101T000000Z-0001-abcd", 1, "2025-01-01T00:00:00+00:00", "fix", "system", None, False,
-              ["x.service"], "done", [Step("file", 0, "/etc/systemd/system/x.service",
-                                           FileState("symlink", target="/dev/null"), ABSENT, state="done")])
+              ["x.service"], EntryStatus.DONE, [Step("file", 0, "/etc/systemd/system/x.service",
+                                                      FileState("symlink", target="/dev/null"), ABSENT,
+                                                      state=StepState.DONE)])
     d = e.to_json()
     d.update(over)
     return d
@@ -422,3 +425,16 @@ def test_the_schema_records_every_action_kind_without_words():
     fix_schema = json.loads((REPO / "schema/fix.schema.json").read_text())
     for sch in (schema, fix_schema):  # the journal keeps the reason as data; fix --json has it beside the words
         assert sch["$defs"]["reason"]["properties"]["because"]["enum"] == [b.value for b in Because]
+
+
+def test_states_are_enums_read_and_written_as_their_names(tmp_path):
+    """Entry status and step state are enums in memory, systemd-style names on disk (docs/journal.md, "States")."""
+    root = fr.base(tmp_path / "root")
+    _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json())
+    (e,) = jr(root).entries()
+    assert e.status is EntryStatus.DONE and e.steps[0].state is StepState.DONE
+    d = e.to_json()
+    assert (d["status"], d["steps"][0]["state"]) == ("done", "done")
+    assert json.loads(json.dumps(d)) == d
+    assert {s.value for s in EntryStatus} == set(json.loads((REPO / "schema/journal-entry.schema.json").read_text())
+                                                 ["properties"]["status"]["enum"])

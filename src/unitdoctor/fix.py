@@ -33,11 +33,12 @@ and undone by ``MaskUnitFiles``; ``manager_route`` says which plans qualify (onl
 from __future__ import annotations
 
 import contextlib
+import enum
 import errno
 import os
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol, Union
 
 from . import names
 from .catalog import Catalog
@@ -51,9 +52,11 @@ from .journal import (
     ROLLING_BACK,
     UNDONE,
     Entry,
+    EntryStatus,
     FileState,
     Journal,
     Step,
+    StepState,
     dir_fd,
     move_noreplace,
     move_out,
@@ -80,8 +83,19 @@ from .rootfs import Root
 LOCK_TIMEOUT = 60.0
 #: What ``OfflineOps.start`` reports: there is no manager to ask.
 NOT_APPLICABLE = "not-applicable"
-#: Outcome states beyond the journal's.
-REFUSED, NOTHING, PLANNED = "refused", "nothing-to-do", "planned"
+
+
+class Unjournaled(str, enum.Enum):
+    """How a command ended that wrote no journal entry of its own (an outcome's status beyond the journal's)."""
+
+    REFUSED = "refused"
+    NOTHING = "nothing-to-do"
+    PLANNED = "planned"  # undo --dry-run: what undo would do
+
+
+REFUSED, NOTHING, PLANNED = Unjournaled
+#: An outcome's status: its journal entry's, or how it ended without one.
+OutcomeStatus = Union[EntryStatus, Unjournaled]
 
 
 class InvalidPlan(ValueError):
@@ -145,7 +159,7 @@ class Outcome:
     """What a fix, undo or recovery did: its journal entry, each step's result, and ``why`` afterwards."""
 
     command: str  # "fix" | "undo" | "recover"
-    status: str  # journal status (done, rolled-back, conflict) or refused / nothing-to-do
+    status: OutcomeStatus
     entry: Optional[str]
     steps: tuple[Step, ...] = ()
     messages: tuple[str, ...] = ()
@@ -155,7 +169,7 @@ class Outcome:
 
     @property
     def failed(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.state == "failed")
+        return tuple(s for s in self.steps if s.state is StepState.FAILED)
 
     @property
     def started(self) -> tuple[tuple[str, str], ...]:
@@ -689,7 +703,7 @@ def _plan_record(plan: Plan) -> list[dict[str, Any]]:
 def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *, strict: bool) -> None:
     """Carry out ``entry``'s planned steps in order, saving progress after each; roll back on a file failure."""
     for idx, s in enumerate(entry.steps):
-        if s.state != "planned":
+        if s.state is not StepState.PLANNED:
             continue
         if s.kind == "file":
             assert s.path is not None and s.before is not None and s.after is not None
@@ -699,14 +713,14 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             try:
                 how = _transition(root, s.path, s.before, s.after, strict=strict, park=park)
             except (Conflict, OSError) as e:
-                s.state = "failed"
+                s.state = StepState.FAILED
                 s.message = str(e) if isinstance(e, Conflict) else f"{root.display(s.path)}: {e.strerror}"
                 entry.status = ROLLING_BACK
                 j.save(entry)
                 _rollback(entry, j, root, ops)
                 return
             hooks.point(f"step-{idx}-acted")
-            s.state = "kept" if how == "kept" else "done"
+            s.state = StepState.KEPT if how == "kept" else StepState.DONE
             s.message = _message(root, s, how)
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
@@ -715,7 +729,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             try:
                 _by_manager(s, root, ops)
             except (ManagerError, OSError, Conflict) as e:
-                s.state, s.message = "failed", f"{s.kind} {s.unit} through the manager: {e}"
+                s.state, s.message = StepState.FAILED, f"{s.kind} {s.unit} through the manager: {e}"
                 entry.status = ROLLING_BACK
                 j.save(entry)
                 _rollback(entry, j, root, ops)
@@ -726,7 +740,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             try:
                 created = ops.enable([s.unit or ""], s.runtime)
             except (ManagerError, OSError) as e:
-                s.state, s.message = "failed", f"enable {s.unit}: {e}"
+                s.state, s.message = StepState.FAILED, f"enable {s.unit}: {e}"
                 entry.status = ROLLING_BACK
                 j.save(entry)
                 _rollback(entry, j, root, ops)
@@ -736,29 +750,29 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
                     [(p, FileState("symlink", target=t)) for p, t in created]
             else:  # already enabled (a completed recovery): keep the predicted links that are there
                 s.created = [(p, st) for p, st in s.created if _current(root, p).matches(st)]
-            s.state = "done"
+            s.state = StepState.DONE
             s.message = " ".join(f"Created symlink {p} → {t}." for p, t in created) or f"{s.unit}: nothing to enable."
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
         elif s.kind == "daemon-reload":
             try:
                 ops.daemon_reload()
-                s.state, s.message = "done", "Reloaded the manager."
+                s.state, s.message = StepState.DONE, "Reloaded the manager."
             except (ManagerError, OSError) as e:
-                s.state, s.message = "failed", f"daemon-reload failed: {e}"
+                s.state, s.message = StepState.FAILED, f"daemon-reload failed: {e}"
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
         elif s.kind == "start":
             try:
                 s.result = ops.start(s.unit or "")
                 if s.result == NOT_APPLICABLE:
-                    s.state, s.message = "skipped", f"start {s.unit}: not applicable offline"
+                    s.state, s.message = StepState.SKIPPED, f"start {s.unit}: not applicable offline"
                 elif s.result == "active":
-                    s.state, s.message = "done", f"Started {s.unit}: active."
+                    s.state, s.message = StepState.DONE, f"Started {s.unit}: active."
                 else:
-                    s.state, s.message = "failed", f"{s.unit} is {s.result} after its start job"
+                    s.state, s.message = StepState.FAILED, f"{s.unit} is {s.result} after its start job"
             except (ManagerError, OSError) as e:
-                s.state, s.message = "failed", f"Failed to start {s.unit}: {e}"
+                s.state, s.message = StepState.FAILED, f"Failed to start {s.unit}: {e}"
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
     entry.status = DONE
@@ -781,7 +795,7 @@ def _by_manager(s: Step, root: Root, ops: ManagerOps) -> None:
     now = _current(root, s.path)
     if not now.matches(s.after):
         raise Conflict(f"{root.display(s.path)} is {now.describe()} afterwards, not {s.after.describe()}")
-    s.state = "done"
+    s.state = StepState.DONE
     s.message = " ".join(reported) or f"{root.display(s.path)} is already {s.after.describe()}."
 
 
@@ -803,20 +817,21 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
     frontier) is in doubt after a crash: it took effect if its path holds its ``after`` state. Steps after
     it never ran. A step that failed was not done, unless its path shows otherwise.
     """
-    frontier = next((i for i, s in enumerate(entry.steps) if s.state in ("planned", "failed")), len(entry.steps))
+    frontier = next((i for i, s in enumerate(entry.steps) if s.state in (StepState.PLANNED, StepState.FAILED)),
+                    len(entry.steps))
     conflict = False
     reversed_any = False
     for i in range(len(entry.steps) - 1, -1, -1):
         s = entry.steps[i]
-        if s.state == "planned" and i > frontier:
-            s.state, s.message = "skipped", "not started before the interruption"
+        if s.state is StepState.PLANNED and i > frontier:
+            s.state, s.message = StepState.SKIPPED, "not started before the interruption"
             continue
-        if s.state not in ("done", "planned", "failed"):
+        if s.state not in (StepState.DONE, StepState.PLANNED, StepState.FAILED):
             continue
         if s.kind in ("unmask", "mask"):
             assert s.path is not None and s.before is not None and s.after is not None
             try:
-                took = s.state == "done" or _current(root, s.path).matches(s.after)
+                took = s.state is StepState.DONE or _current(root, s.path).matches(s.after)
                 if took:
                     back = Step("mask" if s.kind == "unmask" else "unmask", s.action, s.path, s.after, s.before,
                                 s.unit, s.runtime)
@@ -827,9 +842,9 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
                 continue
             if took:
                 reversed_any = True
-                s.state, s.message = "rolled-back", f"Restored {root.display(s.path)} through the manager."
-            elif s.state == "planned":
-                s.state, s.message = "skipped", s.message or "not done before the interruption"
+                s.state, s.message = StepState.ROLLED_BACK, f"Restored {root.display(s.path)} through the manager."
+            elif s.state is StepState.PLANNED:
+                s.state, s.message = StepState.SKIPPED, s.message or "not done before the interruption"
             continue
         pairs: list[tuple[str, FileState, FileState, _Park]] = []
         if s.kind == "file" and s.path and s.before and s.after:
@@ -842,7 +857,7 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             try:
                 how = _transition(root, path, now, back, strict=False, park=park)
             except (Conflict, OSError) as e:
-                if s.state == "failed":
+                if s.state is StepState.FAILED:
                     continue  # we never got to change it; its failure message says why
                 conflict = True
                 s.message = (str(e) if isinstance(e, Conflict) else f"{root.display(path)}: {e.strerror}") + \
@@ -854,18 +869,18 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
                 s.message = f"Kept directory {root.display(path)}: it is not empty."
         if undone:
             reversed_any = True
-            s.state = "rolled-back"
+            s.state = StepState.ROLLED_BACK
             s.message = "Restored " + ", ".join(root.display(p) for p in undone) + "."
-        elif s.state == "planned":
-            s.state = "skipped"
+        elif s.state is StepState.PLANNED:
+            s.state = StepState.SKIPPED
             s.message = s.message or "not done before the interruption"
     if entry.live and reversed_any:
         reload = Step("daemon-reload", -1)
         try:
             ops.daemon_reload()
-            reload.state, reload.message = "done", "Reloaded the manager after the rollback."
+            reload.state, reload.message = StepState.DONE, "Reloaded the manager after the rollback."
         except (ManagerError, OSError) as e:
-            reload.state, reload.message = "failed", f"daemon-reload after the rollback failed: {e}"
+            reload.state, reload.message = StepState.FAILED, f"daemon-reload after the rollback failed: {e}"
         entry.steps.append(reload)
     entry.status = CONFLICT if conflict else ROLLED_BACK
     j.save(entry)
@@ -919,7 +934,7 @@ def apply(plan: Plan, *, root: Root, journal: Journal, ops: ManagerOps,
         steps, problems = _steps(plan, root, via_manager)
         if problems:
             return Outcome("fix", REFUSED, None, tuple(steps), tuple(problems))
-        if all(s.state == "skipped" for s in steps):
+        if all(s.state is StepState.SKIPPED for s in steps):
             return Outcome("fix", NOTHING, None, tuple(steps), tuple(s.message for s in steps))
         entry = j.create(command="fix", scope=plan.scope, live=plan.live, units=list(plan.units), steps=steps,
                          plan=_plan_record(plan))
@@ -1016,14 +1031,14 @@ def _undo_steps(entries: list[Entry], target: Entry, root: Root) -> tuple[list[S
         return [], _interrupted_refusal("undo", stuck)
     if target.status != DONE:
         return [], Outcome("undo", REFUSED, target.id, (),
-                           (f"{target.id} is {target.status}: nothing to undo"
+                           (f"{target.id} is {target.status.value}: nothing to undo"
                             + (f" (undone by {target.undone_by})" if target.undone_by else "") + ".",))
     steps, problems = _reverse_steps(target, root)
     if problems:
         return steps, Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
-    if target.live and any(s.state == "planned" for s in steps):
+    if target.live and any(s.state is StepState.PLANNED for s in steps):
         steps.append(Step("daemon-reload", -1))
-    if not any(s.state == "planned" for s in steps):
+    if not any(s.state is StepState.PLANNED for s in steps):
         return steps, Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
     return steps, None
 
@@ -1046,7 +1061,7 @@ def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Ou
     if early is not None:
         return early
     for st in steps:
-        if st.state == "planned":
+        if st.state is StepState.PLANNED:
             st.message = (_message(root, st, "") if st.kind == "file"
                           else f"Through the manager: {_message(root, st, '')}" if st.kind in ("mask", "unmask")
                           else "Reload the manager (daemon-reload).")
@@ -1054,7 +1069,7 @@ def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Ou
 
 
 def _started(e: Entry) -> list[tuple[str, str]]:
-    return [(s.unit or "", s.result or "") for s in e.steps if s.kind == "start" and s.state == "done"]
+    return [(s.unit or "", s.result or "") for s in e.steps if s.kind == "start" and s.state is StepState.DONE]
 
 
 def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
@@ -1063,9 +1078,9 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
     problems: list[str] = []
     for s in reversed(target.steps):
         pairs: list[tuple[str, FileState, FileState]] = []
-        if s.kind in ("file", "unmask", "mask") and s.state == "done" and s.path and s.before and s.after:
+        if s.kind in ("file", "unmask", "mask") and s.state is StepState.DONE and s.path and s.before and s.after:
             pairs = [(s.path, s.after, s.before)]
-        elif s.kind == "enable" and s.state == "done":
+        elif s.kind == "enable" and s.state is StepState.DONE:
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
             n = len(steps)
@@ -1090,7 +1105,7 @@ def _file_step(root: Root, action: int, path: str, expected: FileState, after: F
     if cur.matches(expected):
         steps.append(Step("file", action, path, cur, after))
     elif cur.matches(after):
-        steps.append(Step("file", action, path, after, after, state="skipped",
+        steps.append(Step("file", action, path, after, after, state=StepState.SKIPPED,
                           message=f"{root.display(path)} is already {after.describe()}."))
     else:
         problems.append(mismatch(cur))
@@ -1110,7 +1125,8 @@ def history(journal: Journal) -> list[HistoryItem]:
     busy = journal.busy()
     out = []
     for e in journal.entries():
-        changes = tuple(s.message for s in e.steps if s.message and s.state in ("done", "rolled-back", "failed"))
+        changes = tuple(s.message for s in e.steps
+                        if s.message and s.state in (StepState.DONE, StepState.ROLLED_BACK, StepState.FAILED))
         out.append(HistoryItem(e, e.interrupted and not busy, changes))
     return out
 
@@ -1121,7 +1137,8 @@ def journal_for(scope: str, root: Root, environ: dict[str, str]) -> Journal:
 
 
 __all__ = [
-    "IN_PROGRESS", "LOCK_TIMEOUT", "NOT_APPLICABLE", "NOTHING", "REFUSED", "Conflict", "HistoryItem", "Hooks",
+    "DONE", "IN_PROGRESS", "LOCK_TIMEOUT", "NOT_APPLICABLE", "NOTHING", "PLANNED", "REFUSED", "ROLLED_BACK", "Conflict",
+    "EntryStatus", "HistoryItem", "Hooks", "OutcomeStatus", "StepState", "Unjournaled",
     "InvalidPlan", "MANAGER_LAYERS", "ManagerError", "ManagerOps", "OfflineOps", "Outcome", "apply", "history",
     "journal_for", "manager_route", "pick", "recover", "undo", "validate",
 ]

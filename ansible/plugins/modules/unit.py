@@ -342,11 +342,11 @@ def _apply(module, result, plan, cat, mgr):
         module.fail_json(**result)
     result["journal_id"] = outcome.entry
     result["steps"] = [render_fix.step_json(s, cat.root) for s in outcome.steps]
-    result["changed"] = any(s.state == "done" for s in outcome.steps if s.kind in ("file", "enable"))
+    result["changed"] = any(s.state is udfix.StepState.DONE for s in outcome.steps if s.kind in ("file", "enable"))
     problems = list(outcome.messages) if outcome.status not in (udfix.DONE, udfix.NOTHING) else \
         [s.message for s in outcome.failed]
     if problems:
-        result["msg"] = f"{plan.units[0]}: {outcome.status}: {' '.join(problems)}"
+        result["msg"] = f"{plan.units[0]}: {outcome.status.value}: {' '.join(problems)}"
         module.fail_json(**result)
     return [u for u, state in outcome.started if state in fleet.RUNNING]
 
