@@ -436,5 +436,9 @@ def test_states_are_enums_read_and_written_as_their_names(tmp_path):
     d = e.to_json()
     assert (d["status"], d["steps"][0]["state"]) == ("done", "done")
     assert json.loads(json.dumps(d)) == d
+    # printed as written, on every Python (3.11 would print EntryStatus.ROLLED_BACK for a plain str mixin)
+    assert str(EntryStatus.ROLLED_BACK) == f"{StepState.ROLLED_BACK}" == "rolled-back"
+    assert f"{fix.ROLLED_BACK:<12}|" == "rolled-back |"
+    assert str(fix.NOTHING) == "nothing-to-do"
     assert {s.value for s in EntryStatus} == set(json.loads((REPO / "schema/journal-entry.schema.json").read_text())
                                                  ["properties"]["status"]["enum"])

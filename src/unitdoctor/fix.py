@@ -33,7 +33,6 @@ and undone by ``MaskUnitFiles``; ``manager_route`` says which plans qualify (onl
 from __future__ import annotations
 
 import contextlib
-import enum
 import errno
 import os
 import posixpath
@@ -76,6 +75,7 @@ from .plan import (
     action_record,
     is_vendor_path,
 )
+from .records import StrEnum
 from .report import Report, why
 from .rootfs import Root
 
@@ -85,7 +85,7 @@ LOCK_TIMEOUT = 60.0
 NOT_APPLICABLE = "not-applicable"
 
 
-class Unjournaled(str, enum.Enum):
+class Unjournaled(StrEnum):
     """How a command ended that wrote no journal entry of its own (an outcome's status beyond the journal's)."""
 
     REFUSED = "refused"

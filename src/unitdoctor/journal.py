@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ctypes
 import datetime
-import enum
 import errno
 import fcntl
 import json
@@ -35,6 +34,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional
 
+from .records import StrEnum
 from .rootfs import Root
 
 FORMAT = "unitdoctor-journal"
@@ -48,7 +48,7 @@ ENTRY_MAX = 16 << 20
 QUARANTINE_NAME, LOCAL_QUARANTINE = "quarantine", ".unitdoctor-quarantine"
 
 
-class EntryStatus(str, enum.Enum):
+class EntryStatus(StrEnum):
     """An entry's ``status`` (docs/journal.md, "States"). ``in-progress`` and ``rolling-back`` found under the
     lock mean: interrupted."""
 
@@ -60,7 +60,7 @@ class EntryStatus(str, enum.Enum):
     CONFLICT = "conflict"
 
 
-class StepState(str, enum.Enum):
+class StepState(StrEnum):
     """A step's ``state``: ``planned`` → ``done``, or ``skipped``, ``failed``, ``rolled-back``, ``kept``."""
 
     PLANNED = "planned"

@@ -234,7 +234,7 @@ from ansible_collections.unitdoctor.systemd.plugins.module_utils import fleet
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor import fix as udfix
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import JournalError
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.manager import Manager as Model
-from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.plan import plan_fix, simulate
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.plan import AdviceAbout, plan_fix, simulate
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import fix as render_fix
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import words as render_words
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.report import why
@@ -253,8 +253,7 @@ def _to_start(plan, name, model):
 
 def _enable_advice(plan, name):
     """What keeps the plan from enabling ``name`` (``plan.enable_action``'s reasons), if anything."""
-    heads = (f"{name} cannot be enabled", f"{name} is not enabled by unitdoctor")
-    return [a.text for a in plan.advice if a.unit == name and a.text.startswith(heads)]
+    return [render_words.advice(a) for a in plan.advice if a.unit == name and a.about is AdviceAbout.ENABLE]
 
 
 def run(module):
@@ -290,7 +289,7 @@ def _run(module, cat, mgr, name):
     plan = plan_fix([rep], catalog=cat, start=p["started"], runtime_only=p["runtime_only"], live=mgr.live,
                     enable=bool(p["enabled"]))
     result["plan"] = render_fix.plan_json(plan, cat.root)
-    result["advice"] = [a.text for a in plan.advice]
+    result["advice"] = [render_words.advice(a) for a in plan.advice]
     changes = fleet.file_changes(plan)
     if module._diff:
         result["diff"] = fleet.diff(plan, cat.root)

@@ -24,7 +24,7 @@ from ..plan import (
 from ..report import Report
 from ..rootfs import Root
 from . import SCHEMA_VERSION
-from .words import effect, mask_object, outlook, plan_notes, reason
+from .words import advice, effect, mask_object, outlook, plan_notes, reason
 
 # -- text ---------------------------------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
     if plan.advice:
         out.append("Not done by unitdoctor (advice):")
         for a in plan.advice:
-            out.append(f"  - {a.unit}: {a.text}")
+            out.append(f"  - {a.unit}: {advice(a)}")
     out.append("Expected afterwards:")
     for o in plan.outlook:
         out.append(f"  {'✓' if o.ok else '✗'} {outlook(o)}")
@@ -151,6 +151,12 @@ def action_json(a: Action, root: Root) -> dict[str, Any]:
     d: dict[str, Any] = {"action": rec.pop("action"), "risk": rec.pop("risk"), "effect": effect(a), **rec}
     if not isinstance(a, Advice):  # the reason in words beside ``why``, the same as data
         d["reason"] = reason(a.reason)
+    else:  # the advice in words (beside ``mask``, the same as data)
+        d["text"] = advice(a)
+        if a.mask is not None:
+            for k in ("path", "real", "override"):
+                if d["mask"].get(k):
+                    d["mask"][k] = root.display(d["mask"][k])
     for k in ("path", "then", "hides"):
         if d.get(k):
             d[k] = root.display(d[k])
