@@ -17,7 +17,8 @@ API = {
     "__version__", "InvalidUnitName", "mangle", "Scope", "Catalog", "open_catalog", "UnitFileState", "lookup_state",
     "list_unit_files", "Manager", "LoadState", "EvidenceSources", "why", "Report", "Finding", "Severity",
     "report_json", "SCHEMA_VERSION", "scan", "plan_fix", "Plan", "apply", "undo", "recover", "history", "Outcome",
-    "OfflineOps", "Journal", "JournalError", "ManagerError",
+    "OfflineOps", "Journal", "JournalError", "ManagerError", "SearchPathError", "RemoveMask", "DropMaskedDropIn",
+    "EnableUnit", "simulate", "InvalidPlan", "SystemctlOps",
 }
 
 
@@ -31,6 +32,16 @@ def test_every_exported_name_resolves_and_is_listed_in_the_readme():
     for name in unitdoctor.__all__:
         assert getattr(unitdoctor, name) is not None
         assert f"`{name}`" in readme, f"README's Library section does not mention {name}"
+
+
+def test_an_api_function_stays_itself_when_its_submodule_is_imported_first():
+    """``scan`` is a function of the API and a submodule: importing the module (as the command line or a library
+    user's ``from unitdoctor.scan import ScanResult`` does) must not turn ``unitdoctor.scan`` into it."""
+    code = ("import sys, unitdoctor as ud; from unitdoctor.scan import ScanResult; import unitdoctor.fix; "
+            "print(callable(ud.scan), ud.scan is sys.modules['unitdoctor.scan'].scan, callable(ud.apply))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert p.stdout.split() == ["True", "True", "True"], p.stderr
 
 
 def test_import_loads_no_engine_module():
@@ -51,3 +62,46 @@ def test_the_api_end_to_end_on_an_example_root():
     assert ud.lookup_state(cat, "db.service").state is ud.UnitFileState.MASKED
     plan = ud.plan_fix([report], catalog=cat)
     assert isinstance(plan, ud.Plan) and plan.changes
+
+
+def _engine_uses(path: Path) -> list[tuple[str, str]]:
+    """(engine module, name) for every engine name ``path`` uses: ``from …unitdoctor.MOD import NAME``, and
+    ``ALIAS.ATTR`` where ALIAS is an engine module it imported. Renderers (``render.*``) and the D-Bus client
+    (``bus``, jeepney) are front-end code the command line and the modules share, not engine API."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    out, modules = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and "unitdoctor" in node.module.split("."):
+            parts = node.module.split(".")
+            base = ".".join(parts[len(parts) - parts[::-1].index("unitdoctor"):])
+            if base.startswith("systemd") or base.split(".")[0] in ("render", "bus"):
+                continue  # the collection's own module_utils; renderers and the D-Bus client
+            for a in node.names:
+                sub = f"{base}.{a.name}".lstrip(".")
+                if (SRC / "unitdoctor" / f"{sub.replace('.', '/')}.py").exists() and not base:
+                    if sub.split(".")[0] not in ("render", "bus"):
+                        modules[a.asname or a.name] = sub
+                else:
+                    out.append((base, a.name))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+            out.append((modules[node.value.id], node.attr))
+    return out
+
+
+SRC = REPO / "src"
+
+
+def test_the_ansible_modules_use_only_the_api():
+    """The modules import the engine by module path (AnsiballZ follows imports, not the lazy API), but each
+    engine name they use is an exported one: the API is what a front end needs."""
+    import importlib
+
+    exported = {id(getattr(unitdoctor, n)) for n in unitdoctor.__all__}
+    files = [*sorted((REPO / "ansible/plugins/modules").glob("*.py")), REPO / "ansible/plugins/module_utils/fleet.py"]
+    uses = [(f.name, mod, name) for f in files for mod, name in _engine_uses(f)]
+    assert len(uses) > 10
+    outside = [u for u in uses if id(getattr(importlib.import_module(f"unitdoctor.{u[1]}"), u[2])) not in exported]
+    assert outside == [], "\n".join(map(str, outside))

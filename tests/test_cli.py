@@ -16,6 +16,7 @@ from tests import fixroots as fr
 
 from unitdoctor import cli
 from unitdoctor.cli import fix as cli_fix
+from unitdoctor.cli import parser as cli_parser
 from unitdoctor.cli.common import EXIT_STATUS_TEXT
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,10 +52,10 @@ def test_options_anywhere_on_the_line_give_the_same_answer(tmp_path, capsys):
 
 def test_the_command_table_is_the_parsers():
     """cli.COMMANDS (which module registers which command, --help's order) is what the full parser has."""
-    _parser, runners, subparsers = cli._build()
+    _parser, runners, subparsers = cli_parser.build()
     assert list(subparsers) == list(cli.COMMANDS) == list(runners)
     for module in cli.COMMAND_MODULES:
-        assert list(cli._build((module,))[2]) == [c for c, m in cli.COMMANDS.items() if m == module]
+        assert list(cli_parser.build((module,))[2]) == [c for c, m in cli.COMMANDS.items() if m == module]
 
 
 @pytest.mark.parametrize("argv", [
@@ -69,10 +70,10 @@ def test_building_only_the_commands_parser_parses_as_the_whole_parser(argv):
     from unitdoctor.cli import line
 
     def only(modules):
-        return cli._build(modules)[::2]
+        return cli_parser.build(modules)[::2]
 
     def every(_modules):
-        return cli._build()[::2]
+        return cli_parser.build()[::2]
 
     assert line.parse(only, cli.COMMANDS, list(argv)) == line.parse(every, cli.COMMANDS, list(argv))
 
@@ -104,6 +105,12 @@ def test_explicit_why_asks_about_a_unit_that_does_not_exist(tmp_path, capsys):
 def test_version_anywhere_and_help_lists_every_exit_status(capsys):
     rc, out, _ = proc("why", "--version").returncode, proc("why", "--version").stdout, None
     assert rc == 0 and out.startswith("unitdoctor ")
+    # `--version` alone is answered without the parser: the same as the parser's answer
+    alone = proc("--version")
+    assert (alone.returncode, alone.stdout, alone.stderr) == (0, out, "")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0
     help_text = proc("--help").stdout
     assert "exit status:" in help_text
     for code, _text in EXIT_STATUS_TEXT:
@@ -213,11 +220,18 @@ def test_every_json_document_and_schema_has_schema_version(tmp_path, capsys):
         "states": json.loads(run(capsys, "--root", root, "states", "--json")[1]),
         "fix": json.loads(run(capsys, "--root", root, "fix", "--dry-run", "x.service", "--json")[1]),
         "history": json.loads(run(capsys, "--root", root, "history", "--json")[1]),
+        "scan": json.loads(run(capsys, "--root", root, "scan", "--json")[1]),
+        "units": json.loads(run(capsys, "units", "--json")[1]),
     }
     for name, doc in docs.items():
         items = doc if isinstance(doc, list) else [doc]
         assert items and all(d["schema_version"] == SCHEMA_VERSION for d in items), name
         _validate(name, doc)
+    from unitdoctor import shipped
+
+    assert sorted(shipped.SCHEMAS) == sorted(p.name[: -len(".schema.json")] for p in (REPO / "schema").glob("*.json"))
+    assert [d["name"] for d in docs["units"]["units"]] == list(shipped.NAMES)
+    assert [d["text"] for d in docs["units"]["units"]] == [t for _n, t in shipped.units()]
     for path in (REPO / "schema").glob("*.schema.json"):
         if path.name == "journal-entry.schema.json":
             continue  # a file format of its own: "format" and "version" (docs/journal.md)

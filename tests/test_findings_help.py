@@ -165,3 +165,49 @@ def test_every_fix_in_the_examples_is_a_command_or_a_concrete_edit():
                           or re.match(r"install the package that ships \S", x) or x.startswith("did you mean "))
                     assert ok and not x.startswith("fix the") and ".." not in x.replace("../", ""), (ex.name, n, x)
     assert seen > 10
+
+
+def test_a_socket_whose_service_is_masked_says_who_masked_it_and_how_to_unmask(tmp_path):
+    root = fr.base(tmp_path / "root")
+    fr.write(root, f"{fr.USR}/s.socket", fr.SOCKET.format(d="s"))
+    fr.write(root, f"{fr.USR}/s.service", fr.STATIC.format(d="s"))
+    fr.link(root, f"{fr.ETC}/s.service", "/dev/null")
+    cat = fr.catalog(root)
+    (f,) = [f for f in why(cat, "s.socket").findings if f.severity.value == "error"]
+    assert f.id == "trigger-not-loaded" and "s.service is masked (symlink to /dev/null" in f.summary
+    assert f.fix == (f"systemctl --root={root} unmask s.service",)
+    assert ("mask", f"{root}/{fr.ETC}/s.service") in [(e.kind, e.source) for e in f.evidence]
+
+
+def test_a_unit_that_is_nowhere_gets_the_package_to_install_or_the_other_scope(tmp_path):
+    root = fr.base(tmp_path / "root")
+    fr.write(root, "usr/lib/systemd/user/agent.service", fr.STATIC.format(d="agent"))
+    cat = fr.catalog(root)
+    (f,) = [f for f in why(cat, "nowhere.service").findings if f.id == "not-found"]
+    assert f.fix == ("install the package that ships nowhere.service",)
+    (f,) = [f for f in why(cat, "agent.service").findings if f.id == "not-found"]
+    assert f.fix == (f"unitdoctor --root={root} --user why agent.service",)
+
+
+def test_one_finding_per_cause_whatever_the_number_of_chains(tmp_path):
+    """db.service masked, reached by Requires=, BindsTo= and through cache.service: one finding with every
+    chain; a missing unit required from two files: one finding naming both lines."""
+    root = fr.base(tmp_path / "root")
+    fr.write(root, f"{fr.USR}/app.service", "[Unit]\nRequires=db.service\nBindsTo=db.service\nRequires=cache.service\n"
+             "Requires=gone.service\n[Service]\nExecStart=/bin/true\n")
+    fr.write(root, f"{fr.USR}/cache.service",
+             "[Unit]\nRequires=db.service gone.service\n[Service]\nExecStart=/bin/true\n")
+    fr.write(root, f"{fr.USR}/db.service", fr.STATIC.format(d="db"))
+    fr.link(root, f"{fr.ETC}/db.service", "/dev/null")
+    rep = why(fr.catalog(root), "app.service")
+    ids = [f.id for f in rep.findings if f.severity.value == "error"]
+    assert sorted(ids) == ["dependency-masked", "dependency-missing"]
+    (masked,) = [f for f in rep.findings if f.id == "dependency-masked"]
+    usr = f"{root}/{fr.USR}"
+    assert [e.source for e in masked.evidence if e.kind == "dependency"] == [
+        f"{usr}/app.service:2", f"{usr}/app.service:3", f"{usr}/app.service:4", f"{usr}/cache.service:2"]
+    (missing,) = [f for f in rep.findings if f.id == "dependency-missing"]
+    (fix,) = missing.fix
+    head = "install the package that ships gone.service, or remove the dependency at "
+    assert fix.startswith(head)
+    assert sorted(fix[len(head):].split(" and ")) == [f"{usr}/app.service:5", f"{usr}/cache.service:2"]

@@ -13,6 +13,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def shipped_schemas() -> list[str]:
+    """Every schema in the source tree: the wheel must carry each one."""
+    return sorted(p.name[: -len(".schema.json")] for p in (REPO / "src/unitdoctor/schema").glob("*.schema.json"))
+
+
 CI = os.environ.get("CI") == "true"
 
 
@@ -40,7 +47,7 @@ def test_wheel_has_license_metadata_and_package_data(dist):
     assert "License-Expression: MIT" in meta.splitlines()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "unitdoctor/py.typed" in names
-    for s in ("why", "states", "fix", "history", "journal-entry", "scan"):
+    for s in shipped_schemas():
         assert f"unitdoctor/schema/{s}.schema.json" in names
     assert {"unitdoctor/man/unitdoctor.8", "unitdoctor/completion/unitdoctor.bash",
             "unitdoctor/completion/_unitdoctor", "unitdoctor/completion/unitdoctor.fish"} <= names

@@ -79,6 +79,9 @@ def test_on_a_terminal_output_goes_through_the_pager_with_systemds_less_settings
     assert max(len(line) for line in lines if "/" not in line) <= 60
     i = next(i for i, line in enumerate(lines) if line.startswith("  [error] masked: "))
     assert lines[i + 1].startswith(" " * len("  [error] masked: ")) and lines[i + 1].strip()
+    # a fix's command stays on one line (it is copied from there); a label keeps the path that follows it
+    assert f"      fix: systemctl --root={root} unmask x.service" in lines
+    assert f"  fragment: {root}/etc/systemd/system/x.service" in lines
 
 
 def test_pager_variables_pager_less_and_charset(tmp_path, root):

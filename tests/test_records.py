@@ -100,6 +100,30 @@ def test_same_as_dataclasses(shape: str) -> None:
             delattr(ours, name)
 
 
+@pytest.mark.parametrize("shape", sorted(ARGS))
+def test_interpreted_and_compiled_methods_agree(shape: str) -> None:
+    """A class's methods run interpreted for its first ``HOT`` uses, compiled after: the same answers."""
+    ours = shapes(records.dataclass, records.field)[shape]  # a fresh class: nothing compiled yet
+    theirs = THEIRS[shape]
+    args, kw = ARGS[shape]
+    for _ in range(records.HOT + 3):
+        a, b = ours(*args, **copy.deepcopy(kw)), theirs(*args, **copy.deepcopy(kw))
+        assert repr(a) == repr(b) and vars(a) == vars(b)
+        assert (a == ours(*args, **copy.deepcopy(kw))) == (b == theirs(*args, **copy.deepcopy(kw)))
+        if theirs.__hash__ is not None and theirs.__hash__ is not object.__hash__:
+            assert hash(a) == hash(b)
+    assert "<string>" in ours.__init__.__code__.co_filename  # compiled by now
+
+
+def test_bad_arguments_are_a_type_error_interpreted_or_compiled() -> None:
+    plain = shapes(records.dataclass, records.field)["plain"]
+    for _ in range(records.HOT + 3):
+        for args, kw in (((), {}), ((1,), {}), ((1, "x"), {"a": 2}), ((1, "x", 3, (), 5), {}), ((1, "x"), {"z": 1})):
+            with pytest.raises(TypeError):
+                plain(*args, **kw)
+        plain(1, "x")
+
+
 def test_compare_false_fields_are_not_compared() -> None:
     a = OURS["options"](1, ignored="x")
     b = OURS["options"](1, ignored="y")

@@ -57,3 +57,20 @@ def test_pipe_gives_plain_text() -> None:
     out = _run(tty=False, env_extra={})
     assert ESC not in out
     assert out.splitlines()[0] == "✗ nginx.service cannot start: Unit nginx.service is masked.".encode()
+
+
+def test_wrap_keeps_indent_labels_and_commands() -> None:
+    from unitdoctor.render.text import wrap
+
+    long = "/very/long/" + "x" * 80 + ".service"
+    assert wrap(f"  fragment: {long}", 40) == [f"  fragment: {long}"]
+    cmd = "systemctl --root=/some/where/rather/long unmask some-unit.service"
+    assert wrap(f"      fix: {cmd}", 40) == [f"      fix: {cmd}"]
+    got = wrap(f"      fix: {cmd}  # a comment that is long enough to be wrapped at forty", 40)
+    assert got[0] == f"      fix: {cmd}" and got[1].startswith(" " * 11 + "# a comment")
+    assert all(g.startswith(" " * 11) for g in got[1:])
+    got = wrap("  [error] masked: " + "word " * 20, 40)
+    assert got[0].startswith("  [error] masked: word") and all(g.startswith(" " * 18 + "word") for g in got[1:])
+    assert all(len(g) <= 40 for g in got)
+    edit = "      fix: edit /etc/x.service:3: delete the line that says something long"
+    assert len(wrap(edit, 40)) > 1  # an edit is prose: it wraps

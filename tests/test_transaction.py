@@ -197,3 +197,83 @@ def test_a_pulled_in_socket_whose_service_is_missing_fails_the_anchor_when_it_ru
 def test_an_active_socket_is_not_started_again(tmp_path):
     m = build(tmp_path, {"a.service": "Requires=s.socket\nAfter=s.socket", "s.socket": ""}, masked=("s.service",))
     assert predict_start(m, "a.service", active=frozenset({"s.socket"})).ok
+
+
+# -- branches the live comparison exercises, here without root ----------------------------------------------
+
+
+@pytest.mark.parametrize("how,message", [("masked", "Unit b.service is masked."),
+                                         ("missing", "Unit b.service not found.")])
+def test_requisite_on_a_masked_or_missing_unit_fails_at_once(tmp_path, how, message):
+    """Fact sheet §4.3: the verify job Requisite= adds checks the load state like a start job."""
+    units = {"a.service": "Requisite=b.service\nAfter=b.service"}
+    m = build(tmp_path, units, masked=("b.service",) if how == "masked" else ())
+    p = predict_start(m, "a.service")
+    assert not p.ok and p.blocker is not None and p.blocker.certain
+    assert (p.blocker.unit, p.blocker.message) == ("b.service", message)
+    assert [(e.source, e.dependency, e.target) for e in p.blocker.chain] == [("a.service", "Requisite", "b.service")]
+
+
+def test_requisite_reached_through_a_requires_is_checked_too(tmp_path):
+    m = build(tmp_path, {"a.service": "Requires=b.service", "b.service": "Requisite=c.service\nAfter=c.service"},
+              masked=("c.service",))
+    p = predict_start(m, "a.service")
+    assert not p.ok and p.blocker is not None and (p.blocker.unit, p.blocker.reason) == ("c.service", "masked")
+    assert [e.dependency for e in p.blocker.chain] == ["Requires", "Requisite"]
+
+
+def _conditioned(tmp_path: Path, anchor: str) -> Manager:
+    """b.service is skipped by a condition that fails on any root (no such path)."""
+    return build(tmp_path, {"a.service": anchor, "b.service": "ConditionPathExists=/nonexistent/ud-cond"})
+
+
+def test_bound_with_after_to_a_skipped_unit_fails_as_a_dependency(tmp_path):
+    """unit_start()'s unit_verify_deps(): BindsTo= + After= on a unit that is not active after its job ran
+    (skipped by a condition) fails the start with a dependency result."""
+    p = predict_start(_conditioned(tmp_path, "BindsTo=b.service\nAfter=b.service"), "a.service")
+    assert not p.ok and p.blocker is not None and p.blocker.unit == "b.service"
+    assert p.blocker.message == "A dependency job for a.service failed. See 'journalctl -xe' for details."
+    assert "ConditionPathExists=/nonexistent/ud-cond" in p.blocker.detail
+
+
+@pytest.mark.parametrize("anchor", ["Requires=b.service\nAfter=b.service", "Requires=b.service",
+                                    "BindsTo=b.service"])
+def test_requires_or_unordered_bindsto_on_a_skipped_unit_still_starts(tmp_path, anchor):
+    """A skipped job is not a failed one: Requires= does not propagate it, and without After= a BindsTo= unit's
+    job is done (Type=simple: at the fork) before it is stopped for the inactive unit: systemctl start says 0."""
+    assert predict_start(_conditioned(tmp_path, anchor), "a.service").ok
+
+
+def test_a_unit_stopped_for_its_skipped_binding_cancels_a_job_that_requires_it(tmp_path):
+    """x (oneshot, still running) Requires= a; a BindsTo= b without After=; b is skipped: a is started, then
+    stopped (unit_check_binds_to), and the stop propagates to x, whose start job is canceled."""
+    m = build(tmp_path, {"x.service": "Requires=a.service\n[Service]\nType=oneshot", "a.service": "BindsTo=b.service",
+                         "b.service": "ConditionPathExists=/nonexistent/ud-cond"})
+    p = predict_start(m, "x.service")
+    assert not p.ok and p.blocker is not None
+    assert (p.blocker.unit, p.blocker.reason, p.blocker.message) == ("b.service", "condition-failed",
+                                                                      "Job for x.service canceled.")
+
+
+def test_the_anchor_skipped_by_its_own_condition_says_so(tmp_path):
+    m = build(tmp_path, {"a.service": "ConditionPathExists=/nonexistent/ud-cond"})
+    p = predict_start(m, "a.service")
+    assert p.ok and p.problem is not None and p.problem.reason == "condition-failed"
+    assert p.problem.message == ("a.service was skipped because of an unmet condition check "
+                                 "(ConditionPathExists=/nonexistent/ud-cond).")
+
+
+def test_an_exec_check_the_root_cannot_decide_leaves_the_start_ok_but_undecided(tmp_path):
+    """User= not in /etc/passwd while nsswitch asks another service (ldap): whether the process runs is
+    unknown offline; the start is predicted ok, the doubt kept as the prediction's problem."""
+    (tmp_path / "etc").mkdir(parents=True)
+    (tmp_path / "etc/passwd").write_text("root:x:0:0::/root:/bin/sh\n")
+    (tmp_path / "etc/nsswitch.conf").write_text("passwd: files ldap\ngroup: files\n")
+    (tmp_path / "bin").mkdir()
+    for exe in ("sh", "true"):
+        (tmp_path / "bin" / exe).write_text("#!/bin/sh\n")
+        (tmp_path / "bin" / exe).chmod(0o755)
+    m = build(tmp_path, {"a.service": "[Service]\nUser=directoryuser"})  # build adds ExecStart=/bin/true
+    p = predict_start(m, "a.service")
+    assert p.ok and p.problem is not None and p.problem.reason == "exec-undecidable" and not p.problem.certain
+    assert "directoryuser" in p.problem.detail

@@ -16,6 +16,7 @@ The engine modules (everything but ``cli``, ``render`` and ``bus``) use only the
 
 from __future__ import annotations
 
+import sys as _sys
 from typing import Any
 
 __version__ = "0.1.0"
@@ -27,6 +28,7 @@ _API = {
     "mangle": ("names", "mangle"),
     # the unit search path, scanned once
     "Scope": ("lookup", "Scope"),
+    "SearchPathError": ("lookup", "LookupError_"),
     "Catalog": ("catalog", "Catalog"),
     "open_catalog": ("catalog", "open_catalog"),
     # unit-file states (systemctl is-enabled / list-unit-files)
@@ -48,18 +50,38 @@ _API = {
     # fixing, journaled and undoable
     "plan_fix": ("plan", "plan_fix"),
     "Plan": ("plan", "Plan"),
+    "RemoveMask": ("plan", "RemoveMask"),
+    "DropMaskedDropIn": ("plan", "DropMaskedDropIn"),
+    "EnableUnit": ("plan", "EnableUnit"),
+    "simulate": ("plan", "simulate"),
     "apply": ("fix", "apply"),
     "undo": ("fix", "undo"),
     "recover": ("fix", "recover"),
     "history": ("fix", "history"),
     "Outcome": ("fix", "Outcome"),
+    "InvalidPlan": ("fix", "InvalidPlan"),
     "OfflineOps": ("fix", "OfflineOps"),
+    "SystemctlOps": ("systemctl", "SystemctlOps"),
     "Journal": ("journal", "Journal"),
     "JournalError": ("journal", "JournalError"),
     "ManagerError": ("live", "ManagerError"),
 }
 
 __all__ = ["__version__", *_API]
+
+
+class _Package(type(_sys)):  # type: ignore[misc]  # ModuleType without importing types
+    """This package's module type. Importing a submodule sets it as an attribute of its package; ``scan`` is both
+    a submodule and an API function, and the function must stay ``unitdoctor.scan`` whatever imported the module
+    first (the module is ``sys.modules["unitdoctor.scan"]``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _API and isinstance(value, type(_sys)):
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -176,12 +176,17 @@ class Outcome:
         return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind == "start" and s.result)
 
     @property
+    def completed(self) -> bool:
+        """The command ran to its end (done, or there was nothing to do); a step may still have failed."""
+        return self.status in (DONE, NOTHING)
+
+    @property
     def ok(self) -> bool:
         """Everything planned was done, nothing failed, and (for a fix) ``why`` is clean afterwards.
 
         An undo restores the state before a fix, problems included, so its ``after`` is information only.
         """
-        return (self.status in (DONE, NOTHING) and not self.failed
+        return (self.completed and not self.failed
                 and (self.undoes is not None or all(r.ok for r in self.after)))
 
 

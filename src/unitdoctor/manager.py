@@ -26,7 +26,7 @@ import re
 import stat
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, Protocol, Sequence
 
-from . import calendar, condition, execute, extract, names, specifiers, timespan, unitfile
+from . import condition, execute, extract, names, specifiers, unitfile
 from .catalog import Catalog, SubDir, hidden_or_backup
 from .directives_data import DIRECTIVES
 from .lookup import Scope
@@ -34,7 +34,8 @@ from .origin import Origin
 from .records import dataclass, replace
 from .rootfs import Root, normalize_link
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # calendar and timespan: imported by the functions that read a timer
+    from . import calendar
     from .transaction import RunOutcome
 
 #: unit-file.c FOLLOW_MAX for alias chains in the name map.
@@ -1173,6 +1174,8 @@ def root_time_zones(root: Root) -> calendar.TimeZones:
     not a zone file, or a link to one the root does not hold: not known). Zone files are looked up
     under ``/usr/share/zoneinfo`` (a root without that directory: not known).
     """
+    from . import calendar
+
     try:
         local = calendar.local_names(root.read("/etc/localtime"))
     except OSError:
@@ -1228,6 +1231,8 @@ def timer_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[s
     that fails either is logged and ignored. ``config_parse_bool`` for OnClockChange=/OnTimezoneChange=:
     a value that is not a boolean (an empty one too) is logged and ignored.
     """
+    from . import calendar, timespan
+
     values: list[Optional[tuple[Origin, str]]] = []  # None: kept for sure
     flags = {"OnClockChange": False, "OnTimezoneChange": False}
     for a in assignments:

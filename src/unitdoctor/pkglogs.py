@@ -89,8 +89,9 @@ class Transaction:
         if self.raw is None:
             return self.packages_
         cur = dict(self.raw)
+        pkg = re.compile(_APT_PKG)
         return tuple((action.lower(), m.group(1).split(":")[0])
-                     for action in _APT_ACTIONS for m in _APT_PKG.finditer(cur.get(action, "")))
+                     for action in _APT_ACTIONS for m in pkg.finditer(cur.get(action, "")))
 
     @functools.cached_property
     def text(self) -> str:
@@ -234,11 +235,12 @@ def load_timezone(root: Root) -> tuple[datetime.tzinfo, Optional[str]]:
         return UTC, f"/etc/localtime is not a valid TZif file ({type(e).__name__}): log times read as UTC"
 
 
-_LOCAL = re.compile(r"(\d{4})-(\d{2})-(\d{2})\s+(\d{2}):(\d{2}):(\d{2})")
+#: The patterns of the log lines, compiled (and kept by ``re``) the first time a log is read.
+_LOCAL = r"(\d{4})-(\d{2})-(\d{2})\s+(\d{2}):(\d{2}):(\d{2})"
 
 
 def local_time(text: str, tz: datetime.tzinfo) -> Optional[float]:
-    m = _LOCAL.search(text)
+    m = re.compile(_LOCAL).search(text)
     if not m:
         return None
     try:
@@ -250,7 +252,7 @@ def local_time(text: str, tz: datetime.tzinfo) -> Optional[float]:
 
 # -- parsers ---------------------------------------------------------------------------------
 
-_APT_PKG = re.compile(r"([^\s,()]+) \(([^)]*)\)")
+_APT_PKG = r"([^\s,()]+) \(([^)]*)\)"
 _APT_ACTIONS = ("Install", "Reinstall", "Upgrade", "Downgrade", "Remove", "Purge")
 
 
@@ -286,7 +288,7 @@ def _short(s: str, n: int = 300) -> str:
     return s if len(s) <= n else s[:n] + " …"
 
 
-_DPKG_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (\S+) (.*)$")
+_DPKG_LINE = r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (\S+) (.*)$"
 _DPKG_ACTIONS = ("install", "upgrade", "remove", "purge", "configure", "trigproc")
 
 
@@ -312,8 +314,9 @@ def parse_dpkg_log(text: str, path: str, tz: datetime.tzinfo, numbered: bool) ->
             out.append(Transaction("dpkg-log", path, run["line"] if numbered else None, run["start"],
                                    run["end"], run["cmd"], tuple(run["pkgs"]), text))
 
+    dpkg_line = re.compile(_DPKG_LINE)
     for n, line in enumerate(text.split("\n"), 1):
-        m = _DPKG_LINE.match(line)
+        m = dpkg_line.match(line)
         if not m:
             continue
         if m.group(1) != last_stamp:
@@ -334,7 +337,7 @@ def parse_dpkg_log(text: str, path: str, tz: datetime.tzinfo, numbered: bool) ->
     return out
 
 
-_DNF_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(Z|[+-]\d{2}:?\d{2}) (\S+) (.*)$")
+_DNF_LINE = r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(Z|[+-]\d{2}:?\d{2}) (\S+) (.*)$"
 _DNF_VERBS = {"install", "in", "remove", "rm", "erase", "upgrade", "up", "update", "reinstall", "rei", "downgrade",
               "dg", "autoremove", "swap", "distro-sync", "dsync", "group", "module", "history", "localinstall"}
 _DNF_RPM_ACTIONS = {"Installed": "install", "Erase": "remove", "Erased": "remove", "Upgrade": "upgrade",
@@ -369,8 +372,9 @@ def parse_dnf_log(text: str, path: str, rpm_lines: Iterable[tuple[float, str, st
     """dnf runs that changed packages: ``Command:`` of each run, its window, the rpm actions in it."""
     out: list[Transaction] = []
     runs: list[_DnfRun] = []
+    dnf_line = re.compile(_DNF_LINE)
     for n, line in enumerate(text.split("\n"), 1):
-        m = _DNF_LINE.match(line)
+        m = dnf_line.match(line)
         if not m:
             continue
         t = _dnf_time(m.group(1), m.group(2))
@@ -398,8 +402,9 @@ def parse_dnf_log(text: str, path: str, rpm_lines: Iterable[tuple[float, str, st
 def parse_dnf_rpm_log(text: str) -> list[tuple[float, str, str]]:
     """(time, action, package) of ``dnf.rpm.log`` lines such as ``SUBDEBUG Erase: nginx-1:1.24.0-1.fc38.x86_64``."""
     out = []
+    dnf_line = re.compile(_DNF_LINE)
     for line in text.split("\n"):
-        m = _DNF_LINE.match(line)
+        m = dnf_line.match(line)
         if not m:
             continue
         word, _, nevra = m.group(4).partition(": ")

@@ -3,10 +3,10 @@
 The standard library's ``@dataclass`` compiles six or so small functions per class when the class
 is made (~0.4 ms each class here, and ``import dataclasses`` brings ``inspect``): with some fifty
 records that was a fifth of ``unitdoctor why``'s run on a small root. This one compiles a
-record's ``__init__`` when its first instance is made, and its ``__eq__`` and ``__hash__`` when
-one is first compared or hashed (the same code a dataclass has, so records are as fast to make and
-compare): a class a run does not use costs almost nothing. ``__repr__`` and the frozen
-``__setattr__`` are shared by all records.
+record's ``__init__``, and apart its ``__eq__`` and ``__hash__`` (the same code a dataclass has, so
+records are as fast to make and compare), once they have run ``HOT`` times; until then they are
+interpreted from the fields: a class a run does not use, or uses a few times, costs almost
+nothing. ``__repr__`` and the frozen ``__setattr__`` are shared by all records.
 
 What it keeps from the standard library's, for the subset the engine uses: fields in annotation
 order, defaults, ``field(default=, default_factory=, init=, compare=, repr=)``, ``frozen=True``
@@ -33,13 +33,19 @@ class StrEnum(str, enum.Enum):
     def __str__(self) -> str:
         return str(self.value)
 
+
+#: How many times a class's ``__init__`` (and, apart, its ``__eq__``/``__hash__``) runs interpreted
+#: before it is compiled: compiling one (~0.1 ms) costs about as much as the ~0.5 µs an interpreted call
+#: loses, 200 times; most records of a small run are made a few times only.
+HOT = 200
+
 if TYPE_CHECKING:
     from dataclasses import FrozenInstanceError as FrozenInstanceError
     from dataclasses import dataclass as dataclass
     from dataclasses import field as field
     from dataclasses import replace as replace
 else:
-    __all__ = ["dataclass", "field", "replace", "FrozenInstanceError"]
+    __all__ = ["HOT", "dataclass", "field", "replace", "FrozenInstanceError"]
 
     class FrozenInstanceError(AttributeError):
         """Assigning to a field of a frozen record."""
@@ -88,9 +94,8 @@ else:
             fn.__qualname__ = f"{cls.__qualname__}.{name}"
             setattr(cls, name, fn)
 
-    def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        """A record's ``__init__`` until its first instance: compiles the one a dataclass has, then runs it."""
-        cls = type(self)
+    def _compile_init(cls: Any) -> None:
+        """Compile the ``__init__`` a dataclass has."""
         env: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": MISSING}
         params, body = [], []
         for f in cls.__record_fields__:
@@ -114,7 +119,6 @@ else:
                 continue  # init=False without a default: not set by __init__, as a dataclass's
             body.append(f"_set(self, {f.name!r}, {value})" if cls.__record_frozen__ else f"self.{f.name} = {value}")
         _compile(cls, [f"def __init__(self, {', '.join(params)}):", *(f"    {x}" for x in body or ["pass"])], env)
-        cls.__init__(self, *args, **kwargs)
 
     def _compile_eq(cls: Any) -> None:
         """Compile the ``__eq__`` and ``__hash__`` a dataclass has (those the class has from here)."""
@@ -131,14 +135,69 @@ else:
             src += ["def __hash__(self):", f"    return hash({key('self')})"]
         _compile(cls, src, {})
 
-    # __eq__ and __hash__ until the first comparison or hash compiles the class's own
+    _inits: dict[type, int] = {}
+    _compares: dict[type, int] = {}
+
+    def _init(self: Any, *args: Any, **kwargs: Any) -> None:
+        """A record's ``__init__``, interpreted from its fields until the class is hot (then compiled)."""
+        cls = type(self)
+        n = _inits.get(cls, 0) + 1
+        if n > HOT:
+            _compile_init(cls)
+            cls.__init__(self, *args, **kwargs)
+            return
+        _inits[cls] = n
+        where = f"{cls.__qualname__}.__init__()"
+        put = object.__setattr__ if cls.__record_frozen__ else setattr
+        i = 0
+        for f in cls.__record_fields__:
+            name = f.name
+            if not f.init:
+                if f.default_factory is not MISSING:
+                    put(self, name, f.default_factory())
+                elif f.default is not MISSING:
+                    put(self, name, f.default)
+                continue
+            if i < len(args):
+                if name in kwargs:
+                    raise TypeError(f"{where} got multiple values for argument {name!r}")
+                value = args[i]
+                i += 1
+            elif name in kwargs:
+                value = kwargs.pop(name)
+            elif f.default is not MISSING:
+                value = f.default
+            elif f.default_factory is not MISSING:
+                value = f.default_factory()
+            else:
+                raise TypeError(f"{where} missing 1 required positional argument: {name!r}")
+            put(self, name, value)
+        if i < len(args):
+            raise TypeError(f"{where} takes {i + 1} positional arguments but {len(args) + 1} were given")
+        if kwargs:
+            raise TypeError(f"{where} got an unexpected keyword argument {next(iter(kwargs))!r}")
+
+    def _key(self: Any) -> tuple[Any, ...]:
+        """The tuple a dataclass compares and hashes."""
+        return tuple([getattr(self, f.name) for f in self.__record_fields__ if f.compare])
+
+    def _hot(cls: type) -> bool:
+        n = _compares.get(cls, 0) + 1
+        _compares[cls] = n
+        if n > HOT:
+            _compile_eq(cls)
+        return n > HOT
+
+    # __eq__ and __hash__, interpreted until the class is hot
     def _eq(self: Any, other: Any) -> Any:
-        _compile_eq(type(self))
-        return self.__eq__(other)
+        if _hot(type(self)):
+            return self.__eq__(other)
+        return _key(self) == _key(other) if other.__class__ is self.__class__ else NotImplemented
 
     def _hash(self: Any) -> int:
-        _compile_eq(type(self))
-        return hash(self)
+        if _hot(type(self)):
+            return hash(self)
+        return hash(_key(self))
 
     def _process(cls: Any, frozen: bool, eq: bool) -> Any:
         for base in cls.__mro__[1:]:
@@ -180,7 +239,7 @@ else:
         # as a dataclass: eq=True and frozen → the hash of the compared fields; eq=True and mutable →
         # unhashable; eq=False → object's (identity)
         cls.__record_hash__ = eq and frozen and not explicit_hash
-        cls.__init__ = _first_init
+        cls.__init__ = _init
         if "__repr__" not in own:
             cls.__repr__ = _repr
         if cls.__record_eq__:

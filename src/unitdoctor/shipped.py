@@ -14,7 +14,7 @@ from typing import Any
 
 NAMES = ("unitdoctor-scan.service", "unitdoctor-scan.timer")
 #: The schemas, by the document they describe.
-SCHEMAS = ("why", "states", "fix", "history", "journal-entry", "scan")
+SCHEMAS = ("why", "states", "fix", "history", "journal-entry", "scan", "units")
 
 
 def text(path: str) -> str:

@@ -231,8 +231,12 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.unitdoctor.systemd.plugins.module_utils import fleet
-from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor import fix as udfix
-from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import JournalError
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.fix import InvalidPlan, apply
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import (
+    Journal,
+    JournalError,
+    StepState,
+)
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.manager import Manager as Model
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.plan import AdviceAbout, plan_fix, simulate
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import fix as render_fix
@@ -333,16 +337,16 @@ def _refuse_if_blocked(module, result, plan, name, predicted):
 
 def _apply(module, result, plan, cat, mgr):
     """Run the plan through ``fix.apply`` (journal first, re-checks, rollback); the units it started."""
-    journal = udfix.journal_for(cat.lookup.scope.value, cat.root, fleet.environment())
+    journal = Journal.for_scope(cat.lookup.scope.value, cat.root, fleet.environment())
     try:
-        outcome = udfix.apply(plan, root=cat.root, journal=journal, ops=mgr.ops)
-    except (JournalError, udfix.InvalidPlan) as e:
+        outcome = apply(plan, root=cat.root, journal=journal, ops=mgr.ops)
+    except (JournalError, InvalidPlan) as e:
         result["msg"] = f"{plan.units[0]}: nothing was changed: {e}"
         module.fail_json(**result)
     result["journal_id"] = outcome.entry
     result["steps"] = [render_fix.step_json(s, cat.root) for s in outcome.steps]
-    result["changed"] = any(s.state is udfix.StepState.DONE for s in outcome.steps if s.kind in ("file", "enable"))
-    problems = list(outcome.messages) if outcome.status not in (udfix.DONE, udfix.NOTHING) else \
+    result["changed"] = any(s.state is StepState.DONE for s in outcome.steps if s.kind in ("file", "enable"))
+    problems = list(outcome.messages) if not outcome.completed else \
         [s.message for s in outcome.failed]
     if problems:
         result["msg"] = f"{plan.units[0]}: {outcome.status.value}: {' '.join(problems)}"

@@ -38,7 +38,7 @@ def trigger_fixes(ctx: Context, b: Blocker) -> tuple[str, ...]:
     """Commands that give a trigger the unit it activates (``b`` is a ``trigger-*`` blocker)."""
     flag = ctx.scope_flag
     if b.reason == "trigger-masked":
-        return ()  # the mask finding of b.unit carries the unmask command
+        return next((f.fix for f in mask_finding(ctx, b.unit, as_dependency=True)), ())
     if b.reason == "trigger-not-found":
         prov = alias_providers(ctx, b.unit)
         if prov:
@@ -70,10 +70,15 @@ def _run_fixes(ctx: Context, b: Blocker) -> tuple[str, ...]:
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    # One finding per cause: a unit reached through several chains (Requires= and BindsTo=, or through two
+    # units) is one finding whose evidence holds every chain.
+    causes: dict[tuple[str, str], list[Blocker]] = {}
     for b in ctx.start.blockers:
-        if not b.chain:
-            continue  # the unit itself: reported by the mask and unit-file checks
-        ev = chain_evidence(ctx, b)
+        if b.chain:  # without one it is the unit itself: reported by the mask and unit-file checks
+            causes.setdefault((b.reason, b.unit), []).append(b)
+    for same in causes.values():
+        b = same[0]
+        ev = tuple(dict.fromkeys(e for x in same for e in chain_evidence(ctx, x)))
         if b.reason == "masked":
             for f in mask_finding(ctx, b.unit, as_dependency=True):
                 yield type(f)(f.id, Severity.ERROR, ctx.unit.name,
@@ -85,8 +90,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                               f"{ctx.unit.name} cannot start: it needs {b.unit}, which is masked", ev)
         elif b.reason == "not-found":
             last = b.chain[-1]
-            if last.origin.path.startswith("/"):
-                fix = f"install the package that ships {b.unit}, or remove the dependency at {ev[-1].source}"
+            lines = dict.fromkeys(chain_evidence(ctx, x)[-1].source for x in same
+                                  if x.chain[-1].origin.path.startswith("/"))
+            if lines:
+                fix = f"install the package that ships {b.unit}, or remove the dependency at {' and '.join(lines)}"
             else:
                 # Implicit or default dependency (DefaultDependencies=, Slice=): nothing to remove.
                 fix = (f"install the package that ships {b.unit}; {last.source} gets this dependency from "
@@ -119,6 +126,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                           f"{ctx.unit.name} cannot start: it needs {b.unit}, and {what[b.reason]}: {b.detail}",
                           ev + tuple(src), () if initrd else _run_fixes(ctx, b))
         elif b.reason.startswith("trigger-"):
-            yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name,
-                          f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "
-                          f"{b.reason[len('trigger-'):]}", ev, trigger_fixes(ctx, b))
+            summary = (f"{ctx.unit.name} cannot start: the unit it activates, {b.unit}, is "
+                       f"{b.reason[len('trigger-'):]}")
+            if b.reason == "trigger-masked":  # who masked it, where, and the command that removes it
+                mask = next(iter(mask_finding(ctx, b.unit, as_dependency=True)), None)
+                if mask is not None:
+                    summary, ev = f"{summary}. {mask.summary}", ev + mask.evidence
+            yield Finding("trigger-not-loaded", Severity.ERROR, ctx.unit.name, summary, ev, trigger_fixes(ctx, b))

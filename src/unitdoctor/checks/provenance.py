@@ -58,7 +58,7 @@ JOURNAL_WINDOW = 60.0
 NEAR_MISS_MAX = 86400.0
 WARNINGS_MAX = 6
 #: systemctl's mask/unmask verbs on a command line (as sudo or an audit record logs it).
-_SYSTEMCTL_MASK = re.compile(r"\bsystemctl\b.*\b(?:un)?mask\b")
+_SYSTEMCTL_MASK = r"\bsystemctl\b.*\b(?:un)?mask\b"  # compiled when journal entries are read
 
 
 @dataclass(frozen=True)
@@ -401,12 +401,13 @@ def _journal(ctx: Context, t: float, name: str) -> list[Evidence]:
     stem = name.rsplit(".", 1)[0] if name.endswith(".service") else name
     where = "journalctl" if src.live else src.display("/var/log/journal")
     out = []
+    systemctl_mask = re.compile(_SYSTEMCTL_MASK)
     for j in entries:
         fields = [f for f, v in j.units if v == name]
         words = j.message.replace("'", " ").replace('"', " ").split()
         if fields:
             why = f"{'/'.join(fields)}={name}"
-        elif _SYSTEMCTL_MASK.search(j.message) and (name in words or stem in words):
+        elif systemctl_mask.search(j.message) and (name in words or stem in words):
             why = "a systemctl mask/unmask command"
         else:
             continue

@@ -118,9 +118,17 @@ def check(ctx: Context) -> Iterator[Finding]:
                                   "dangling: the file it names is missing"))
         sug = suggestions(ctx, u.name)
         found.extend(Evidence("suggestion", s, "a unit with a similar name exists") for s in sug)
-        found.extend(Evidence("scope", s, "exists in the other scope") for s in other_scope(ctx, u.name))
+        elsewhere = other_scope(ctx, u.name)
+        found.extend(Evidence("scope", s, "exists in the other scope") for s in elsewhere)
+        advice = [f"did you mean {s}?" for s in sug]
+        if elsewhere:
+            other = "--user" if ctx.catalog.lookup.scope is Scope.SYSTEM else "--system"
+            root = "" if ctx.catalog.root.is_host else f"--root={ctx.catalog.root.given} "
+            advice.append(f"unitdoctor {root}{other} why {u.name}")
+        if not advice and not u.fragment:
+            advice.append(f"install the package that ships {u.name}")
         yield Finding("not-found", Severity.ERROR, u.name, f"Unit {u.name} could not be found.", tuple(found),
-                      tuple(f"did you mean {s}?" for s in sug))
+                      tuple(advice))
     elif u.load_state is LoadState.BAD_SETTING:
         ev, fixes = setting_problems(ctx, u)
         yield Finding("bad-setting", Severity.ERROR, u.name, f"Unit {u.id} has a bad unit file setting.", ev, fixes)

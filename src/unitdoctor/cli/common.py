@@ -1,17 +1,29 @@
 """What every command shares: exit statuses, the options every command takes, bad input, the catalog.
 
-Only argparse is imported at module level; the engine is imported when a command runs.
+Nothing heavy is imported at module level (argparse when options are added, the engine when a command runs).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
+from .. import __version__
+
 if TYPE_CHECKING:
+    import argparse
+
     from ..catalog import Catalog
+
+#: Every command and the module that registers it, in the order ``--help`` lists them.
+COMMANDS = {"states": "states", "why": "why", "fix": "fix", "history": "fix", "undo": "fix", "scan": "scan",
+            "units": "scan"}
+#: The command modules, in that order.
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
+#: What ``--version`` prints.
+VERSION = f"unitdoctor {__version__}"
+
 
 #: Exit statuses. 0, 1, 2 and 4 as systemctl uses them (LSB: 4 is "insufficient privilege"); 70 is
 #: EX_SOFTWARE from sysexits.h (systemd.exec(5) lists it as "SOFTWARE"), for a bug in unitdoctor.
@@ -49,6 +61,8 @@ def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
     Like systemctl's, they may stand anywhere on the line; a command ignores the ones that do not concern
     it (``--offline`` for ``states``, which never asks the manager).
     """
+    import argparse
+
     d = argparse.SUPPRESS if suppress else None
     p.add_argument("--root", metavar="DIR", default=d, help="operate on the unit files below DIR")
     scope = p.add_mutually_exclusive_group()
@@ -107,8 +121,6 @@ def mangle(units: Sequence[str]) -> list[str]:
 def internal_error(exc: BaseException, unit: Optional[str] = None) -> str:
     """The one line (and a hint) for a bug: what failed, on which unit, and how to report it."""
     import traceback
-
-    from .. import __version__
 
     where = ""
     tb = traceback.extract_tb(exc.__traceback__)

@@ -31,6 +31,13 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
 def run_units(args: argparse.Namespace) -> int:
     from .. import shipped
 
+    if args.json:
+        from ..render import SCHEMA_VERSION
+        from .common import emit_json
+
+        emit_json({"schema_version": SCHEMA_VERSION,
+                    "units": [{"name": n, "text": t} for n, t in shipped.units() if args.name in (None, n)]})
+        return EXIT_OK
     for i, (name, text) in enumerate(shipped.units()):
         if args.name and name != args.name:
             continue

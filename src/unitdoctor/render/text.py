@@ -141,7 +141,8 @@ def render(cat: Catalog, reports: list[Report], out: TextIO, verbose: bool = Fal
 def wrap(text: str, width: int) -> list[str]:
     """``text`` wrapped at spaces to ``width`` columns with a hanging indent: continuation lines start under
     the text after the line's indent and its label (``[error] id: ``, ``fix: ``, ``mask: ``…). Words are
-    never broken (a long path stays whole and may overflow)."""
+    never broken (a long path stays whole and may overflow), a label keeps its first word beside it, and the
+    command of a ``fix:`` line stays on one line, so it can be copied (its ``# comment`` wraps)."""
     if len(text) <= width:
         return [text]
     import re
@@ -149,11 +150,20 @@ def wrap(text: str, width: int) -> list[str]:
 
     m = re.match(r"( *)((?:\[[a-z]+\] [\w.@-]+: |[a-z][\w -]{0,20}: |└─ |[-✓✗?] )?)", text)
     indent = len(m.group(1)) if m else 0
-    hang = indent + (len(m.group(2)) if m and m.group(2) else 2)
+    label = m.group(2) if m else ""
+    hang = indent + (len(label) if label else 2)
     if hang > width // 2:
         hang = indent + 2
-    return textwrap.wrap(text, width=width, subsequent_indent=" " * hang, break_long_words=False,
-                         break_on_hyphens=False, drop_whitespace=True) or [text]
+    glue = "\x00"  # not whitespace: textwrap keeps what it joins on one line
+    head, body = text[: indent + len(label)], text[indent + len(label):]
+    if label.strip() == "fix:" and not body.startswith(("edit ", "install ", "write ", "remove ", "did you ")):
+        command, sep, comment = body.partition("  # ")
+        body = command.replace(" ", glue) + sep + comment
+    first, space, rest = body.partition(" ")
+    head = head.replace(" ", glue) + first  # the indent too: textwrap would drop it before a long word
+    out = textwrap.wrap(head + space + rest, width=width, subsequent_indent=" " * hang, break_long_words=False,
+                        break_on_hyphens=False, drop_whitespace=True) or [text]
+    return [line.replace(glue, " ") for line in out]
 
 
 def write(all_lines: list[tuple[str, str]], out: TextIO, *, separate: bool = False) -> None:
