@@ -530,6 +530,56 @@ def test_read_only_layer_mid_fix_rolls_back_what_was_done(tmp_path):
     assert statuses(root) == [("fix", "rolled-back")]
 
 
+def test_a_read_only_journal_quarantine_is_bypassed_by_the_hidden_one_beside_the_path(tmp_path, capsys):
+    """Found by the campaign (tests/fuzz/faults.py): the quarantine a read-only bind mount, the link of the socket
+    could not be built there, and the rollback could not rebuild the masks: the fix was left half-done."""
+    root = fr.build(tmp_path, "multi")
+    assert run(capsys, "--root", str(root), "fix", "--yes", "x.service")[0] == 0
+    assert run(capsys, "--root", str(root), "undo", "--yes")[0] == 0
+    before = fr.snapshot(root)
+    p = _in_namespace(root / fr.JOURNAL / "quarantine", root, "fix", "--yes", "x.service", "foo.service")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (root / fr.ETC / "sockets.target.wants/foo.socket").is_symlink()
+    assert not list(root.rglob(".unitdoctor-quarantine"))  # the hidden quarantine is gone once empty
+    assert run(capsys, "--root", str(root), "undo", "--yes")[0] == 0
+    assert fr.diff(fr.snapshot(root), before) == []
+
+
+def test_a_rollback_the_filesystem_refuses_stays_to_recover_and_blocks_until_recovered(tmp_path, capsys):
+    """/etc turns read-only after its mask is removed: a later step fails, and the rollback cannot put the mask
+    back. The entry stays rolling-back (interrupted, not "conflict"), and `fix --recover` finishes it."""
+    if _namespace_available():
+        pytest.skip(_namespace_available() or "")
+    root = fr.build(tmp_path, "multi")
+    before = fr.snapshot(root)
+    etc = str(root / "etc")
+    code = f"""
+import subprocess, sys
+from pathlib import Path
+from tests import fixroots as fr
+from tests.test_fix import apply, plan_of
+subprocess.run(["mount", "--bind", {etc!r}, {etc!r}], check=True)
+def hook(step):
+    if step.path and "sockets.target.wants" in step.path:
+        subprocess.run(["mount", "-o", "remount,bind,ro", {etc!r}], check=True)
+root = Path({str(root)!r})
+out = apply(root, plan_of(root, "x.service", "foo.service"), before_act=hook)
+print(out.status)
+print("\\n".join(out.messages))
+"""
+    p = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable, "-c", code], env=ENV,
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("rolling-back") and "not restored yet" in p.stdout, p.stdout
+    assert not (root / fr.ETC / "x.service").is_symlink()  # the mask could not be put back yet
+    rc, out, err = run(capsys, "--root", str(root), "fix", "--yes", "x.service")
+    assert rc == 1 and "fix --recover" in err  # blocked until recovered, and told how
+    rc, out, err = run(capsys, "--root", str(root), "fix", "--recover")
+    assert rc == 1 and "every change of this fix was rolled back" in out, out + err  # the fix itself failed
+    assert fr.diff(fr.snapshot(root), before) == []
+    assert statuses(root) == [("fix", "rolled-back")]
+
+
 # -- undo ----------------------------------------------------------------------------------------------------
 
 

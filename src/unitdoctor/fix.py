@@ -23,7 +23,8 @@
 
 **Through the manager** (``apply(via_manager=True)``, a user who may not write the files but whom polkit lets
 ask): each mask is removed by the manager's ``UnmaskUnitFiles`` (an ``unmask`` step, same checks and journal),
-and undone by ``MaskUnitFiles``; ``manager_route`` says which plans qualify (only those whose undo is exact).
+and undone by ``MaskUnitFiles``; an enable undone by ``DisableUnitFiles`` (a ``disable`` step); the entry says
+``via="manager"``. ``manager_route`` says which plans qualify (only those whose undo is exact).
 
 ``undo(entry)`` runs the journaled file steps backwards the same way (as a journaled entry of its own), and
 ``recover()`` completes interrupted entries (or rolls them back). Manager operations go through ``ops``
@@ -127,6 +128,10 @@ class ManagerOps(Protocol):
         """Mask ``units`` through the manager (undo of a manager-made unmask); the (link, target) pairs created."""
         ...
 
+    def disable(self, units: list[str], runtime: bool) -> list[str]:
+        """Disable ``units`` through the manager (undo of a manager-made enable); the links removed."""
+        ...
+
 
 class OfflineOps:
     """``ManagerOps`` for a root no manager runs: nothing is reloaded or started, and that is recorded."""
@@ -151,6 +156,10 @@ class OfflineOps:
 
     def mask(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
         self.notes.append(f"mask {' '.join(units)} through a manager: not applicable offline")
+        return []
+
+    def disable(self, units: list[str], runtime: bool) -> list[str]:
+        self.notes.append(f"disable {' '.join(units)} through a manager: not applicable offline")
         return []
 
 
@@ -285,8 +294,10 @@ def manager_route(plan: Plan, root: Root) -> Optional[str]:
     make a different object), a mask owned by another user, a mask in any other layer (``system.control``,
     transient, generated, vendor), a masked drop-in (the manager removes no drop-ins), another link in
     the layer that leads to the mask (the manager's unmask removes those too, and says so only afterwards),
-    and enabling (``DisableUnitFiles`` removes every link to a unit, not only the ones a fix made). Reads
-    only.
+    and enabling where ``DisableUnitFiles`` (the undo) would remove more than the fix made: it removes every
+    link in the layer named after the unit, its ``Also=`` units and aliases, or leading to a file of that name,
+    and the directories it leaves empty; so there must be no such link yet, and every directory a link goes
+    into must be made by the fix or hold something else. Reads only.
     """
     if plan.scope != "system" or not plan.live:
         return "only a running system manager can be asked"
@@ -294,8 +305,11 @@ def manager_route(plan: Plan, root: Root) -> Optional[str]:
         if isinstance(a, DropMaskedDropIn):
             return f"{root.display(a.path)} is a drop-in, and the manager removes no drop-ins"
         if isinstance(a, EnableUnit):
-            return (f"enabling {a.name} through the manager could not be undone exactly (DisableUnitFiles removes "
-                    "every link to the unit)")
+            why_not = _enable_undo_problem(root, a.name, a.runtime, [(lk.path, lk.target) for lk in a.links],
+                                           made=a.dirs)
+            if why_not is not None:
+                return f"enabling {a.name} through the manager could not be undone exactly: {why_not}"
+            continue
         if not isinstance(a, RemoveMask):
             continue
         where = root.display(a.path)
@@ -318,6 +332,66 @@ def manager_route(plan: Plan, root: Root) -> Optional[str]:
         other = _link_to(root, layer, a.path)
         if other is not None:
             return f"the manager's unmask would also remove {root.display(other)}, a link that leads to {where}"
+    return None
+
+
+def _layer_of(runtime: bool) -> str:
+    return next(d for d, rt in MANAGER_LAYERS.items() if rt is runtime)
+
+
+def _enable_undo_problem(root: Root, unit: str, runtime: bool, links: list[tuple[str, str]], made: Any,
+                         ) -> Optional[str]:
+    """Why ``DisableUnitFiles([unit], runtime)`` would not remove exactly ``links`` (path, target) and the
+    directories in ``made`` (the fix's), or None; the links may be yet to make (the plan) or there (undo).
+
+    The manager removes (install.c ``remove_marked_symlinks``, 252) every link below the layer whose name, or its
+    template, or the base name of what it leads to, is one of the names marked: the unit's, its ``Also=``
+    units' and aliases' (here: every name the links carry or point at); then each directory it leaves empty.
+    """
+    layer = _layer_of(runtime)
+    mine = {p for p, _t in links}
+    if any(posixpath.dirname(p) != layer and not p.startswith(layer + "/") for p in mine):
+        return "its links are outside /etc/systemd/system and /run/systemd/system"
+    marked = {unit} | {posixpath.basename(p) for p in mine} | {posixpath.basename(t) for _p, t in links}
+    other = _link_named(root, layer, marked, mine)
+    if other is not None:
+        return f"{root.display(other)} would be removed too"
+    for d in sorted({posixpath.dirname(p) for p in mine}):
+        if d == layer or d in made:
+            continue
+        try:
+            entries = set(os.listdir(root.host(d)))
+        except FileNotFoundError:
+            return f"{root.display(d)} is missing"
+        except OSError as e:
+            return f"{root.display(d)}: {e.strerror}"
+        ours = {posixpath.basename(p) for p in mine if posixpath.dirname(p) == d}
+        if not (entries - ours):
+            return f"{root.display(d)} would be left empty, and removed"
+    return None
+
+
+def _link_named(root: Root, layer: str, marked: set[str], skip: set[str]) -> Optional[str]:
+    """A link below ``layer`` (not in ``skip``) that ``remove_marked_symlinks`` would take for one of ``marked``."""
+    for dirpath, dirs, files in os.walk(root.host(layer), followlinks=False):
+        rel = layer + dirpath[len(root.host(layer)):]
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+            here = posixpath.join(rel, name)
+            if here in skip or not names.is_valid(name) or not os.path.islink(os.path.join(dirpath, name)):
+                continue
+            hit = name in marked or (names.instance_of(name) is not None and names.template_of(name) in marked)
+            cur = here
+            for _ in range(_MAX_HOPS):
+                if hit:
+                    break
+                try:
+                    text = os.readlink(root.host(cur))
+                except OSError:
+                    break
+                cur = posixpath.normpath(posixpath.join(posixpath.dirname(cur), text))
+                hit = posixpath.basename(cur) in marked
+            if hit:
+                return here
     return None
 
 
@@ -474,6 +548,11 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
     return "done"
 
 
+#: Errors of a move into (or a build in) the journal's quarantine that the hidden quarantine beside the path
+#: may not have: another mount (EXDEV), a read-only or unwritable quarantine (a bind mount, permissions).
+_ELSEWHERE = (errno.EXDEV, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def _is_mask_like(st: FileState) -> bool:
     return st.type == "symlink" or (st.type == "file" and st.size == 0)
 
@@ -491,7 +570,7 @@ def _remove(root: Root, path: str, dfd: int, name: str, before: FileState, park:
         try:
             move_out(dfd, name, qfd, park.name)
         except OSError as e:
-            if e.errno != errno.EXDEV:
+            if e.errno not in _ELSEWHERE or qdir != park.primary:
                 if e.errno == errno.ENOENT:
                     return False
                 raise
@@ -549,13 +628,20 @@ def _create(root: Root, path: str, dfd: int, name: str, after: FileState, park: 
     parent = posixpath.dirname(path)
     qdir, qfd = park.open(parent, dfd)
     try:
-        _build(qfd, park.name, after)
+        try:
+            _build(qfd, park.name, after)
+        except OSError as e:
+            if e.errno not in _ELSEWHERE or qdir != park.primary:
+                raise
+            os.close(qfd)  # the journal's quarantine takes nothing: build beside the path
+            qdir, qfd = park.open(parent, dfd, local=True)
+            _build(qfd, park.name, after)
         os.fsync(qfd)
         park.point("parked")
         try:
             move_noreplace(qfd, park.name, dfd, name)
         except OSError as e:
-            if e.errno == errno.EXDEV:
+            if e.errno == errno.EXDEV and qdir == park.primary:
                 os.unlink(park.name, dir_fd=qfd)
                 local = park.open(parent, dfd, local=True)
                 os.close(qfd)
@@ -741,6 +827,23 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
                 return
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
+        elif s.kind == "disable":
+            hooks.act(s)
+            try:
+                removed = ops.disable([s.unit or ""], s.runtime)
+            except (ManagerError, OSError) as e:
+                s.state, s.message = StepState.FAILED, f"disable {s.unit} through the manager: {e}"
+                entry.status = ROLLING_BACK
+                j.save(entry)
+                _rollback(entry, j, root, ops)
+                return
+            left = [p for p, st in s.created if st.type == "symlink" and not _current(root, p).matches(ABSENT)]
+            s.state = StepState.FAILED if left else "done"
+            s.message = " ".join(f'Removed "{p}".' for p in removed) or f"{s.unit}: nothing to disable."
+            if left:
+                s.message += " Still there: " + ", ".join(root.display(p) for p in left) + "."
+            j.save(entry)
+            hooks.point(f"step-{idx}-recorded")
         elif s.kind == "enable":
             try:
                 created = ops.enable([s.unit or ""], s.runtime)
@@ -824,7 +927,7 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
     """
     frontier = next((i for i, s in enumerate(entry.steps) if s.state in (StepState.PLANNED, StepState.FAILED)),
                     len(entry.steps))
-    conflict = False
+    conflict = refused = False
     reversed_any = False
     for i in range(len(entry.steps) - 1, -1, -1):
         s = entry.steps[i]
@@ -832,6 +935,25 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             s.state, s.message = StepState.SKIPPED, "not started before the interruption"
             continue
         if s.state not in (StepState.DONE, StepState.PLANNED, StepState.FAILED):
+            continue
+        if s.kind == "enable" and entry.via == "manager" or s.kind == "disable":
+            links = [p for p, st in s.created if st.type == "symlink"]
+            try:
+                present = [p for p in links if not _current(root, p).matches(ABSENT)]
+                if s.kind == "enable" and present:
+                    ops.disable([s.unit or ""], s.runtime)
+                elif s.kind == "disable" and len(present) < len(links):
+                    ops.enable([s.unit or ""], s.runtime)
+                took = bool(present) if s.kind == "enable" else len(present) < len(links)
+            except (ManagerError, OSError) as e:
+                conflict = True
+                s.message = f"{s.kind} {s.unit}: {e} (could not be restored)"
+                continue
+            if took:
+                reversed_any = True
+                s.state, s.message = StepState.ROLLED_BACK, f"Restored the links of {s.unit} through the manager."
+            elif s.state is StepState.PLANNED:
+                s.state, s.message = StepState.SKIPPED, s.message or "not done before the interruption"
             continue
         if s.kind in ("unmask", "mask"):
             assert s.path is not None and s.before is not None and s.after is not None
@@ -861,12 +983,19 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
         for path, now, back, park in pairs:
             try:
                 how = _transition(root, path, now, back, strict=False, park=park)
-            except (Conflict, OSError) as e:
+            except Conflict as e:
                 if s.state is StepState.FAILED:
                     continue  # we never got to change it; its failure message says why
                 conflict = True
-                s.message = (str(e) if isinstance(e, Conflict) else f"{root.display(path)}: {e.strerror}") + \
-                    " (could not be restored)"
+                s.message = f"{e} (could not be restored)"
+                continue
+            except OSError as e:
+                if s.state is StepState.FAILED:
+                    continue
+                # The filesystem refused (read-only, full, no permission): nobody else changed the path, so
+                # the rollback is not over; the entry stays interrupted and `fix --recover` retries it.
+                refused = True
+                s.message = f"{root.display(path)}: {e.strerror} (not restored yet)"
                 continue
             if how == "done":
                 undone.append(path)
@@ -887,7 +1016,7 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
         except (ManagerError, OSError) as e:
             reload.state, reload.message = StepState.FAILED, f"daemon-reload after the rollback failed: {e}"
         entry.steps.append(reload)
-    entry.status = CONFLICT if conflict else ROLLED_BACK
+    entry.status = ROLLING_BACK if refused else CONFLICT if conflict else ROLLED_BACK
     j.save(entry)
 
 
@@ -942,7 +1071,7 @@ def apply(plan: Plan, *, root: Root, journal: Journal, ops: ManagerOps,
         if all(s.state is StepState.SKIPPED for s in steps):
             return Outcome("fix", NOTHING, None, tuple(steps), tuple(s.message for s in steps))
         entry = j.create(command="fix", scope=plan.scope, live=plan.live, units=list(plan.units), steps=steps,
-                         plan=_plan_record(plan))
+                         plan=_plan_record(plan), via="manager" if via_manager else None)
         hooks.point("journal-written")
         _run(entry, j, root, ops, hooks, strict=True)
     return _outcome("fix", entry, recheck)
@@ -1019,7 +1148,7 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
         if early is not None:
             return early
         entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
-                         steps=steps, plan=[{"action": "undo", "risk": "medium", "entry": target.id}],
+                         steps=steps, plan=[{"action": "undo", "risk": "medium", "entry": target.id}], via=target.via,
                          undoes=target.id)
         hooks.point("journal-written")
         _run(entry, j, root, ops, hooks, strict=True)
@@ -1069,6 +1198,7 @@ def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Ou
         if st.state is StepState.PLANNED:
             st.message = (_message(root, st, "") if st.kind == "file"
                           else f"Through the manager: {_message(root, st, '')}" if st.kind in ("mask", "unmask")
+                          else st.message if st.kind == "disable"
                           else "Reload the manager (daemon-reload).")
     return Outcome("undo", PLANNED, target.id, tuple(steps), (), undoes=target.id)
 
@@ -1085,6 +1215,8 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
         pairs: list[tuple[str, FileState, FileState]] = []
         if s.kind in ("file", "unmask", "mask") and s.state is StepState.DONE and s.path and s.before and s.after:
             pairs = [(s.path, s.after, s.before)]
+        elif s.kind == "enable" and s.state is StepState.DONE and target.via == "manager":
+            _disable_step(root, target, s, steps, problems)
         elif s.kind == "enable" and s.state is StepState.DONE:
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
@@ -1096,6 +1228,35 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
                 for st in steps[n:]:
                     st.kind, st.unit, st.runtime = ("mask" if s.kind == "unmask" else "unmask"), s.unit, s.runtime
     return steps, problems
+
+
+def _disable_step(root: Root, target: Entry, s: Step, steps: list[Step], problems: list[str]) -> None:
+    """Undo of an enable the manager made: ``DisableUnitFiles``, if it removes exactly the links (and the
+    directories) that enable made, which must still be as it left them; else a problem (nothing changes)."""
+    links = [(p, st) for p, st in s.created if st.type == "symlink"]
+    made = {p for p, st in s.created if st.type == "dir"}
+    try:
+        now = [(p, st, _current(root, p)) for p, st in links]
+    except OSError as e:
+        problems.append(f"{s.unit}: {e.strerror}")
+        return
+    changed = [f"{root.display(p)}: expected {st.describe()}, found {cur.describe()}" for p, st, cur in now
+               if not cur.matches(st) and not cur.matches(ABSENT)]
+    if changed:
+        problems.append(f"{'; '.join(changed)} (changed since {target.id}); nothing was changed")
+        return
+    there = [(p, st.target or "") for p, st, cur in now if cur.matches(st)]
+    if not there:
+        steps.append(Step("disable", s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
+                          state=StepState.SKIPPED, message=f"The links of {s.unit} are already gone."))
+        return
+    why_not = _enable_undo_problem(root, s.unit or "", s.runtime, there, made)
+    if why_not is not None:
+        problems.append(f"disabling {s.unit} through the manager would not restore the state before {target.id}: "
+                        f"{why_not}; nothing was changed")
+        return
+    steps.append(Step("disable", s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
+                      message=" ".join(f'Through the manager: Removed "{root.display(p)}".' for p, _t in there)))
 
 
 def _file_step(root: Root, action: int, path: str, expected: FileState, after: FileState, steps: list[Step],

@@ -369,9 +369,9 @@ class Step:
             d["after"] = self.after.to_json()
         if self.unit is not None:
             d["unit"] = self.unit
-        if self.kind in ("enable", "unmask", "mask"):
+        if self.kind in ("enable", "disable", "unmask", "mask"):
             d["runtime"] = self.runtime
-        if self.kind == "enable":
+        if self.kind in ("enable", "disable"):
             d["created"] = [{"path": p, "state": s.to_json()} for p, s in self.created]
         if self.message:
             d["message"] = self.message
@@ -412,6 +412,8 @@ class Entry:
     undone_by: Optional[str] = None
     updated: str = ""
     version: int = VERSION  # the format it was written in (an old entry is rewritten in its own)
+    #: ``"manager"``: every change was made by the manager for a user polkit let ask (undone the same way).
+    via: Optional[str] = None
 
     @property
     def interrupted(self) -> bool:
@@ -424,6 +426,7 @@ class Entry:
             "root": self.root, "live": self.live, "units": list(self.units), "status": self.status.value,
             "undoes": self.undoes, "undone_by": self.undone_by, "plan": self.plan,
             "steps": [s.to_json() for s in self.steps],
+            **({"via": self.via} if self.via else {}),
         }
 
     @classmethod
@@ -438,14 +441,14 @@ class Entry:
         return cls(d["id"], int(d.get("seq", 0)), d["created"], d["command"], d["scope"], d.get("root"),
                    bool(d.get("live")), list(d.get("units", ())), EntryStatus(d["status"]),
                    [Step.from_json(s) for s in d.get("steps", ())], list(d.get("plan", ())),
-                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""), d["version"])
+                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""), d["version"], d.get("via"))
 
 
 # -- validation -------------------------------------------------------------------------------------
 
 _ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9]{4,}-[0-9a-f]{4}")
 _STATUSES = tuple(s.value for s in EntryStatus)
-_STEP_KINDS = ("file", "unmask", "mask", "enable", "daemon-reload", "start")
+_STEP_KINDS = ("file", "unmask", "mask", "enable", "disable", "daemon-reload", "start")
 _STEP_STATES = tuple(s.value for s in StepState)
 _FILE_TYPES = ("absent", "symlink", "file", "dir", "other")
 
@@ -506,6 +509,8 @@ def validate_entry(d: Any) -> None:
     _str(d.get("root"), "root", null=True)
     for k in ("undoes", "undone_by"):
         _str(d.get(k), k, null=True)
+    if d.get("via") not in (None, "manager"):
+        raise _Bad("via is not \"manager\"")
     if not isinstance(d.get("live", False), bool):
         raise _Bad("live is not a boolean")
     for k in ("units", "plan", "steps"):
@@ -734,13 +739,14 @@ class Journal:
     # -- writing (under the lock) -----------------------------------------------------------------
 
     def create(self, *, command: str, scope: str, live: bool, units: list[str], steps: list[Step],
-               plan: list[dict[str, Any]], undoes: Optional[str] = None) -> Entry:
+               plan: list[dict[str, Any]], undoes: Optional[str] = None, via: Optional[str] = None) -> Entry:
         """Write a new ``in-progress`` entry, durably, and return it."""
         existing = self.entries()
         seq = max((e.seq for e in existing), default=0) + 1
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         entry = Entry(f"{stamp}-{seq:04d}-{secrets.token_hex(2)}", seq, _now(), command, scope,
-                      None if self.root.is_host else self.root.path, live, units, IN_PROGRESS, steps, plan, undoes)
+                      None if self.root.is_host else self.root.path, live, units, IN_PROGRESS, steps, plan, undoes,
+                      via=via)
         for s in steps:
             if s.kind == "file" and s.state is StepState.PLANNED:
                 s.quarantine = self.quarantine

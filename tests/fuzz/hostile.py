@@ -11,10 +11,15 @@ components, unit files of random garbage, and a journal directory with crafted e
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
+import re
+import resource
 import stat
+import subprocess
 from pathlib import Path
+from typing import Callable
 
 ETC, USR, RUN = "etc/systemd/system", "usr/lib/systemd/system", "run/systemd/system"
 NAMES = ("a.service", "b.service", "c.socket", "t@.service", "t@x.service", "d.target", "e.timer", "m.mount")
@@ -113,3 +118,48 @@ def build(parent: Path, seed: int) -> tuple[Path, list[str]]:
     if rng.random() < 0.5:
         os.mkfifo(j / "fifo.json")
     return root, ask
+
+
+# -- running a command line and judging what it did ---------------------------------------------------------
+
+#: A raw control character in text output (C0 but the newline, DEL, C1).
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: Exit statuses a command may end with on hostile input: answers (0, 1), bad input (2); never 70 (a bug),
+#: never a signal (SIGXCPU: over the CPU budget).
+FINE = (0, 1, 2)
+#: Lines a usage error may follow: systemctl's notice that a name was mangled.
+NOTICE = re.compile(r"^Invalid unit name .* escaped as |^Note: ")
+
+
+def limited(cpu_seconds: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that puts the child under a CPU budget (past it: SIGXCPU, a negative exit status)."""
+
+    def limit() -> None:
+        os.nice(5)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+
+    return limit
+
+
+def judge(what: str, p: subprocess.CompletedProcess, *, json_out: bool = False) -> list[str]:
+    """What is wrong with how a command ended: a traceback or internal error, an exit status that is not an
+    answer, a raw control character in text output, a usage error of several lines, JSON that does not parse."""
+    problems = []
+    out = p.stdout.decode("utf-8", "replace") if isinstance(p.stdout, bytes) else p.stdout
+    err = p.stderr.decode("utf-8", "replace") if isinstance(p.stderr, bytes) else p.stderr
+    if "Traceback" in err or "internal error" in err or p.returncode not in FINE:
+        problems.append(f"{what}: exit {p.returncode}: {err[-800:]!r}")
+    for line in (err if json_out else out + err).split("\n"):
+        if UNSAFE.search(line):
+            problems.append(f"{what}: raw control character in {line[:160]!r}")
+            break
+    if p.returncode == 2:
+        lines = [ln for ln in err.splitlines() if not NOTICE.search(ln)]
+        if len(lines) != 1:
+            problems.append(f"{what}: usage error of several lines: {err[:400]!r}")
+    if json_out and p.returncode in (0, 1) and out.strip() and not out.startswith("usage:"):  # --help
+        try:
+            json.loads(out)
+        except ValueError as e:
+            problems.append(f"{what}: --json output does not parse ({e}): {out[:200]!r}")
+    return problems

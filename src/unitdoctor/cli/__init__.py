@@ -78,8 +78,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     except UsageError as e:
         print(f"unitdoctor: {e}", file=sys.stderr)
         return EXIT_USAGE
-    if args is None:
-        build_parser().print_usage(sys.stderr)
+    if args is None:  # one line, as every usage error (argparse's usage would take four)
+        print("usage: unitdoctor [OPTIONS...] COMMAND [ARGS...] | UNIT... (see 'unitdoctor --help')", file=sys.stderr)
         return EXIT_USAGE
     from .. import hosttools
 

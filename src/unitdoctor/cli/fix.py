@@ -198,10 +198,11 @@ def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry]
 
 
 def _print(lines: list[str]) -> None:
-    from ..render.escape import escape
+    """Text lines as ``why`` prints them: escaped one by one (a newline in a path from the root is shown as
+    ``\\n``), wrapped at a terminal's width under a hanging indent, whole into a pipe."""
+    from ..render.text import write
 
-    for line in lines:
-        print(escape(line))  # one line each: a newline in a path from the root is shown as \n
+    write([("", line) for line in lines], sys.stdout)
 
 
 def _sudo(args: argparse.Namespace) -> str:
@@ -340,7 +341,8 @@ def _fix(args: argparse.Namespace) -> int:
         mjournal = _manager_journal(args, cat.root) if denied is not None and why_not is None else None
         route_note = None
         if denied is not None and mjournal is not None:
-            calls = {"remove-mask": "UnmaskUnitFiles", "daemon-reload": "Reload", "start": "StartUnit"}
+            calls = {"remove-mask": "UnmaskUnitFiles", "enable": "EnableUnitFiles", "daemon-reload": "Reload",
+                     "start": "StartUnit"}
             asked = ", ".join(dict.fromkeys(calls[a.action] for a in plan.changes if a.action in calls))
             route_note = (f"as uid {os.geteuid()}, this fix asks the system manager over the system bus ({asked}) "
                           f"and polkit decides; it is journaled in {mjournal.display}")
@@ -375,7 +377,7 @@ def _fix(args: argparse.Namespace) -> int:
                 print(f"Note: not through the manager: {why_not}", file=sys.stderr)
             return done(_needs_root(denied, args))
         if denied is not None and mjournal is not None:
-            refused = _polkit_refuses(ops, files=any(a.action == "remove-mask" for a in plan.changes),
+            refused = _polkit_refuses(ops, files=any(a.action in ("remove-mask", "enable") for a in plan.changes),
                                       start=any(a.action == "start" for a in plan.changes))
             if refused:
                 return done(_needs_root(denied, args, refused))
@@ -485,7 +487,7 @@ def _undo(args: argparse.Namespace) -> int:
         if args.json:
             emit_json(render.document("undo", root, outcomes=(preview,), ok=ok, dry_run=args.dry_run))
         return EXIT_OK if ok else EXIT_PROBLEM
-    by_manager = [s.path for s in preview.steps if s.kind in ("mask", "unmask") and s.path]
+    by_manager = [s.path or s.unit or "" for s in preview.steps if s.kind in ("mask", "unmask", "disable")]
     denied = _unwritable(root, [journal.directory + "/lock",
                                 *(s.path for s in preview.steps if s.path and s.kind == "file")])
     if denied is not None:

@@ -108,9 +108,9 @@ FILES = (
                                  "to its last journal write; concurrent fixes run one after the other."),
     ("~/.local/state/unitdoctor/", "The journal of --user fixes ($XDG_STATE_HOME/unitdoctor)."),
     ("~/.local/state/unitdoctor/system/", "Not root: the journal of the live system's fixes the manager made for "
-                                          "you over the system bus, where polkit allowed it (UnmaskUnitFiles; "
-                                          "undo asks MaskUnitFiles). history, undo and fix --recover use it once "
-                                          "it exists."),
+                                          "you over the system bus, where polkit allowed it (UnmaskUnitFiles, "
+                                          "EnableUnitFiles; undo asks MaskUnitFiles, DisableUnitFiles). history, "
+                                          "undo and fix --recover use it once it exists."),
     ("unitdoctor/schema/*.schema.json", "The JSON schemas of --json output, in the installed package."),
 )
 

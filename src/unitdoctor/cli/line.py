@@ -82,7 +82,7 @@ def _explained(argv: list[str], options: dict[str, bool]) -> bool:
 
 
 def parse(build: Build, commands: Mapping[str, str], argv: list[str]) -> Optional[argparse.Namespace]:
-    """The parsed line, or None when no command and no unit is given (the caller prints the usage).
+    """The parsed line, or None when no command and no unit is given (the caller says so in one line).
 
     ``commands`` maps every command to its module; ``build`` makes the parser with the commands of some
     modules. Only the command's own parser is built, unless the line needs them all (``--help`` alone,
@@ -100,6 +100,7 @@ def parse(build: Build, commands: Mapping[str, str], argv: list[str]) -> Optiona
     if not words:
         if any(o in ("-h", "--help") for o in opts):
             build(every)[0].parse_args(["--help"])
+        parser.parse_args(opts)  # an option that is not one is reported as such (one line, exit 2)
         return None
     if words[0] in commands:
         command, rest = words[0], words[1:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from ..fix import NOTHING, PLANNED, REFUSED, HistoryItem, Outcome
-from ..journal import CONFLICT, ROLLED_BACK, Step, StepState
+from ..journal import CONFLICT, ROLLED_BACK, ROLLING_BACK, Step, StepState
 from ..plan import (
     Action,
     Advice,
@@ -80,6 +80,9 @@ def outcome_lines(o: Outcome, *, hint: str = "") -> list[str]:
         out.append("Refused: nothing was changed.")
     elif o.status is ROLLED_BACK:
         out.append("A step failed, so every change of this fix was rolled back: nothing is left half-done.")
+    elif o.status is ROLLING_BACK:
+        out.append("A step failed and its rollback could not finish (see above): `fix --recover` completes it "
+                   "once the filesystem takes changes again; until then other fixes wait for it.")
     elif o.status is CONFLICT:
         out.append("Could not restore everything (see above): those paths were changed by someone else.")
     if o.entry and o.status not in (REFUSED, NOTHING):
@@ -190,7 +193,7 @@ def step_json(s: Step, root: Root) -> dict[str, Any]:
         d["unit"] = s.unit
     if s.result is not None:
         d["result"] = s.result
-    if s.kind == "enable":
+    if s.kind in ("enable", "disable"):
         d["created"] = [{"path": p, "target": st.target} for p, st in s.created]
     return d
 
