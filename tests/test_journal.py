@@ -24,6 +24,7 @@ from unitdoctor.journal import (
     JournalError,
     LockBusy,
     Step,
+    StepKind,
     StepState,
     open_dir,
     state_at,
@@ -172,7 +173,7 @@ def _write_raw(root: Path, name: str, data: dict) -> None:
 
 def _entry_json(**over) -> dict:
     e = Entry("20250101T000000Z-0001-abcd", 1, "2025-01-01T00:00:00+00:00", "fix", "system", None, False,
-              ["x.service"], EntryStatus.DONE, [Step("file", 0, "/etc/systemd/system/x.service",
+              ["x.service"], EntryStatus.DONE, [Step(StepKind.FILE, 0, "/etc/systemd/system/x.service",
                                                       FileState("symlink", target="/dev/null"), ABSENT,
                                                       state=StepState.DONE)])
     d = e.to_json()
@@ -432,13 +433,16 @@ def test_states_are_enums_read_and_written_as_their_names(tmp_path):
     root = fr.base(tmp_path / "root")
     _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json())
     (e,) = jr(root).entries()
-    assert e.status is EntryStatus.DONE and e.steps[0].state is StepState.DONE
+    assert e.status is EntryStatus.DONE and e.steps[0].state is StepState.DONE and e.steps[0].kind is StepKind.FILE
     d = e.to_json()
-    assert (d["status"], d["steps"][0]["state"]) == ("done", "done")
+    assert (d["status"], d["steps"][0]["state"], d["steps"][0]["kind"]) == ("done", "done", "file")
     assert json.loads(json.dumps(d)) == d
     # printed as written, on every Python (3.11 would print EntryStatus.ROLLED_BACK for a plain str mixin)
     assert str(EntryStatus.ROLLED_BACK) == f"{StepState.ROLLED_BACK}" == "rolled-back"
     assert f"{fix.ROLLED_BACK:<12}|" == "rolled-back |"
     assert str(fix.NOTHING) == "nothing-to-do"
-    assert {s.value for s in EntryStatus} == set(json.loads((REPO / "schema/journal-entry.schema.json").read_text())
-                                                 ["properties"]["status"]["enum"])
+    schema = json.loads((REPO / "schema/journal-entry.schema.json").read_text())
+    assert {s.value for s in EntryStatus} == set(schema["properties"]["status"]["enum"])
+    step = schema["properties"]["steps"]["items"]["properties"]
+    assert ({k.value for k in StepKind}, {s.value for s in StepState}) == (set(step["kind"]["enum"]),
+                                                                           set(step["state"]["enum"]))

@@ -56,6 +56,7 @@ from .journal import (
     FileState,
     Journal,
     Step,
+    StepKind,
     StepState,
     dir_fd,
     move_noreplace,
@@ -182,7 +183,7 @@ class Outcome:
 
     @property
     def started(self) -> tuple[tuple[str, str], ...]:
-        return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind == "start" and s.result)
+        return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind is StepKind.START and s.result)
 
     @property
     def completed(self) -> bool:
@@ -762,13 +763,14 @@ def _steps(plan: Plan, root: Root, via_manager: bool = False) -> tuple[list[Step
                         else FileState("file", size=0))
             file_step(i, a.path, expected, ABSENT)
             if via_manager and steps and steps[-1].path == a.path:
-                steps[-1].kind, steps[-1].unit, steps[-1].runtime = "unmask", posixpath.basename(a.path), a.runtime
+                last = steps[-1]
+                last.kind, last.unit, last.runtime = StepKind.UNMASK, posixpath.basename(a.path), a.runtime
         elif isinstance(a, EnableUnit) and plan.live:
             # The manager creates the links; the ones predicted are recorded first, so an interrupted
             # enable can still be rolled back, and replaced by what the manager reports. It also makes the
             # missing .wants/ directories but does not report them: they are recorded here, for undo.
             made_dirs = [(d, FileState("dir", mode=0o755)) for d in a.dirs if _current(root, d).matches(ABSENT)]
-            steps.append(Step("enable", i, unit=a.name, runtime=a.runtime,
+            steps.append(Step(StepKind.ENABLE, i, unit=a.name, runtime=a.runtime,
                               created=made_dirs + [(lk.path, FileState("symlink", target=lk.target))
                                                    for lk in a.links]))
         elif isinstance(a, EnableUnit):
@@ -777,9 +779,9 @@ def _steps(plan: Plan, root: Root, via_manager: bool = False) -> tuple[list[Step
             for lk in a.links:
                 file_step(i, lk.path, ABSENT, FileState("symlink", target=lk.target))
         elif isinstance(a, DaemonReload):
-            steps.append(Step("daemon-reload", i))
+            steps.append(Step(StepKind.DAEMON_RELOAD, i))
         elif isinstance(a, StartUnit):
-            steps.append(Step("start", i, unit=a.name))
+            steps.append(Step(StepKind.START, i, unit=a.name))
     return steps, problems
 
 
@@ -796,7 +798,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
     for idx, s in enumerate(entry.steps):
         if s.state is not StepState.PLANNED:
             continue
-        if s.kind == "file":
+        if s.kind is StepKind.FILE:
             assert s.path is not None and s.before is not None and s.after is not None
             hooks.act(s)
             park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s),
@@ -815,7 +817,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             s.message = _message(root, s, how)
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind in ("unmask", "mask"):
+        elif s.kind in (StepKind.UNMASK, StepKind.MASK):
             hooks.act(s)
             try:
                 _by_manager(s, root, ops)
@@ -827,7 +829,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
                 return
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind == "disable":
+        elif s.kind is StepKind.DISABLE:
             hooks.act(s)
             try:
                 removed = ops.disable([s.unit or ""], s.runtime)
@@ -838,13 +840,13 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
                 _rollback(entry, j, root, ops)
                 return
             left = [p for p, st in s.created if st.type == "symlink" and not _current(root, p).matches(ABSENT)]
-            s.state = StepState.FAILED if left else "done"
+            s.state = StepState.FAILED if left else StepState.DONE
             s.message = " ".join(f'Removed "{p}".' for p in removed) or f"{s.unit}: nothing to disable."
             if left:
                 s.message += " Still there: " + ", ".join(root.display(p) for p in left) + "."
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind == "enable":
+        elif s.kind is StepKind.ENABLE:
             try:
                 created = ops.enable([s.unit or ""], s.runtime)
             except (ManagerError, OSError) as e:
@@ -862,7 +864,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             s.message = " ".join(f"Created symlink {p} → {t}." for p, t in created) or f"{s.unit}: nothing to enable."
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind == "daemon-reload":
+        elif s.kind is StepKind.DAEMON_RELOAD:
             try:
                 ops.daemon_reload()
                 s.state, s.message = StepState.DONE, "Reloaded the manager."
@@ -870,7 +872,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
                 s.state, s.message = StepState.FAILED, f"daemon-reload failed: {e}"
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind == "start":
+        elif s.kind is StepKind.START:
             try:
                 s.result = ops.start(s.unit or "")
                 if s.result == NOT_APPLICABLE:
@@ -896,7 +898,7 @@ def _by_manager(s: Step, root: Root, ops: ManagerOps) -> None:
     ``Conflict`` when the path holds something else afterwards.
     """
     assert s.path is not None and s.after is not None and s.unit
-    if s.kind == "unmask":
+    if s.kind is StepKind.UNMASK:
         reported = [f'Removed "{p}".' for p in ops.unmask([s.unit], s.runtime)]
     else:
         reported = [f"Created symlink {p} → {t}." for p, t in ops.mask([s.unit], s.runtime)]
@@ -936,15 +938,15 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             continue
         if s.state not in (StepState.DONE, StepState.PLANNED, StepState.FAILED):
             continue
-        if s.kind == "enable" and entry.via == "manager" or s.kind == "disable":
+        if s.kind is StepKind.ENABLE and entry.via == "manager" or s.kind is StepKind.DISABLE:
             links = [p for p, st in s.created if st.type == "symlink"]
             try:
                 present = [p for p in links if not _current(root, p).matches(ABSENT)]
-                if s.kind == "enable" and present:
+                if s.kind is StepKind.ENABLE and present:
                     ops.disable([s.unit or ""], s.runtime)
-                elif s.kind == "disable" and len(present) < len(links):
+                elif s.kind is StepKind.DISABLE and len(present) < len(links):
                     ops.enable([s.unit or ""], s.runtime)
-                took = bool(present) if s.kind == "enable" else len(present) < len(links)
+                took = bool(present) if s.kind is StepKind.ENABLE else len(present) < len(links)
             except (ManagerError, OSError) as e:
                 conflict = True
                 s.message = f"{s.kind} {s.unit}: {e} (could not be restored)"
@@ -955,13 +957,13 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             elif s.state is StepState.PLANNED:
                 s.state, s.message = StepState.SKIPPED, s.message or "not done before the interruption"
             continue
-        if s.kind in ("unmask", "mask"):
+        if s.kind in (StepKind.UNMASK, StepKind.MASK):
             assert s.path is not None and s.before is not None and s.after is not None
             try:
                 took = s.state is StepState.DONE or _current(root, s.path).matches(s.after)
                 if took:
-                    back = Step("mask" if s.kind == "unmask" else "unmask", s.action, s.path, s.after, s.before,
-                                s.unit, s.runtime)
+                    back = Step(StepKind.MASK if s.kind is StepKind.UNMASK else StepKind.UNMASK, s.action, s.path,
+                                s.after, s.before, s.unit, s.runtime)
                     _by_manager(back, root, ops)
             except (ManagerError, OSError, Conflict) as e:
                 conflict = True
@@ -974,9 +976,9 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
                 s.state, s.message = StepState.SKIPPED, s.message or "not done before the interruption"
             continue
         pairs: list[tuple[str, FileState, FileState, _Park]] = []
-        if s.kind == "file" and s.path and s.before and s.after:
+        if s.kind is StepKind.FILE and s.path and s.before and s.after:
             pairs = [(s.path, s.after, s.before, _Park(root, j.quarantine, f"{entry.id}-{i}", _recorder(entry, j, s)))]
-        elif s.kind == "enable":
+        elif s.kind is StepKind.ENABLE:
             pairs = [(p, st, ABSENT, _Park(root, j.quarantine, f"{entry.id}-{i}.{k}"))
                      for k, (p, st) in reversed(list(enumerate(s.created)))]
         undone = []
@@ -1009,7 +1011,7 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             s.state = StepState.SKIPPED
             s.message = s.message or "not done before the interruption"
     if entry.live and reversed_any:
-        reload = Step("daemon-reload", -1)
+        reload = Step(StepKind.DAEMON_RELOAD, -1)
         try:
             ops.daemon_reload()
             reload.state, reload.message = StepState.DONE, "Reloaded the manager after the rollback."
@@ -1171,7 +1173,7 @@ def _undo_steps(entries: list[Entry], target: Entry, root: Root) -> tuple[list[S
     if problems:
         return steps, Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
     if target.live and any(s.state is StepState.PLANNED for s in steps):
-        steps.append(Step("daemon-reload", -1))
+        steps.append(Step(StepKind.DAEMON_RELOAD, -1))
     if not any(s.state is StepState.PLANNED for s in steps):
         return steps, Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
     return steps, None
@@ -1196,15 +1198,16 @@ def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Ou
         return early
     for st in steps:
         if st.state is StepState.PLANNED:
-            st.message = (_message(root, st, "") if st.kind == "file"
-                          else f"Through the manager: {_message(root, st, '')}" if st.kind in ("mask", "unmask")
-                          else st.message if st.kind == "disable"
+            st.message = (_message(root, st, "") if st.kind is StepKind.FILE
+                          else f"Through the manager: {_message(root, st, '')}"
+                          if st.kind in (StepKind.MASK, StepKind.UNMASK)
+                          else st.message if st.kind is StepKind.DISABLE
                           else "Reload the manager (daemon-reload).")
     return Outcome("undo", PLANNED, target.id, tuple(steps), (), undoes=target.id)
 
 
 def _started(e: Entry) -> list[tuple[str, str]]:
-    return [(s.unit or "", s.result or "") for s in e.steps if s.kind == "start" and s.state is StepState.DONE]
+    return [(s.unit or "", s.result or "") for s in e.steps if s.kind is StepKind.START and s.state is StepState.DONE]
 
 
 def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
@@ -1213,20 +1216,22 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
     problems: list[str] = []
     for s in reversed(target.steps):
         pairs: list[tuple[str, FileState, FileState]] = []
-        if s.kind in ("file", "unmask", "mask") and s.state is StepState.DONE and s.path and s.before and s.after:
+        done = s.state is StepState.DONE
+        if s.kind in (StepKind.FILE, StepKind.UNMASK, StepKind.MASK) and done and s.path and s.before and s.after:
             pairs = [(s.path, s.after, s.before)]
-        elif s.kind == "enable" and s.state is StepState.DONE and target.via == "manager":
+        elif s.kind is StepKind.ENABLE and s.state is StepState.DONE and target.via == "manager":
             _disable_step(root, target, s, steps, problems)
-        elif s.kind == "enable" and s.state is StepState.DONE:
+        elif s.kind is StepKind.ENABLE and s.state is StepState.DONE:
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
             n = len(steps)
             _file_step(root, s.action, path, now, back, steps, problems,
                        lambda cur, path=path, now=now: f"{root.display(path)} changed since {target.id}: expected "
                                                        f"{now.describe()}, found {cur.describe()}; nothing was changed")
-            if s.kind in ("unmask", "mask"):  # what the manager did, the manager undoes
+            if s.kind in (StepKind.UNMASK, StepKind.MASK):  # what the manager did, the manager undoes
                 for st in steps[n:]:
-                    st.kind, st.unit, st.runtime = ("mask" if s.kind == "unmask" else "unmask"), s.unit, s.runtime
+                    st.kind = StepKind.MASK if s.kind is StepKind.UNMASK else StepKind.UNMASK
+                    st.unit, st.runtime = s.unit, s.runtime
     return steps, problems
 
 
@@ -1247,7 +1252,7 @@ def _disable_step(root: Root, target: Entry, s: Step, steps: list[Step], problem
         return
     there = [(p, st.target or "") for p, st, cur in now if cur.matches(st)]
     if not there:
-        steps.append(Step("disable", s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
+        steps.append(Step(StepKind.DISABLE, s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
                           state=StepState.SKIPPED, message=f"The links of {s.unit} are already gone."))
         return
     why_not = _enable_undo_problem(root, s.unit or "", s.runtime, there, made)
@@ -1255,7 +1260,7 @@ def _disable_step(root: Root, target: Entry, s: Step, steps: list[Step], problem
         problems.append(f"disabling {s.unit} through the manager would not restore the state before {target.id}: "
                         f"{why_not}; nothing was changed")
         return
-    steps.append(Step("disable", s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
+    steps.append(Step(StepKind.DISABLE, s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
                       message=" ".join(f'Through the manager: Removed "{root.display(p)}".' for p, _t in there)))
 
 
@@ -1269,9 +1274,9 @@ def _file_step(root: Root, action: int, path: str, expected: FileState, after: F
         problems.append(f"{root.display(path)}: {e.strerror}")
         return
     if cur.matches(expected):
-        steps.append(Step("file", action, path, cur, after))
+        steps.append(Step(StepKind.FILE, action, path, cur, after))
     elif cur.matches(after):
-        steps.append(Step("file", action, path, after, after, state=StepState.SKIPPED,
+        steps.append(Step(StepKind.FILE, action, path, after, after, state=StepState.SKIPPED,
                           message=f"{root.display(path)} is already {after.describe()}."))
     else:
         problems.append(mismatch(cur))
@@ -1304,7 +1309,7 @@ def journal_for(scope: str, root: Root, environ: dict[str, str]) -> Journal:
 
 __all__ = [
     "DONE", "IN_PROGRESS", "LOCK_TIMEOUT", "NOT_APPLICABLE", "NOTHING", "PLANNED", "REFUSED", "ROLLED_BACK", "Conflict",
-    "EntryStatus", "HistoryItem", "Hooks", "OutcomeStatus", "StepState", "Unjournaled",
+    "EntryStatus", "HistoryItem", "Hooks", "OutcomeStatus", "StepKind", "StepState", "Unjournaled",
     "InvalidPlan", "MANAGER_LAYERS", "ManagerError", "ManagerOps", "OfflineOps", "Outcome", "apply", "history",
     "journal_for", "manager_route", "pick", "recover", "undo", "validate",
 ]

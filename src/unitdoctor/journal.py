@@ -60,6 +60,19 @@ class EntryStatus(StrEnum):
     CONFLICT = "conflict"
 
 
+class StepKind(StrEnum):
+    """What a step does (docs/journal.md, "Steps"): a ``file`` changes a path itself; ``unmask``/``mask`` and
+    ``enable``/``disable`` ask the manager to change unit files; ``daemon-reload`` and ``start`` drive the manager."""
+
+    FILE = "file"
+    UNMASK = "unmask"
+    MASK = "mask"
+    ENABLE = "enable"
+    DISABLE = "disable"
+    DAEMON_RELOAD = "daemon-reload"
+    START = "start"
+
+
 class StepState(StrEnum):
     """A step's ``state``: ``planned`` → ``done``, or ``skipped``, ``failed``, ``rolled-back``, ``kept``."""
 
@@ -345,7 +358,7 @@ class Step:
     ``state``: ``planned``, ``done``, ``skipped`` (nothing to do), ``failed``, ``rolled-back``, ``kept``.
     """
 
-    kind: str
+    kind: StepKind
     action: int  # index of the plan action this step carries out (-1: none)
     path: Optional[str] = None
     before: Optional[FileState] = None
@@ -360,7 +373,7 @@ class Step:
     quarantine: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"kind": self.kind, "action": self.action, "state": self.state.value}
+        d: dict[str, Any] = {"kind": self.kind.value, "action": self.action, "state": self.state.value}
         if self.path is not None:
             d["path"] = self.path
         if self.before is not None:
@@ -369,9 +382,9 @@ class Step:
             d["after"] = self.after.to_json()
         if self.unit is not None:
             d["unit"] = self.unit
-        if self.kind in ("enable", "disable", "unmask", "mask"):
+        if self.kind in (StepKind.ENABLE, StepKind.DISABLE, StepKind.UNMASK, StepKind.MASK):
             d["runtime"] = self.runtime
-        if self.kind in ("enable", "disable"):
+        if self.kind in (StepKind.ENABLE, StepKind.DISABLE):
             d["created"] = [{"path": p, "state": s.to_json()} for p, s in self.created]
         if self.message:
             d["message"] = self.message
@@ -384,7 +397,7 @@ class Step:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Step:
         return cls(
-            d["kind"], d.get("action", -1), d.get("path"),
+            StepKind(d["kind"]), d.get("action", -1), d.get("path"),
             FileState.from_json(d["before"]) if "before" in d else None,
             FileState.from_json(d["after"]) if "after" in d else None,
             d.get("unit"), bool(d.get("runtime", False)), StepState(d.get("state", "planned")), d.get("message", ""),
@@ -448,7 +461,7 @@ class Entry:
 
 _ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9]{4,}-[0-9a-f]{4}")
 _STATUSES = tuple(s.value for s in EntryStatus)
-_STEP_KINDS = ("file", "unmask", "mask", "enable", "disable", "daemon-reload", "start")
+_STEP_KINDS = tuple(k.value for k in StepKind)
 _STEP_STATES = tuple(s.value for s in StepState)
 _FILE_TYPES = ("absent", "symlink", "file", "dir", "other")
 
@@ -748,7 +761,7 @@ class Journal:
                       None if self.root.is_host else self.root.path, live, units, IN_PROGRESS, steps, plan, undoes,
                       via=via)
         for s in steps:
-            if s.kind == "file" and s.state is StepState.PLANNED:
+            if s.kind is StepKind.FILE and s.state is StepState.PLANNED:
                 s.quarantine = self.quarantine
         self.save(entry)
         return entry

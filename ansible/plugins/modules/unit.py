@@ -235,6 +235,7 @@ from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.fix 
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import (
     Journal,
     JournalError,
+    StepKind,
     StepState,
 )
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.manager import Manager as Model
@@ -345,7 +346,8 @@ def _apply(module, result, plan, cat, mgr):
         module.fail_json(**result)
     result["journal_id"] = outcome.entry
     result["steps"] = [render_fix.step_json(s, cat.root) for s in outcome.steps]
-    result["changed"] = any(s.state is StepState.DONE for s in outcome.steps if s.kind in ("file", "enable"))
+    result["changed"] = any(s.state is StepState.DONE for s in outcome.steps
+                            if s.kind in (StepKind.FILE, StepKind.ENABLE))
     problems = list(outcome.messages) if not outcome.completed else \
         [s.message for s in outcome.failed]
     if problems:

@@ -487,9 +487,10 @@ def _undo(args: argparse.Namespace) -> int:
         if args.json:
             emit_json(render.document("undo", root, outcomes=(preview,), ok=ok, dry_run=args.dry_run))
         return EXIT_OK if ok else EXIT_PROBLEM
-    by_manager = [s.path or s.unit or "" for s in preview.steps if s.kind in ("mask", "unmask", "disable")]
+    by_manager = [s.path or s.unit or "" for s in preview.steps
+                  if s.kind in (fix.StepKind.MASK, fix.StepKind.UNMASK, fix.StepKind.DISABLE)]
     denied = _unwritable(root, [journal.directory + "/lock",
-                                *(s.path for s in preview.steps if s.path and s.kind == "file")])
+                                *(s.path for s in preview.steps if s.path and s.kind is fix.StepKind.FILE)])
     if denied is not None:
         return _needs_root(denied, args)
     code = _ask(args, "Undo this fix?", "the undo above")

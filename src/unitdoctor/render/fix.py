@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from ..fix import NOTHING, PLANNED, REFUSED, HistoryItem, Outcome
-from ..journal import CONFLICT, ROLLED_BACK, ROLLING_BACK, Step, StepState
+from ..journal import CONFLICT, ROLLED_BACK, ROLLING_BACK, Step, StepKind, StepState
 from ..plan import (
     Action,
     Advice,
@@ -184,7 +184,7 @@ def plan_json(plan: Plan, root: Root) -> dict[str, Any]:
 
 
 def step_json(s: Step, root: Root) -> dict[str, Any]:
-    d: dict[str, Any] = {"kind": s.kind, "state": s.state.value, "message": s.message}
+    d: dict[str, Any] = {"kind": s.kind.value, "state": s.state.value, "message": s.message}
     if s.path is not None:
         d["path"] = root.display(s.path)
         d["before"] = s.before.to_json() if s.before else None
@@ -193,7 +193,7 @@ def step_json(s: Step, root: Root) -> dict[str, Any]:
         d["unit"] = s.unit
     if s.result is not None:
         d["result"] = s.result
-    if s.kind in ("enable", "disable"):
+    if s.kind in (StepKind.ENABLE, StepKind.DISABLE):
         d["created"] = [{"path": p, "target": st.target} for p, st in s.created]
     return d
 
@@ -226,7 +226,7 @@ def _failed_starts(o: Outcome, r: Report) -> list[str]:
     """Messages of the fix's live starts of ``r``'s unit that failed (the manager's word beats the files')."""
     if o.command != "fix":
         return []
-    return [s.message for s in o.steps if s.kind == "start" and s.state is StepState.FAILED
+    return [s.message for s in o.steps if s.kind is StepKind.START and s.state is StepState.FAILED
             and _started_for(s.unit or "", r.unit, len(o.after))]
 
 
