@@ -61,6 +61,7 @@ _API = {
     "history": ("fix", "history"),
     "Outcome": ("fix", "Outcome"),
     "StepState": ("journal", "StepState"),
+    "StepKind": ("journal", "StepKind"),
     "InvalidPlan": ("fix", "InvalidPlan"),
     "OfflineOps": ("fix", "OfflineOps"),
     "SystemctlOps": ("systemctl", "SystemctlOps"),
