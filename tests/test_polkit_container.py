@@ -76,6 +76,21 @@ echo "@@socket"; as_ud unitdoctor fix --yes {S}.service; echo "@@rc $?"
 echo "@@socket-fixed $(enabled)$(systemctl is-active {S}.socket) $(readlink $W/{S}.socket)"
 echo "@@socket-undo"; runuser -u ud -- unitdoctor undo --yes --json </dev/null; echo "@@rc $?"
 echo "@@socket-undone $(enabled)$(wants)"
+echo "@@again"; as_ud unitdoctor fix --yes {S}.service; echo "@@rc $?"
+# as if killed right after EnableUnitFiles, before its answer was journaled: unmask done, enable in doubt
+J=$J python3 - <<'PY'
+import glob, json, os
+f = sorted(glob.glob(os.environ["J"] + "/*.json"))[-1]
+e = json.load(open(f))
+e["status"] = "in-progress"
+for s in e["steps"][1:]:
+    s["state"] = "planned"
+    s.pop("message", None)
+    s.pop("result", None)
+json.dump(e, open(f, "w"))
+PY
+echo "@@interrupted"; as_ud unitdoctor undo --yes; echo "@@rc $?"
+echo "@@rolled-back $(enabled)$(wants)"
 echo "@@entries"
 python3 -c "import glob, json; print(json.dumps([json.load(open(f)) for f in sorted(glob.glob('$J/*.json'))]))"
 echo "@@rc $?"
@@ -173,9 +188,19 @@ def test_non_root_fix_through_the_manager_is_what_polkit_allows():
     jsonschema.validate(undo, json.loads((SCHEMA / "fix.schema.json").read_text()))
     jsonschema.validate(hist, json.loads((SCHEMA / "history.schema.json").read_text()))
     entries = json.loads(_section(out, "entries"))
-    assert [e.get("via") for e in entries] == ["manager"] * 4, entries
+    assert [e.get("via") for e in entries] == ["manager"] * 5, entries
     assert {s["kind"] for e in entries for s in e["steps"]} == {"unmask", "mask", "enable", "disable",
                                                                    "daemon-reload", "start"}
     entry_schema = json.loads((SCHEMA / "journal-entry.schema.json").read_text())
     for e in entries:
         jsonschema.validate(e, entry_schema)
+
+    # an interrupted fix through the manager is rolled back through it: the enable in doubt (its links are
+    # there) by DisableUnitFiles, the unmask by MaskUnitFiles
+    assert _rc(out, "again") == 0, _section(out, "again")
+    rolled = _section(out, "interrupted")
+    assert _rc(out, "interrupted") == 0, rolled
+    assert "Rolled back the interrupted fix" in rolled, rolled
+    assert _state(out, "rolled-back").split() == before
+    assert entries[-1]["status"] == "rolled-back"
+    assert [s["state"] for s in entries[-1]["steps"]][:4] == ["rolled-back", "rolled-back", "skipped", "skipped"]
