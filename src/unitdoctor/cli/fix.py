@@ -198,10 +198,11 @@ def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry]
 
 
 def _print(lines: list[str]) -> None:
-    from ..render.escape import escape
+    """Text lines as ``why`` prints them: escaped one by one (a newline in a path from the root is shown as
+    ``\\n``), wrapped at a terminal's width under a hanging indent, whole into a pipe."""
+    from ..render.text import write
 
-    for line in lines:
-        print(escape(line))  # one line each: a newline in a path from the root is shown as \n
+    write([("", line) for line in lines], sys.stdout)
 
 
 def _sudo(args: argparse.Namespace) -> str:
