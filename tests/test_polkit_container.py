@@ -7,7 +7,8 @@ is refused (exit 4, nothing changed, the ``sudo unitdoctor fix`` line); with a r
 manage unit files and units, the mask is removed by ``UnmaskUnitFiles``, the unit started, the change journaled
 in ud's own journal, and ``undo`` puts the mask back through ``MaskUnitFiles``; the same for enabling a socket
 (``EnableUnitFiles``, undone by ``DisableUnitFiles``). A mask the manager could not
-put back exactly (an empty file) still gets the sudo line.
+put back exactly (an empty file) still gets the sudo line. On a terminal, polkit asks for the password through
+pkttyagent, as with systemctl.
 """
 
 from __future__ import annotations
@@ -204,3 +205,66 @@ def test_non_root_fix_through_the_manager_is_what_polkit_allows():
     assert _state(out, "rolled-back").split() == before
     assert entries[-1]["status"] == "rolled-back"
     assert [s["state"] for s in entries[-1]["steps"]][:4] == ["rolled-back", "rolled-back", "skipped", "skipped"]
+
+
+#: Drives a terminal session of ud: ``su -l`` opens a logind session, the inner ``script`` gives the command a
+#: controlling terminal (``su -c`` runs it without one); the password is typed when polkit's agent asks for it.
+TERMINAL = r"""
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("su", ["su", "-l", "ud", "-c", "script -qec 'unitdoctor fix --yes UNIT; echo rc=$?' /dev/null"])
+buf, sent, deadline = b"", False, time.monotonic() + 120
+while time.monotonic() < deadline:
+    if not select.select([fd], [], [], 1)[0]:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    buf += data
+    if not sent and b"Password:" in buf:
+        time.sleep(0.2)
+        os.write(fd, b"secret\n")
+        sent = True
+os.waitpid(pid, 0)
+sys.stdout.write(buf.decode(errors="replace"))
+print("\n@@sent", sent)
+"""
+
+KEEP_RULE = """polkit.addRule(function(action, subject) {
+    if ((action.id == "org.freedesktop.systemd1.manage-unit-files" ||
+         action.id == "org.freedesktop.systemd1.manage-units") && subject.user == "ud") {
+        return polkit.Result.AUTH_SELF_KEEP;
+    }
+});
+"""
+
+
+def test_on_a_terminal_polkit_asks_for_the_password_like_systemctl():
+    """stdin a terminal: the calls allow interactive authorization and pkttyagent runs meanwhile (systemctl's
+    habit), so a rule that wants ud's own password gets it typed, and the fix goes through."""
+    script = f"""
+set -u
+systemctl daemon-reload
+echo 'ud:secret' | chpasswd
+cat > /etc/polkit-1/rules.d/50-unitdoctor-test.rules <<'RULE'
+{KEEP_RULE}RULE
+sleep 1
+python3 - <<'PY'
+{TERMINAL.replace("UNIT", U)}
+PY
+echo "@@state $(systemctl is-enabled {U}) $(systemctl is-active {U})"
+"""
+    body = "[Unit]\nDescription=polkit route\n[Service]\nExecStart=/bin/sleep 1000\n"
+    files: dict[str, object] = {f"{LIB}/{U}": body, f"/etc/systemd/system/{U}": ("symlink", "/dev/null")}
+    b = container.boot(files, command=script, args=("--src", str(container.REPO)), timeout=60)
+    out = b.output
+    assert b.rc == 0, b.stderr[-3000:] + out[-3000:]
+    assert "AUTHENTICATING FOR org.freedesktop.systemd1.manage-unit-files" in out, out
+    assert _state(out, "sent") == "True", out
+    assert f'Removed "/etc/systemd/system/{U}".' in out and f"Started {U}: active." in out, out
+    assert re.search(r"^rc=0", out, re.M), out
+    assert _state(out, "state") == "static active", out
