@@ -1435,9 +1435,9 @@ def socket_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[
     sym_origin: Optional[Origin] = None
     accept, service = False, None
 
-    def expanded(a: unitfile.Assignment, text: str) -> Optional[str]:
+    def expansion(a: unitfile.Assignment, text: str) -> Optional[specifiers.Expanded]:
         try:
-            return expand(text).text
+            return expand(text)
         except specifiers.SpecifierError as e:
             diags.append(unitfile.Diagnostic("warning", f"Failed to resolve unit specifiers in '{text}', ignoring: "
                                                         f"{specifiers.strerror(e.errno)}", a.origin))
@@ -1462,13 +1462,14 @@ def socket_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[
                 continue
             words, err = extract.words(a.value, unquote=True)
             for w in words:
-                k = expanded(a, w)
-                why = path_problem(k) if k is not None else None
-                if k is None or why is not None:
-                    if why is not None:
-                        refused(a, f"Symlinks= {why.format(suffix=', ignoring')}")
+                x = expansion(a, w)
+                if x is None:
                     continue
-                symlinks.append(k)
+                why = path_problem(x.text) if x.known else None  # unknown (%t): the manager checks it
+                if why is not None:
+                    refused(a, f"Symlinks= {why.format(suffix=', ignoring')}")
+                    continue
+                symlinks.append(x.text)
                 sym_origin = a.origin
             if err:
                 refused(a, f"Invalid syntax, ignoring: {a.value}")
@@ -1476,9 +1477,16 @@ def socket_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[
             if not a.value:
                 ports = []
                 continue
-            k = expanded(a, a.value)
-            if k is None:
+            x = expansion(a, a.value)
+            if x is None:
                 continue
+            if not x.known:
+                # Only the running manager knows the value (%t: its XDG_RUNTIME_DIR): it expands and checks
+                # the address; offline the port is kept, not judged (a stock user socket is not "bad-setting").
+                ports.append(SocketPort(_LISTEN_PATHS.get(a.key, "socket"), None,
+                                        a.key in ("ListenStream", "ListenSequentialPacket"), a.origin))
+                continue
+            k = x.text
             if a.key in _LISTEN_PATHS:
                 why = path_problem(k)
                 if why is not None:
@@ -1523,12 +1531,15 @@ def path_specs(assignments: Sequence[unitfile.Assignment], expand: Callable[[str
             n = 0
             continue
         try:
-            k = expand(a.value).text
+            x = expand(a.value)
         except specifiers.SpecifierError as e:
             diags.append(unitfile.Diagnostic("warning", f"Failed to resolve unit specifiers in '{a.value}', "
                                                         f"ignoring: {specifiers.strerror(e.errno)}", a.origin))
             continue
-        why = path_problem(k)
+        if not x.known:  # only the running manager knows the value (%t): kept, not judged offline
+            n += 1
+            continue
+        why = path_problem(x.text)
         if why is not None:
             diags.append(unitfile.Diagnostic("warning", f"{a.key}= {why.format(suffix=', ignoring')}", a.origin))
             continue
