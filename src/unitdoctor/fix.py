@@ -785,8 +785,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
         if s.kind == "file":
             assert s.path is not None and s.before is not None and s.after is not None
             hooks.act(s)
-            park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s),
-                         lambda n, idx=idx: hooks.point(f"step-{idx}-{n}"))
+            park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s), _step_point(hooks, idx))
             try:
                 how = _transition(root, s.path, s.before, s.after, strict=strict, park=park)
             except (Conflict, OSError) as e:
@@ -891,6 +890,11 @@ def _by_manager(s: Step, root: Root, ops: ManagerOps) -> None:
         raise Conflict(f"{root.display(s.path)} is {now.describe()} afterwards, not {s.after.describe()}")
     s.state = "done"
     s.message = " ".join(reported) or f"{root.display(s.path)} is already {s.after.describe()}."
+
+
+def _step_point(hooks: Hooks, idx: int) -> Callable[[str], None]:
+    """The checkpoint hook of step ``idx``'s moves (``step-IDX-NAME``)."""
+    return lambda name: hooks.point(f"step-{idx}-{name}")
 
 
 def _recorder(entry: Entry, j: Journal, s: Step) -> Callable[[str], None]:
@@ -1206,9 +1210,7 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
             n = len(steps)
-            _file_step(root, s.action, path, now, back, steps, problems,
-                       lambda cur, path=path, now=now: f"{root.display(path)} changed since {target.id}: expected "
-                                                       f"{now.describe()}, found {cur.describe()}; nothing was changed")
+            _file_step(root, s.action, path, now, back, steps, problems, _changed_since(root, target, path, now))
             if s.kind in ("unmask", "mask"):  # what the manager did, the manager undoes
                 for st in steps[n:]:
                     st.kind, st.unit, st.runtime = ("mask" if s.kind == "unmask" else "unmask"), s.unit, s.runtime
@@ -1242,6 +1244,12 @@ def _disable_step(root: Root, target: Entry, s: Step, steps: list[Step], problem
         return
     steps.append(Step("disable", s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
                       message=" ".join(f'Through the manager: Removed "{root.display(p)}".' for p, _t in there)))
+
+
+def _changed_since(root: Root, target: Entry, path: str, expected: FileState) -> Callable[[FileState], str]:
+    """``_file_step``'s mismatch message for undoing ``target``: ``path`` no longer holds ``expected``."""
+    return lambda cur: (f"{root.display(path)} changed since {target.id}: expected {expected.describe()}, "
+                        f"found {cur.describe()}; nothing was changed")
 
 
 def _file_step(root: Root, action: int, path: str, expected: FileState, after: FileState, steps: list[Step],
