@@ -18,7 +18,7 @@ API = {
     "list_unit_files", "Manager", "LoadState", "EvidenceSources", "why", "Report", "Finding", "Severity",
     "report_json", "SCHEMA_VERSION", "scan", "plan_fix", "Plan", "apply", "undo", "recover", "history", "Outcome",
     "OfflineOps", "Journal", "JournalError", "ManagerError", "SearchPathError", "RemoveMask", "DropMaskedDropIn",
-    "EnableUnit", "simulate", "InvalidPlan", "SystemctlOps",
+    "EnableUnit", "simulate", "InvalidPlan", "SystemctlOps", "AdviceAbout", "StepState", "StepKind",
 }
 
 

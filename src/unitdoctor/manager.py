@@ -669,7 +669,7 @@ class Manager:
         sections = TYPE_SECTIONS.get(utype, ("Unit",))
         parsed = unitfile.parse(data, fragment, layer=forigin.layer if forigin else None, sections=sections)
         diags.extend(parsed.diagnostics)
-        kept, failure = parse_failure(parsed, diags)
+        kept, failure = parse_failure(parsed, diags, lambda text: self.expand(unit_id, fragment, text))
         assignments.extend(kept)
         if failure is not None:
             # config_parse() failed, so unit_load_fragment() returns before merge_by_names(): the unit
@@ -750,7 +750,7 @@ class Manager:
                 continue
             p = unitfile.parse(data, d.path, layer=d.layer, sections=sections)
             diags.extend(p.diagnostics)
-            kept, _failure = parse_failure(p, diags)
+            kept, _failure = parse_failure(p, diags, lambda text: self.expand(unit_id, fragment, text))
             assignments.extend(kept)
         diags.extend(_unknown_keys(assignments, unit_id))
         deps = self._dependencies(unit_id, unit_names, assignments, diags, fragment)
@@ -1091,7 +1091,22 @@ _EXEC_KEYS = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "Ex
               "ExecStopPost")
 
 
-def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic, bool]]:
+_Expand = Optional[Callable[[str], "specifiers.Expanded"]]
+
+
+def _expanded(expand: _Expand, text: str) -> tuple[Optional[str], str]:
+    """(text after ``unit_full_printf``, "") or (None, strerror) if it fails; the text as it is without
+    ``expand``, or where a specifier's value is not known offline (None, "")."""
+    if expand is None:
+        return (text if "%" not in text else None), ""
+    try:
+        e = expand(text)
+    except specifiers.SpecifierError as err:
+        return None, specifiers.strerror(err.errno)
+    return (e.text if e.known else None), ""
+
+
+def _exec_problem(a: unitfile.Assignment, expand: _Expand = None) -> Optional[tuple[unitfile.Diagnostic, bool]]:
     """What ``config_parse_exec`` (load-fragment.c) says about one non-empty Exec*= line, and whether
     the line is ignorable (the ``-`` prefix, or a first word that cannot be split); None if the
     command is accepted. Not ignorable means the parser returns ENOEXEC.
@@ -1105,10 +1120,12 @@ def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic,
     if not words:
         return unitfile.Diagnostic("warning", f'Unbalanced quoting, ignoring: "{a.value}"', a.origin), True
     f = words[0]
-    ignore = False
+    ignore = argv0 = False
     while f and f[0] in "-@:+!":
         if f[0] == "-":
             ignore = True
+        elif f[0] == "@":
+            argv0 = True
         f = f[1:]
     level, suffix = ("warning", ", ignoring") if ignore else ("error", "")
 
@@ -1117,6 +1134,12 @@ def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic,
 
     if specifiers.unknown_specifiers(a.value):
         return problem(f"Failed to resolve unit specifiers in '{f}'{suffix}: Invalid slot")
+    path, why = _expanded(expand, f)
+    if why:
+        return problem(f"Failed to resolve unit specifiers in '{f}'{suffix}: {why}")
+    if path is None:
+        return None  # what the checks below would see is not known offline
+    f = path
     if not f:
         return problem(f"Empty path in command line{suffix}: '{a.value}'")
     if any(ord(c) < 32 or c in "\"'\\\x7f" for c in f):
@@ -1127,6 +1150,9 @@ def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic,
         return problem(f"Neither a valid executable name nor an absolute path{suffix}: {f}")
     if err:
         return problem(f'Unbalanced quoting, ignoring: "{a.value}"')
+    if argv0 and len(words) < 2:
+        # "@" takes the next word as argv[0]: there must be one.
+        return problem(f"Empty executable name or zeroeth argument{suffix}: {a.value}")
     return None
 
 
@@ -1176,7 +1202,8 @@ def _split_commands(value: str) -> list[str]:
     return out
 
 
-def _commands(a: unitfile.Assignment) -> tuple[list[unitfile.Assignment], Optional[tuple[unitfile.Diagnostic, bool]]]:
+def _commands(a: unitfile.Assignment, expand: _Expand = None,
+              ) -> tuple[list[unitfile.Assignment], Optional[tuple[unitfile.Diagnostic, bool]]]:
     """The commands ``config_parse_exec`` keeps from one non-empty Exec*= line, and the problem that
     stopped it, if one did (see ``_exec_problem``): a bad command ends the line, and the commands before
     it on that line are kept; an empty command after a ``;`` ends it quietly."""
@@ -1186,7 +1213,7 @@ def _commands(a: unitfile.Assignment) -> tuple[list[unitfile.Assignment], Option
             break
         cmd = unitfile.Assignment(a.section, a.key, text.strip(" \t\n\r"), a.origin) if kept or text != a.value \
             else a
-        problem = _exec_problem(cmd)
+        problem = _exec_problem(cmd, expand)
         if problem is not None:
             return kept, problem
         kept.append(cmd)
@@ -1197,7 +1224,8 @@ def _commands(a: unitfile.Assignment) -> tuple[list[unitfile.Assignment], Option
 _WORKING_DIRECTORY_SECTIONS = ("Service", "Socket", "Mount", "Swap")
 
 
-def _working_directory_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic, bool]]:
+def _working_directory_problem(a: unitfile.Assignment, expand: _Expand = None,
+                               ) -> Optional[tuple[unitfile.Diagnostic, bool]]:
     """``config_parse_working_directory`` (load-fragment.c, v252) on a non-empty value: ``~`` or a path
     after ``unit_path_printf`` and ``path_simplify_and_warn(PATH_CHECK_ABSOLUTE)``, fatal unless the
     value starts with ``-``. A value starting with a specifier is taken as absolute (they expand to one)."""
@@ -1208,12 +1236,88 @@ def _working_directory_problem(a: unitfile.Assignment) -> Optional[tuple[unitfil
     if specifiers.unknown_specifiers(value):
         return unitfile.Diagnostic(level, f"Failed to resolve unit specifiers in working directory path '{value}'"
                                           f"{suffix}: Invalid slot", a.origin), missing_ok
-    if value.startswith("%"):
-        return None
-    why = path_problem(value)
+    path, err = _expanded(expand, value)
+    if err:
+        return unitfile.Diagnostic(level, f"Failed to resolve unit specifiers in working directory path '{value}'"
+                                          f"{suffix}: {err}", a.origin), missing_ok
+    why = path_problem(path) if path is not None else None
     if why is None:
         return None
     return unitfile.Diagnostic(level, f"{a.key}= {why.format(suffix=suffix)}", a.origin), missing_ok
+
+
+#: The sections with an exec context (User=, RootDirectory=, DynamicUser=…), and their Exec*= keys.
+_EXEC_CONTEXT_SECTIONS = ("Service", "Socket", "Mount", "Swap")
+_SOCKET_EXEC_KEYS = ("ExecStartPre", "ExecStartPost", "ExecStopPre", "ExecStopPost")
+
+
+def user_group_name_is_valid(name: str) -> bool:
+    """``valid_user_group_name(VALID_USER_RELAX|VALID_USER_ALLOW_NUMERIC)`` (user-util.c, v252): a UID or GID
+    (0–4294967294 but 65535), or a name without control characters, ``:`` or ``/``, that is not ``.``, ``..``,
+    all digits or ``-`` followed by digits only (checked with systemd-analyze verify)."""
+    if name.isascii() and name.isdigit():
+        return int(name) < 4294967295 and int(name) != 65535
+    if not name or name in (".", "..") or any(ord(c) < 32 or c == "\x7f" for c in name) or ":" in name \
+            or "/" in name:
+        return False
+    return not (name[0] == "-" and (name[1:] == "" or (name[1:].isascii() and name[1:].isdigit())))
+
+
+def _fatal_setting_problem(a: unitfile.Assignment, expand: _Expand = None,
+                           ) -> Optional[tuple[unitfile.Diagnostic, bool, str]]:
+    """What the 252 parser of an exec-context setting says about ``a`` when it fails the file: the message,
+    whether it is only ignored after all, and the errno (load-fragment.c: ENOEXEC, or EINVAL for PIDFile=).
+
+    DynamicUser= must be a boolean; User=/Group= (and SocketUser=/SocketGroup=) and each word of
+    SupplementaryGroups= a user or group name (``user_group_name_is_valid``); RootDirectory=/RootImage=/
+    RootVerity= absolute normalized paths; SELinuxContext=/AppArmorProfile=/SmackProcessLabel= must expand
+    unless ``-``; PIDFile= (under ``/run`` if relative) normalized, else the load fails with EINVAL. A value
+    holding a specifier is only checked for unknown specifiers (the rest depends on the expansion).
+    """
+    key, value = a.key, a.value
+
+    def fatal(text: str, errno: str = "ENOEXEC", ignore: bool = False) -> tuple[unitfile.Diagnostic, bool, str]:
+        return unitfile.Diagnostic("warning" if ignore else "error", text, a.origin), ignore, errno
+
+    bad_specifier = bool(specifiers.unknown_specifiers(value))
+    if key == "DynamicUser":
+        return None if _parse_bool(value) is not None else fatal(f"Failed to parse boolean value: {value}")
+    if key in ("User", "Group", "SocketUser", "SocketGroup", "SupplementaryGroups"):
+        if key.startswith("Socket") and a.section != "Socket":
+            return None
+        words = extract.words(value, unquote=True)[0] if key == "SupplementaryGroups" else [value]
+        for w in words:
+            if specifiers.unknown_specifiers(w):
+                return fatal(f"Failed to resolve unit specifiers in {w}: Invalid slot")
+            name, err = _expanded(expand, w)
+            if err:
+                return fatal(f"Failed to resolve unit specifiers in {w}: {err}")
+            if name is not None and not user_group_name_is_valid(name):
+                return fatal(f"Invalid user/group name or numeric ID: {name}")
+        return None
+    if key in ("RootDirectory", "RootImage", "RootVerity"):
+        if bad_specifier:
+            return fatal(f"Failed to resolve unit specifiers in '{value}': Invalid slot")
+        path, err = _expanded(expand, value)
+        if err:
+            return fatal(f"Failed to resolve unit specifiers in '{value}': {err}")
+        # config_parse_path: empty once expanded unsets it, like an empty value.
+        why = path_problem(path) if path else None
+        return fatal(f"{key}= {why.format(suffix='')}") if why is not None else None
+    if key in ("SELinuxContext", "AppArmorProfile", "SmackProcessLabel"):
+        ignore = value.startswith("-")
+        body = value[1:] if ignore else value
+        if specifiers.unknown_specifiers(body):
+            return fatal(f"Failed to resolve unit specifiers in '{body}'{', ignoring' if ignore else ''}: Invalid slot",
+                         ignore=ignore)
+        return None
+    path = _expanded(expand, value)[0] if key == "PIDFile" and not bad_specifier else None
+    if key == "PIDFile" and a.section == "Service" and path is not None:
+        why = path_problem(path if path.startswith("/") else "/run/" + path)
+        if why is not None:
+            # config_parse_pid_file logs ", ignoring" yet returns the error: the load fails with EINVAL.
+            return fatal(f"PIDFile= {why.format(suffix=', ignoring')}", "EINVAL", ignore=False)
+    return None
 
 
 def path_problem(path: str) -> Optional[str]:
@@ -1232,7 +1336,7 @@ def path_problem(path: str) -> Optional[str]:
     return None
 
 
-def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic],
+def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic], expand: _Expand = None,
                   ) -> tuple[list[unitfile.Assignment], Optional[tuple[str, Optional[Origin]]]]:
     """The assignments ``config_parse`` applies from one file, and why it stopped early, if it did.
 
@@ -1243,12 +1347,22 @@ def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic],
     assignment of ``parsed`` comes before its syntax error, so a fatal setting always wins.
     """
     for i, a in enumerate(parsed.assignments):
-        if not a.value.strip():
+        errno = "ENOEXEC"
+        if a.key == "DynamicUser" and a.section in _EXEC_CONTEXT_SECTIONS:
+            # config_parse_bool with the fatal flag: an empty value fails too.
+            found = _fatal_setting_problem(a, expand)
+            problem = found[:2] if found else None
+        elif not a.value.strip():
             continue
-        if _is_exec(a):
-            problem = _commands(a)[1]
+        elif _is_exec(a) or (a.section == "Socket" and a.key in _SOCKET_EXEC_KEYS):
+            problem = _commands(a, expand)[1]
         elif a.key == "WorkingDirectory" and a.section in _WORKING_DIRECTORY_SECTIONS:
-            problem = _working_directory_problem(a)
+            problem = _working_directory_problem(a, expand)
+        elif a.section in _EXEC_CONTEXT_SECTIONS:
+            found = _fatal_setting_problem(a, expand)
+            if found is None:
+                continue
+            problem, errno = found[:2], found[2]
         else:
             continue
         if problem is None:
@@ -1256,13 +1370,14 @@ def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic],
         diag, ignore = problem
         diags.append(diag)
         if not ignore:
-            return list(parsed.assignments[:i]), ("ENOEXEC", a.origin)
+            return list(parsed.assignments[:i]), (errno, a.origin)
     if parsed.error:
         return list(parsed.assignments), (parsed.error, None)
     return list(parsed.assignments), None
 
 
-def _exec_lists(assignments: Sequence[unitfile.Assignment]) -> dict[str, list[unitfile.Assignment]]:
+def _exec_lists(assignments: Sequence[unitfile.Assignment], expand: _Expand = None,
+                ) -> dict[str, list[unitfile.Assignment]]:
     """The commands per Exec*= key after ``config_parse_exec``: an empty value resets the list, a line
     holds one command or several separated by ``;``, a bad command with ``-`` ends its line (fatal ones
     never reach here, see ``parse_failure``). A command of a ``;`` line is an assignment of its own text."""
@@ -1273,7 +1388,7 @@ def _exec_lists(assignments: Sequence[unitfile.Assignment]) -> dict[str, list[un
         if not a.value.strip():
             cmds[a.key] = []
         else:
-            cmds[a.key].extend(_commands(a)[0])
+            cmds[a.key].extend(_commands(a, expand)[0])
     return cmds
 
 
@@ -1697,7 +1812,7 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list
         return o
 
     if utype == "service":
-        cmds = _exec_lists(assignments)
+        cmds = _exec_lists(assignments, expand)
         start, stop = cmds["ExecStart"], cmds["ExecStop"]
         has_success = _success_action(assignments)
         bus = bus_name(assignments, expand, diags)

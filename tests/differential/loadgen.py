@@ -25,7 +25,8 @@ EXEC = (
     '/bin/echo "unterminated', '-/bin/echo "unterminated', '"/bin/echo', "/bin/" + "a" * 300, "/bin/tr'ue'x",
     "", "/bin/", "-/bin/", "./bin/true", "/bin/echo %n %i %%", "/bin/true ; /bin/false", "/bin/sh -c 'echo hi'",
     "/bin/echo \\x41", "/bin/echo \\q", "-", "@", "/bin/echo \x01", "/bin/\x01true", "/bin/true \\", "%n",
-    "/bin/echo '%'", "/usr/bin/env FOO=1 true", "-/nope/%{", "/" + "/".join(["a"] * 2100),
+    "/bin/echo '%'", "/usr/bin/env FOO=1 true", "-/nope/%{", "/" + "/".join(["a"] * 2100), "@/bin/true",
+    "-@/bin/true", "%i", "-%i",
 )
 SERVICE_LINES = (
     "Type=simple", "Type=oneshot", "Type=oneshot", "Type=forking", "Type=notify", "Type=dbus", "Type=idle",
@@ -36,7 +37,9 @@ SERVICE_LINES = (
     "Slice=user-%i.slice", "Slice=nosuffix", "Sockets=a b.socket", "WorkingDirectory=relative",
     "WorkingDirectory=-relative", "WorkingDirectory=~", "WorkingDirectory=/x/../y", "WorkingDirectory=%h",
     "PAMName=login", "PAMName=", "KillMode=process", "KillMode=mixed", "BusName=:1.%N", "BusName=org.1a.b",
-    "Type=oneshot", "RemainAfterExit=yes",
+    "Type=oneshot", "RemainAfterExit=yes", "DynamicUser=", "DynamicUser=yes", "DynamicUser=maybe", "User=-",
+    "User=nobody", "User=%i", "Group=a:b", "SupplementaryGroups=a b/c", "RootDirectory=relative",
+    "RootDirectory=/srv/x", "SELinuxContext=%Z", "SELinuxContext=-%Z", "PIDFile=x/../y", "PIDFile=/run/x.pid",
 )
 EXEC_KEYS = ("ExecStart", "ExecStart", "ExecStart", "ExecStartPre", "ExecStop", "ExecStopPost", "ExecReload",
              "ExecCondition")
@@ -53,7 +56,8 @@ SOCKET_LINES = (
     "PAMName=login", "KillMode=mixed", "KillMode=control-group", "ListenNetlink=1", "ListenStream=vsock::5",
     "ListenStream=@", "ListenStream=/", "ListenStream=+5", "ListenStream=1.2.3.4", "ListenStream=01.2.3.4:5",
     "ListenStream=[::1]:5", "ListenStream=::1:5", "ListenStream=/var/run/x.sock", "ListenFIFO=/run/a/../b",
-    "ListenSequentialPacket=127.0.0.1:5", "ListenNetlink=route 5 6",
+    "ListenSequentialPacket=127.0.0.1:5", "ListenNetlink=route 5 6", "ExecStartPre=!", "ExecStartPre=/bin/true",
+    "ExecStopPost=-@/bin/true", "SocketUser=-", "SocketGroup=ok",
 )
 TIMER_KEYS = ("OnBootSec", "OnActiveSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec")
 TIMER_LINES = (

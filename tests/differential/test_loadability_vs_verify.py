@@ -94,6 +94,27 @@ CASES = {
     "dotdot.path": ("[Path]\nPathExists=/x/../y\n", None),
     "reset.path": ("[Path]\nPathExists=/x\nPathChanged=\n", None),
     "good.path": ("[Path]\nPathExists=//x/./y/\n", None),
+    # Exec-context settings whose parser fails the fragment (found by test_loadability_sweep).
+    "dynamicuser-empty.service": ("[Service]\nExecStart=/bin/true\nDynamicUser=\n", None),
+    "dynamicuser-yes.service": ("[Service]\nExecStart=/bin/true\nDynamicUser=yes\n", None),
+    "user-dash.service": ("[Service]\nExecStart=/bin/true\nUser=-\n", None),
+    "user-65535.service": ("[Service]\nExecStart=/bin/true\nUser=65535\n", None),
+    "user-spaces.service": ("[Service]\nExecStart=/bin/true\nUser=a b\n", None),
+    "user-instance.service": ("[Service]\nExecStart=/bin/true\nUser=%i\n", None),
+    "user-in-dropin.service": ("[Service]\nExecStart=/bin/true\n", None),
+    "group-colon.socket": ("[Socket]\nListenStream=/run/g.sock\nSocketGroup=a:b\n", None),
+    "supplementary.service": ("[Service]\nExecStart=/bin/true\nSupplementaryGroups=ok a/b\n", None),
+    "rootdir-relative.service": ("[Service]\nExecStart=/bin/true\nRootDirectory=relative\n", None),
+    "rootdir-instance.service": ("[Service]\nExecStart=/bin/true\nRootDirectory=%i\n", None),
+    "selinux-specifier.service": ("[Service]\nExecStart=/bin/true\nSELinuxContext=%Z\n", None),
+    "selinux-ignored.service": ("[Service]\nExecStart=/bin/true\nSELinuxContext=-%Z\n", None),
+    "pidfile-dotdot.service": ("[Service]\nExecStart=/bin/true\nPIDFile=relative/../x\n", None),
+    "pidfile-relative.service": ("[Service]\nExecStart=/bin/true\nPIDFile=relative.pid\n", None),
+    "argv0-missing.service": ("[Service]\nExecStart=@/bin/true\n", None),
+    "argv0-missing-ignored.service": ("[Service]\nExecStart=/bin/true\nExecStartPre=-@/bin/true\n", None),
+    "exec-instance.service": ("[Service]\nExecStart=/bin/true\nExecStartPre=%i\n", None),
+    "socket-exec.socket": ("[Socket]\nListenStream=/run/e.sock\nExecStartPre=!\n", None),
+    "workdir-instance.service": ("[Service]\nExecStart=/bin/true\nWorkingDirectory=%n.service\n", None),
     "space-in-brackets.service": ("[ Unit ]\nRequires=nope.service\n[Service]\nExecStart=/bin/true\n", None),
 }
 
@@ -118,6 +139,10 @@ def test_loadability_matches_systemd_analyze_verify(tmp_path, capsys, request, n
         request.applymarker(pytest.mark.xfail(reason=gap, strict=True))
     (tmp_path / "etc/systemd/system").mkdir(parents=True)
     (tmp_path / "etc/systemd/system" / name).write_text(text)
+    if name == "user-in-dropin.service":
+        # A drop-in's fatal line ends that drop-in only (unit_load_dropin ignores config_parse's result).
+        (tmp_path / "etc/systemd/system/user-in-dropin.service.d").mkdir()
+        (tmp_path / "etc/systemd/system/user-in-dropin.service.d/a.conf").write_text("[Service]\nUser=-\n")
     for zone in ZONES:
         if os.path.exists(f"/usr/share/zoneinfo/{zone}"):
             (tmp_path / "usr/share/zoneinfo" / zone).parent.mkdir(parents=True, exist_ok=True)

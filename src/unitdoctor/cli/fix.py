@@ -520,14 +520,15 @@ def _undo(args: argparse.Namespace) -> int:
     quiet = args.quiet and (args.yes or args.dry_run)
     if not args.json and not quiet:
         _print(render.undo_preview_lines(preview, root))
-    if args.dry_run or preview.status != fix.PLANNED:
+    if args.dry_run or preview.status is not fix.PLANNED:
         ok = preview.status in (fix.PLANNED, fix.NOTHING)
         if args.json:
             emit_json(render.document("undo", root, outcomes=(preview,), ok=ok, dry_run=args.dry_run))
         return EXIT_OK if ok else EXIT_PROBLEM
-    by_manager = [s.path or s.unit or "" for s in preview.steps if s.kind in ("mask", "unmask", "disable")]
+    by_manager = [s.path or s.unit or "" for s in preview.steps
+                  if s.kind in (fix.StepKind.MASK, fix.StepKind.UNMASK, fix.StepKind.DISABLE)]
     denied = _unwritable(root, [journal.directory + "/lock",
-                                *(s.path for s in preview.steps if s.path and s.kind == "file")])
+                                *(s.path for s in preview.steps if s.path and s.kind is fix.StepKind.FILE)])
     if denied is not None:
         return _needs_root(denied, args)
     code = _ask(args, "Undo this fix?", "the undo above")
@@ -548,9 +549,9 @@ def _undo(args: argparse.Namespace) -> int:
     finally:
         close()
     refusal = getattr(ops, "denied", None)
-    if by_manager and refusal is not None and outcome.status == "rolled-back":
+    if by_manager and refusal is not None and outcome.status is fix.ROLLED_BACK:
         return _needs_root(by_manager[0], args, f"the manager refused: {refusal}")
-    ok = outcome.status in ("done", "rolled-back", "nothing-to-do") and not outcome.failed
+    ok = outcome.status in (fix.DONE, fix.ROLLED_BACK, fix.NOTHING) and not outcome.failed
     if args.json:
         emit_json(render.document("undo", root, outcomes=(outcome,), ok=ok, notes=[note] if note else []))
     elif not args.quiet:
