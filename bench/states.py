@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """`unitdoctor states` (all unit files) against `systemctl --root list-unit-files`, side by side.
 
-Usage: bench/states.py [--rounds N] [--profile] [--full] [N ...]   (default sizes: 1000 10000)
+Usage: bench/states.py [--rounds N] [--profile] [--full] [--variety] [N ...]   (default sizes: 1000 10000)
+
+The root is bench/roots.py's with a preset policy like Debian's (so the PRESET column is computed as on a
+real system); ``--variety`` makes a fifth of its units take the other shapes the install logic tells apart.
 
 Fresh processes on both sides, interleaved rounds, medians (bench/harness.py); both print the
 table, and every row (unit, state, preset) must be the same. systemctl's listing is quadratic in
@@ -62,7 +65,7 @@ def main() -> int:
     met = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="ud-bench-states-") as tmp:
-            root = build_root(tmp, n)
+            root = build_root(tmp, n, presets=1, variety=int("variety" in flags))
             ours = [*UNITDOCTOR, "--root", str(root), "states"]
             theirs = [LIST[0], f"--root={root}", *LIST[1:]]
             print(f"\n{n} units: states (all) against list-unit-files")

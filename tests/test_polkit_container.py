@@ -5,7 +5,8 @@ The user is ``ud`` (uid 1000, made in the container's root), entered with ``runu
 polkit's defaults ask for an administrator's password, which a non-terminal cannot give. Without a rule the fix
 is refused (exit 4, nothing changed, the ``sudo unitdoctor fix`` line); with a rules.d file that lets ``ud``
 manage unit files and units, the mask is removed by ``UnmaskUnitFiles``, the unit started, the change journaled
-in ud's own journal, and ``undo`` puts the mask back through ``MaskUnitFiles``. A mask the manager could not
+in ud's own journal, and ``undo`` puts the mask back through ``MaskUnitFiles``; the same for enabling a socket
+(``EnableUnitFiles``, undone by ``DisableUnitFiles``). A mask the manager could not
 put back exactly (an empty file) still gets the sudo line.
 """
 
@@ -19,8 +20,10 @@ import pytest
 from tests.boot import container
 
 CI = os.environ.get("CI") == "true"
+SCHEMA = container.REPO / "src" / "unitdoctor" / "schema"
 U = "ud-pk.service"
 E = "ud-pk-empty.service"
+S = "ud-pks"  # a masked service whose socket is disabled: unmask the service, enable the socket
 LIB = "/usr/local/lib/systemd/system"
 RULE = """polkit.addRule(function(action, subject) {
     if ((action.id == "org.freedesktop.systemd1.manage-unit-files" ||
@@ -65,6 +68,17 @@ echo "@@undo"; as_ud unitdoctor undo --yes; echo "@@rc $?"
 state undone
 echo "@@empty"; as_ud unitdoctor fix --yes {E}; echo "@@rc $?"
 echo "@@empty-state $(systemctl is-enabled {E}) $(stat -c %s /run/systemd/system/{E})"
+W=/etc/systemd/system/sockets.target.wants
+enabled() {{ systemctl is-enabled {S}.service {S}.socket | tr '\\n' ' '; }}
+wants() {{ test -d $W && echo wants-dir || echo no-wants-dir; }}
+echo "@@socket-before $(enabled)$(wants)"
+echo "@@socket"; as_ud unitdoctor fix --yes {S}.service; echo "@@rc $?"
+echo "@@socket-fixed $(enabled)$(systemctl is-active {S}.socket) $(readlink $W/{S}.socket)"
+echo "@@socket-undo"; runuser -u ud -- unitdoctor undo --yes --json </dev/null; echo "@@rc $?"
+echo "@@socket-undone $(enabled)$(wants)"
+echo "@@entries"
+python3 -c "import glob, json; print(json.dumps([json.load(open(f)) for f in sorted(glob.glob('$J/*.json'))]))"
+echo "@@rc $?"
 """
 
 
@@ -88,6 +102,9 @@ def test_non_root_fix_through_the_manager_is_what_polkit_allows():
         f"{LIB}/{U}": body,
         f"/etc/systemd/system/{U}": ("symlink", "/dev/null"),
         f"{LIB}/{E}": body,
+        f"{LIB}/{S}.service": body,
+        f"{LIB}/{S}.socket": f"[Socket]\nListenStream=/run/{S}.sock\n[Install]\nWantedBy=sockets.target\n",
+        f"/etc/systemd/system/{S}.service": ("symlink", "/dev/null"),
     }
     b = container.boot(files, command=SCRIPT, args=("--src", str(container.REPO)), timeout=60)
     out = b.output
@@ -135,3 +152,30 @@ def test_non_root_fix_through_the_manager_is_what_polkit_allows():
     assert _rc(out, "empty") == 4, empty
     assert "not through the manager" in empty and f"Run: sudo unitdoctor fix --yes {E}" in empty
     assert _state(out, "empty-state") == "masked-runtime 0"
+
+    # enabling through the manager (EnableUnitFiles), undone by DisableUnitFiles: the links and the directory
+    # the fix made go, nothing else
+    before = _state(out, "socket-before").split()
+    assert before[:2] == ["masked", "disabled"], before
+    sock = _section(out, "socket")
+    assert _rc(out, "socket") == 0, sock
+    assert f"Created symlink /etc/systemd/system/sockets.target.wants/{S}.socket" in sock
+    fixed = _state(out, "socket-fixed").split()
+    assert fixed[:3] == ["static", "enabled", "active"], fixed
+    undo = json.loads(_section(out, "socket-undo"))
+    assert _rc(out, "socket-undo") == 0, undo
+    assert _state(out, "socket-undone").split() == before
+    kinds = [s["kind"] for o in undo["outcomes"] for s in o["steps"]]
+    assert kinds == ["disable", "mask", "daemon-reload"], undo
+
+    # what --json printed and what the journal holds follow the schemas, new step kinds included
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(undo, json.loads((SCHEMA / "fix.schema.json").read_text()))
+    jsonschema.validate(hist, json.loads((SCHEMA / "history.schema.json").read_text()))
+    entries = json.loads(_section(out, "entries"))
+    assert [e.get("via") for e in entries] == ["manager"] * 4, entries
+    assert {s["kind"] for e in entries for s in e["steps"]} == {"unmask", "mask", "enable", "disable",
+                                                                   "daemon-reload", "start"}
+    entry_schema = json.loads((SCHEMA / "journal-entry.schema.json").read_text())
+    for e in entries:
+        jsonschema.validate(e, entry_schema)

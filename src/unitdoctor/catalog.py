@@ -139,7 +139,7 @@ class _Index:
     """
 
     __slots__ = ("by_name", "order", "link_names", "link_targets", "dir_indexes", "holders", "subdir_names",
-                 "broken", "broken_known", "at_path", "derived")
+                 "broken", "broken_known", "at_path", "derived", "linked")
 
     def __init__(self) -> None:
         self.by_name: Optional[dict[str, list[Entry]]] = None
@@ -153,6 +153,7 @@ class _Index:
         self.broken_known = False
         self.at_path: Optional[dict[str, DirListing]] = None
         self.derived: dict[str, object] = {}
+        self.linked: Optional[set[str]] = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -370,6 +371,18 @@ class Catalog:
         return frozenset(self._index.subdir_names)
 
     # -- link indexes for the install logic ---------------------------------------------------
+
+    def may_be_linked(self, unit: str) -> bool:
+        """Whether some symlink may name ``unit``: ``link_dir_hits`` or ``link_target_hits`` has an answer
+        for it, or a symlink directly in a search dir is called ``unit``. False means none of them has one."""
+        known = self._index.linked
+        if known is None:
+            self.link_dir_hits("")
+            self.link_target_hits("")
+            assert self._index.link_names is not None and self._index.link_targets is not None
+            known = self._index.linked = (self._index.link_names.keys() | self._index.link_targets.keys() | {
+                n for li in self.listings for n, e in li.entries.items() if e.target is not None or e.is_symlink})
+        return unit in known
 
     def link_dir_hits(self, unit: str) -> list[tuple[int, str, bool]]:
         """Symlinks in ``*.wants``/``*.requires`` dirs whose name is ``unit`` or an instance of it.

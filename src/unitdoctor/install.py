@@ -143,31 +143,39 @@ class _Context:
         return info
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _type_allows(name: str) -> bool:
+    """Whether ``name`` passes ``unit_file_load``'s first check: a type, templated only where the type may be."""
+    t = _type(name)
+    return t is not None and (_kind(name) is names.NameKind.PLAIN or names.may_template(t))
+
+
 def _check_type(info: InstallInfo, directory: str, filename: Optional[str] = None) -> None:
     """``unit_file_load``'s first check: EINVAL for a template or instance of a type that cannot be one.
 
     The error names the path being loaded, ``directory``/``filename`` (default: the unit's name).
     """
-    t = _type(info.name)
-    if t is None or (_kind(info.name) is not names.NameKind.PLAIN and not names.may_template(t)):
+    if not _type_allows(info.name):
         raise _Fail("EINVAL", posixpath.join(directory, filename or info.name))
 
 
 def _load_entry(ctx: _Context, info: InstallInfo, e: Entry) -> None:
     """``unit_file_load_or_readlink`` for an entry directly in a search dir (SEARCH_LOAD)."""
-    _check_type(info, e.parent, e.name)
-    if e.is_symlink:
-        _readlink(ctx, info, e.path, e.target)
-    elif stat.S_ISCHR(e.mode):
-        info.mode = Mode.MASKED
-    elif e.is_dir:
-        raise _Fail("EISDIR", e.path)
-    elif e.is_reg:
+    if not _type_allows(info.name):
+        _check_type(info, e.parent, e.name)
+    mode = e.mode
+    if stat.S_ISREG(mode):
         # unit_file_load() opens DIR/NAME with O_NOFOLLOW and fstat()s it: an empty file is a mask.
         # The scanned dir's resolved path will do, and the read tells the size (no extra lstat).
         empty = _parse(ctx, info, e.path, real=ctx.cat.listings[e.dir.index].real_path(e.name)
                        if e.parent == e.dir.path else None)
         info.mode = Mode.MASKED if empty else Mode.REGULAR
+    elif stat.S_ISLNK(mode):
+        _readlink(ctx, info, e.path, e.target)
+    elif stat.S_ISCHR(mode):
+        info.mode = Mode.MASKED
+    elif stat.S_ISDIR(mode):
+        raise _Fail("EISDIR", e.path)
     else:
         # Opening a FIFO would block systemctl; its existence check (lstat) reports ENOTTY first.
         raise _Fail("ENOTTY", e.path)
@@ -232,13 +240,17 @@ def resolve_symlink(cat: Catalog, link_path: str, target: Optional[str]) -> tupl
 
 def _under_search_path(cat: Catalog, path: str) -> Optional[str]:
     """``path_startswith_strv(path, search_path)``: the rest of ``path`` below a search dir, or None."""
-    for d in cat.lookup.search_path:
-        p = d.path
+    for p, prefix in cat.derived("install.search_prefixes", _search_prefixes):
         if path == p:
             return ""
-        if path.startswith(p.rstrip("/") + "/"):
-            return path[len(p.rstrip("/")) + 1:]
+        if path.startswith(prefix):
+            return path[len(prefix):]
     return None
+
+
+def _search_prefixes(cat: Catalog) -> tuple[tuple[str, str], ...]:
+    """Each search dir and the prefix of the paths below it."""
+    return tuple((d.path, d.path.rstrip("/") + "/") for d in cat.lookup.search_path)
 
 
 def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]) -> None:
@@ -275,8 +287,8 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
         _load_path(ctx, info, info.path)
         return
     template = _template(info.name) if _kind(info.name) is names.NameKind.INSTANCE else None
-    first_dir = ctx.cat.lookup.search_path[0].path if ctx.cat.lookup.search_path else "/"
-    _check_type(info, first_dir)
+    if not _type_allows(info.name):
+        _check_type(info, ctx.cat.lookup.search_path[0].path if ctx.cat.lookup.search_path else "/")
     found = False
     # A search dir that cannot be opened fails the search when it is reached (ELOOP, …).
     broken = ctx.cat.broken_dir()
@@ -318,12 +330,14 @@ def dropin_paths(cat: Catalog, unit_names: list[str]) -> tuple[unitfile.DropIn, 
     """
     candidates = []
     for n in unit_names:
+        if not cat.has_subdir(n + ".d"):
+            continue
         for sub in cat.subdirs(n + ".d"):
             for name, e in sorted(sub.entries.items()):
                 if hidden_or_backup(name) or not name.endswith(".conf"):
                     continue
                 candidates.append(unitfile.DropIn(name, e.path, False, sub.dir.role.value))
-    return unitfile.merge_dropins(candidates)
+    return unitfile.merge_dropins(candidates) if candidates else ()
 
 
 def _load_dropin(ctx: _Context, info: InstallInfo, path: str) -> None:
@@ -365,17 +379,17 @@ def _parse(ctx: _Context, info: InstallInfo, path: str, *, real: Optional[str] =
     if not data:
         return True
     info.sources.append(path)
-    fast = install_assignments_fast(data, path)
+    fast = _install_keys(data)
     if fast is not None:
-        for a in fast:
-            _apply_install_key(ctx, info, a)
+        for key, value, line in fast:
+            _apply_install_key(ctx, info, key, value, path, line)
         return False
     parsed = unitfile.parse(data, path, sections=_INSTALL_SECTIONS)
     info.diagnostics.extend(parsed.diagnostics)
     # Keys are applied line by line, so a key parser failing before a syntax error wins.
     for a in parsed.assignments:
         if a.section == "Install":
-            _apply_install_key(ctx, info, a)
+            _apply_install_key(ctx, info, a.key, a.value, a.origin.path, a.origin.line)
     if parsed.error:
         raise _Fail(parsed.error, path)
     return False
@@ -385,6 +399,20 @@ _KNOWN_SECTIONS = frozenset(_INSTALL_SECTIONS)
 _UNSAFE_IN_HEADER = frozenset("\"'\\\x7f") | frozenset(chr(c) for c in range(32))
 # Line ends other than "\n" (read_line also ends lines at "\r" and NUL) and other control characters.
 _CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+#: A file every line of which the shortcut takes without a question, matched in one go (no loop over the
+#: lines): ASCII without control characters; comments and blank lines, then known sections holding only
+#: ``key=value`` lines (first character no blank, comment, header or ``=``; an ``=``), or ``X-`` sections
+#: holding anything but header lines. A file it rejects goes through the line loop of ``_install_keys``.
+_PLAIN_FILE = re.compile(
+    rb"(?:[ \t]*(?:[#;][^\x00-\x08\x0a-\x1f\x7f-\xff]*)?\n)*"
+    rb"(?:[ \t]*\[(?:" + b"|".join(n.encode() for n in _INSTALL_SECTIONS) + rb")\][ \t]*\n"
+    rb"(?:[ \t]*(?:[#;][^\x00-\x08\x0a-\x1f\x7f-\xff]*"
+    rb"|[^\x00-\x20#;\[=\x7f-\xff][^\x00-\x08\x0a-\x1f=\x7f-\xff]*=[^\x00-\x08\x0a-\x1f\x7f-\xff]*)?\n)*"
+    rb"|[ \t]*\[X-[^\x00-\x1f\"'\\\x7f-\xff]*\][ \t]*\n"
+    rb"(?:[ \t]*(?:[^\x00-\x20\[\x7f-\xff][^\x00-\x08\x0a-\x1f\x7f-\xff]*)?\n)*)*")
+#: In a file _PLAIN_FILE accepted: an ``[Install]`` header line, and any header line (where a section ends).
+_INSTALL_HEADER = re.compile(rb"^[ \t]*\[Install\][ \t]*$", re.M)
+_ANY_HEADER = re.compile(rb"^[ \t]*\[", re.M)
 
 
 def install_assignments_fast(data: bytes, path: str) -> Optional[tuple[unitfile.Assignment, ...]]:
@@ -397,11 +425,22 @@ def install_assignments_fast(data: bytes, path: str) -> Optional[tuple[unitfile.
     every header a known section (or ``X-``), every other line ``key=value``. Anything else (a warning
     to give, a fatal error, an unknown section) is None. About 7x faster than the full parser.
     """
-    if len(data) >= unitfile.LONG_LINE_MAX or not data.isascii():
+    keys = _install_keys(data)
+    if keys is None:
         return None
-    if _CONTROL.search(data) or b"\\\n" in data or data.endswith(b"\\"):
+    return tuple(unitfile.Assignment("Install", k, v, Origin(path, n)) for k, v, n in keys)
+
+
+def _install_keys(data: bytes) -> Optional[list[tuple[str, str, int]]]:
+    """``install_assignments_fast`` as (key, value, line number) triples."""
+    if len(data) >= unitfile.LONG_LINE_MAX or b"\\\n" in data or data.endswith(b"\\"):
         return None
-    out: list[unitfile.Assignment] = []
+    text = data if data.endswith(b"\n") else data + b"\n"
+    if _PLAIN_FILE.fullmatch(text) is not None:
+        return _install_section_keys(text) if b"[Install]" in text else []
+    if not data.isascii() or _CONTROL.search(data):
+        return None
+    out: list[tuple[str, str, int]] = []
     section: Optional[str] = None
     skipping = False  # inside an X- section, whose lines are dropped without a word
     for number, raw in enumerate(data.decode("ascii").split("\n"), 1):
@@ -427,19 +466,36 @@ def install_assignments_fast(data: bytes, path: str) -> Optional[tuple[unitfile.
         if not equals or not key:
             return None  # "Missing '='" / "Missing key name before '='"
         if section == "Install":
-            out.append(unitfile.Assignment("Install", key.strip(" \t"), value.strip(" \t"), Origin(path, number)))
-    return tuple(out)
+            out.append((key.strip(" \t"), value.strip(" \t"), number))
+    return out
 
 
-def _apply_install_key(ctx: _Context, info: InstallInfo, a: unitfile.Assignment) -> None:
-    """Apply one [Install] assignment, as the ``items[]`` table of ``unit_file_load`` does (install.c, v252).
+def _install_section_keys(text: bytes) -> list[tuple[str, str, int]]:
+    """The [Install] keys of a file ``_PLAIN_FILE`` accepted (``text`` ends with a newline)."""
+    out: list[tuple[str, str, int]] = []
+    for m in _INSTALL_HEADER.finditer(text):
+        start = m.end() + 1
+        nxt = _ANY_HEADER.search(text, start)
+        number = text.count(b"\n", 0, start)
+        for raw in text[start:nxt.start() if nxt is not None else len(text)].decode("ascii").split("\n"):
+            number += 1
+            line = raw.strip(" \t")
+            if line and line[0] not in "#;":
+                key, _eq, value = line.partition("=")
+                out.append((key.rstrip(" \t"), value.lstrip(" \t"), number))
+    return out
+
+
+def _apply_install_key(ctx: _Context, info: InstallInfo, key: str, value: str, path: str,
+                       line: Optional[int]) -> None:
+    """Apply ``key=value`` (line ``line`` of ``path``), as the ``items[]`` table of ``unit_file_load`` does
+    (install.c, v252).
 
     ``Alias=``, ``WantedBy=``, ``RequiredBy=``: ``config_parse_strv`` (an empty value resets; bad quoting
     keeps the words before it). ``DefaultInstance=``: only for templates; a bad specifier or instance fails
     the parse. ``Also=``: words split without unquoting, expanded, and each must be a valid unit name, or
     the parse fails. Other keys are ignored (with a warning in systemd).
     """
-    key, value = a.key, a.value
     if key == "Alias":
         t = _type(info.name)
         if t is None or not names.may_alias(t):
@@ -456,9 +512,9 @@ def _apply_install_key(ctx: _Context, info: InstallInfo, a: unitfile.Assignment)
         try:
             printed = install_name_printf(info, value)
         except specifiers.SpecifierError as e:
-            raise _Fail(e.errno, str(a.origin)) from None
+            raise _Fail(e.errno, _where(path, line)) from None
         if printed and not names.is_valid_instance(printed):
-            raise _Fail("EINVAL", str(a.origin))
+            raise _Fail("EINVAL", _where(path, line))
         info.default_instance = printed or None
     elif key == "Also":
         words, bad = split_words(value, unquote=False, retain_escape=False)
@@ -466,11 +522,16 @@ def _apply_install_key(ctx: _Context, info: InstallInfo, a: unitfile.Assignment)
             try:
                 printed = install_name_printf(info, word)
             except specifiers.SpecifierError as e:
-                raise _Fail(e.errno, str(a.origin)) from None
+                raise _Fail(e.errno, _where(path, line)) from None
             ctx.add(printed)
             info.also.append(printed)
         if bad is not None:
-            raise _Fail(bad, str(a.origin))
+            raise _Fail(bad, _where(path, line))
+
+
+def _where(path: str, line: Optional[int]) -> str:
+    """Where a failing key is, as an error names it (``str(Origin(path, line))``)."""
+    return f"{path}:{line}" if line is not None else path
 
 
 def install_name_printf(info: InstallInfo, text: str) -> str:
@@ -517,8 +578,15 @@ def _strv(lst: list[str], value: str) -> None:
     if not value:
         lst.clear()
         return
+    if "'" not in value and '"' not in value:
+        # Without quotes, EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE words are the runs between separators.
+        lst.extend(_UNQUOTED_WORD.findall(value))
+        return
     words, _bad = split_words(value)
     lst.extend(words)
+
+
+_UNQUOTED_WORD = re.compile("[^" + extract.WHITESPACE + "]+")
 
 
 def split_words(value: str, *, unquote: bool = True, retain_escape: bool = True,
@@ -693,8 +761,14 @@ def lookup_state(cat: Catalog, name: str) -> StateResult:
     Implements ``unit_file_lookup_state`` (install.c, v252); fact sheet §3.3. A missing unit is
     ``not-found`` with ENOENT (newer systemctl prints ``not-found``; 252 fails with ENOENT).
     """
+    return StateResult(name, *_lookup(cat, name))
+
+
+def _lookup(cat: Catalog, name: str,
+            ) -> tuple[UnitFileState, Optional[str], Optional[InstallError], Optional[InstallInfo]]:
+    """``lookup_state`` as (state, path, error, info)."""
     if _kind(name) is None:
-        return StateResult(name, UnitFileState.BAD, None, InstallError.of("EINVAL"))
+        return UnitFileState.BAD, None, InstallError.of("EINVAL"), None
     try:
         info, _ctx = traverse(cat, name)
     except _Fail as f:
@@ -703,18 +777,17 @@ def lookup_state(cat: Catalog, name: str) -> StateResult:
         absent = f.code == "ENOENT" and not cat.entries(name) and not (
             _kind(name) is names.NameKind.INSTANCE and cat.entries(_template(name)))
         state = UnitFileState.NOT_FOUND if absent else UnitFileState.BAD
-        return StateResult(name, state, f.path, InstallError.of(f.code, f.path))
+        return state, f.path, InstallError.of(f.code, f.path), None
     assert info.path is not None
     if info.mode is Mode.MASKED:
         d = posixpath.dirname(info.path)
         runtime = cat.lookup.is_runtime(d) or info.path.startswith("/run/")
-        st = UnitFileState.MASKED_RUNTIME if runtime else UnitFileState.MASKED
-        return StateResult(name, st, info.path, info=info)
+        return UnitFileState.MASKED_RUNTIME if runtime else UnitFileState.MASKED, info.path, None, info
     try:
         state = _regular_state(cat, name, info)
     except _Fail as f:
-        return StateResult(name, UnitFileState.BAD, f.path, InstallError.of(f.code, f.path))
-    return StateResult(name, state, info.path, info=info)
+        return UnitFileState.BAD, f.path, InstallError.of(f.code, f.path), None
+    return state, info.path, None, info
 
 
 def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
@@ -726,14 +799,16 @@ def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
         return UnitFileState.GENERATED
     if cat.lookup.is_transient(parent):
         return UnitFileState.TRANSIENT
-    sites = _link_sites(cat, info)
-    # Pass 1: links under names [Install] would create.
-    st = find_symlinks_in_scope(cat, info, True, sites)
-    if st is not None:
-        return st
-    # Pass 2: any link at all.
-    if find_symlinks_in_scope(cat, info, False, sites) is not None:
-        return UnitFileState.INDIRECT
+    # Both passes look only where the catalog's indexes say a link names the unit (or at a broken dir).
+    if cat.may_be_linked(info.name) or cat.broken_dir() is not None:
+        sites = _link_sites(cat, info)
+        # Pass 1: links under names [Install] would create.
+        st = find_symlinks_in_scope(cat, info, True, sites)
+        if st is not None:
+            return st
+        # Pass 2: any link at all.
+        if find_symlinks_in_scope(cat, info, False, sites) is not None:
+            return UnitFileState.INDIRECT
     if info.aliases or info.wanted_by or info.required_by:
         return UnitFileState.DISABLED
     if info.also:
@@ -769,13 +844,10 @@ def list_unit_files(cat: Catalog) -> list[StateResult]:
                 continue
             seen[n] = e.path
     out = []
+    bad = UnitFileState.BAD
     for n, path in seen.items():
-        r = lookup_state(cat, n)
-        if r.error is not None:
-            r = StateResult(n, UnitFileState.BAD, path, r.error)
-        else:
-            r = StateResult(n, r.state, path, None, r.info)
-        out.append(r)
+        state, _found, error, info = _lookup(cat, n)
+        out.append(StateResult(n, state, path, None, info) if error is None else StateResult(n, bad, path, error))
     out.sort(key=_list_order)
     return out
 

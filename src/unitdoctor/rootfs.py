@@ -22,6 +22,10 @@ CHASE_SYMLINKS_MAX = 32
 READ_MAX = 16 * 1024 * 1024
 
 
+#: How ``Root.read`` opens a file: never through a final symlink, never blocking, never a controlling tty.
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+
+
 def _err(code: int, path: str) -> OSError:
     return OSError(code, os.strerror(code), path)
 
@@ -314,10 +318,8 @@ class Root:
             return data
         if real in self._vdirs:
             raise _err(errno.EISDIR, path)
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(
-            os, "O_NOCTTY", 0)
         try:
-            fd = os.open(self.host(real), flags)
+            fd = os.open(self.host(real), _READ_FLAGS)
         except OSError as e:
             raise _err(e.errno or errno.EIO, path) from None
         try:

@@ -708,9 +708,7 @@ def _done_at_fork(mgr: Manager, uid: str) -> bool:
     u = mgr.load(uid)
     if u.type != "service" or u.load_state is not LoadState.LOADED:
         return False
-    from .execute import service_type
-
-    stype = service_type(u)
+    stype = Manager.service_type(u)
     if stype == "idle":
         return True  # service.c maps Type=idle's start-pre/start/start-post states to active
     if stype != "simple":
