@@ -7,7 +7,8 @@ is refused (exit 4, nothing changed, the ``sudo unitdoctor fix`` line); with a r
 manage unit files and units, the mask is removed by ``UnmaskUnitFiles``, the unit started, the change journaled
 in ud's own journal, and ``undo`` puts the mask back through ``MaskUnitFiles``; the same for enabling a socket
 (``EnableUnitFiles``, undone by ``DisableUnitFiles``). A mask the manager could not
-put back exactly (an empty file) still gets the sudo line.
+put back exactly (an empty file) still gets the sudo line. On a terminal, polkit asks for the password through
+pkttyagent, as with systemctl.
 """
 
 from __future__ import annotations
@@ -76,6 +77,21 @@ echo "@@socket"; as_ud unitdoctor fix --yes {S}.service; echo "@@rc $?"
 echo "@@socket-fixed $(enabled)$(systemctl is-active {S}.socket) $(readlink $W/{S}.socket)"
 echo "@@socket-undo"; runuser -u ud -- unitdoctor undo --yes --json </dev/null; echo "@@rc $?"
 echo "@@socket-undone $(enabled)$(wants)"
+echo "@@again"; as_ud unitdoctor fix --yes {S}.service; echo "@@rc $?"
+# as if killed right after EnableUnitFiles, before its answer was journaled: unmask done, enable in doubt
+J=$J python3 - <<'PY'
+import glob, json, os
+f = sorted(glob.glob(os.environ["J"] + "/*.json"))[-1]
+e = json.load(open(f))
+e["status"] = "in-progress"
+for s in e["steps"][1:]:
+    s["state"] = "planned"
+    s.pop("message", None)
+    s.pop("result", None)
+json.dump(e, open(f, "w"))
+PY
+echo "@@interrupted"; as_ud unitdoctor undo --yes; echo "@@rc $?"
+echo "@@rolled-back $(enabled)$(wants)"
 echo "@@entries"
 python3 -c "import glob, json; print(json.dumps([json.load(open(f)) for f in sorted(glob.glob('$J/*.json'))]))"
 echo "@@rc $?"
@@ -173,9 +189,82 @@ def test_non_root_fix_through_the_manager_is_what_polkit_allows():
     jsonschema.validate(undo, json.loads((SCHEMA / "fix.schema.json").read_text()))
     jsonschema.validate(hist, json.loads((SCHEMA / "history.schema.json").read_text()))
     entries = json.loads(_section(out, "entries"))
-    assert [e.get("via") for e in entries] == ["manager"] * 4, entries
+    assert [e.get("via") for e in entries] == ["manager"] * 5, entries
     assert {s["kind"] for e in entries for s in e["steps"]} == {"unmask", "mask", "enable", "disable",
                                                                    "daemon-reload", "start"}
     entry_schema = json.loads((SCHEMA / "journal-entry.schema.json").read_text())
     for e in entries:
         jsonschema.validate(e, entry_schema)
+
+    # an interrupted fix through the manager is rolled back through it: the enable in doubt (its links are
+    # there) by DisableUnitFiles, the unmask by MaskUnitFiles
+    assert _rc(out, "again") == 0, _section(out, "again")
+    rolled = _section(out, "interrupted")
+    assert _rc(out, "interrupted") == 0, rolled
+    assert "Rolled back the interrupted fix" in rolled, rolled
+    assert _state(out, "rolled-back").split() == before
+    assert entries[-1]["status"] == "rolled-back"
+    assert [s["state"] for s in entries[-1]["steps"]][:4] == ["rolled-back", "rolled-back", "skipped", "skipped"]
+
+
+#: Drives a terminal session of ud: ``su -l`` opens a logind session, the inner ``script`` gives the command a
+#: controlling terminal (``su -c`` runs it without one); the password is typed when polkit's agent asks for it.
+TERMINAL = r"""
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("su", ["su", "-l", "ud", "-c", "script -qec 'unitdoctor fix --yes UNIT; echo rc=$?' /dev/null"])
+buf, sent, deadline = b"", False, time.monotonic() + 120
+while time.monotonic() < deadline:
+    if not select.select([fd], [], [], 1)[0]:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    buf += data
+    if not sent and b"Password:" in buf:
+        time.sleep(0.2)
+        os.write(fd, b"secret\n")
+        sent = True
+os.waitpid(pid, 0)
+sys.stdout.write(buf.decode(errors="replace"))
+print("\n@@sent", sent)
+"""
+
+KEEP_RULE = """polkit.addRule(function(action, subject) {
+    if ((action.id == "org.freedesktop.systemd1.manage-unit-files" ||
+         action.id == "org.freedesktop.systemd1.manage-units") && subject.user == "ud") {
+        return polkit.Result.AUTH_SELF_KEEP;
+    }
+});
+"""
+
+
+def test_on_a_terminal_polkit_asks_for_the_password_like_systemctl():
+    """stdin a terminal: the calls allow interactive authorization and pkttyagent runs meanwhile (systemctl's
+    habit), so a rule that wants ud's own password gets it typed, and the fix goes through."""
+    script = f"""
+set -u
+systemctl daemon-reload
+echo 'ud:secret' | chpasswd
+cat > /etc/polkit-1/rules.d/50-unitdoctor-test.rules <<'RULE'
+{KEEP_RULE}RULE
+sleep 1
+python3 - <<'PY'
+{TERMINAL.replace("UNIT", U)}
+PY
+echo "@@state $(systemctl is-enabled {U}) $(systemctl is-active {U})"
+"""
+    body = "[Unit]\nDescription=polkit route\n[Service]\nExecStart=/bin/sleep 1000\n"
+    files: dict[str, object] = {f"{LIB}/{U}": body, f"/etc/systemd/system/{U}": ("symlink", "/dev/null")}
+    b = container.boot(files, command=script, args=("--src", str(container.REPO)), timeout=60)
+    out = b.output
+    assert b.rc == 0, b.stderr[-3000:] + out[-3000:]
+    assert "AUTHENTICATING FOR org.freedesktop.systemd1.manage-unit-files" in out, out
+    assert _state(out, "sent") == "True", out
+    assert f'Removed "/etc/systemd/system/{U}".' in out and f"Started {U}: active." in out, out
+    assert re.search(r"^rc=0", out, re.M), out
+    assert _state(out, "state") == "static active", out

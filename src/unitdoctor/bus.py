@@ -53,13 +53,15 @@ import struct
 import time
 from dataclasses import dataclass
 from itertools import count
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, TypeVar
 
 from .live import LiveLoadError, LiveUnit, ManagerError
 from .manager import LoadState
 
 if TYPE_CHECKING:
     from jeepney import Message
+
+_T = TypeVar("_T")
 
 DEFAULT_TIMEOUT = 5.0
 LONG_TIMEOUT = 120.0
@@ -701,7 +703,7 @@ class LiveOps:
         self.bus = bus
         self.denied: Optional[PermissionDenied] = None
 
-    def _noted(self, call: Any, *args: Any) -> Any:
+    def _noted(self, call: Callable[..., _T], *args: object) -> _T:
         try:
             return call(*args)
         except PermissionDenied as e:

@@ -38,7 +38,7 @@ import errno
 import os
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol, Union
+from typing import AbstractSet, Any, Callable, Optional, Protocol, Union
 
 from . import names
 from .catalog import Catalog
@@ -330,7 +330,7 @@ def manager_route(plan: Plan, root: Root) -> Optional[str]:
         if (cur.uid, cur.gid) != (0, 0):
             return (f"{where} belongs to uid {cur.uid}, gid {cur.gid}; the manager would put it back as root's, "
                     "so undo would not restore it exactly")
-        other = _link_to(root, layer, a.path)
+        other = _marked_link(root, layer, {a.path}, path=a.path)
         if other is not None:
             return f"the manager's unmask would also remove {root.display(other)}, a link that leads to {where}"
     return None
@@ -354,7 +354,7 @@ def _enable_undo_problem(root: Root, unit: str, runtime: bool, links: list[tuple
     if any(posixpath.dirname(p) != layer and not p.startswith(layer + "/") for p in mine):
         return "its links are outside /etc/systemd/system and /run/systemd/system"
     marked = {unit} | {posixpath.basename(p) for p in mine} | {posixpath.basename(t) for _p, t in links}
-    other = _link_named(root, layer, marked, mine)
+    other = _marked_link(root, layer, mine, marked=marked)
     if other is not None:
         return f"{root.display(other)} would be removed too"
     for d in sorted({posixpath.dirname(p) for p in mine}):
@@ -372,11 +372,15 @@ def _enable_undo_problem(root: Root, unit: str, runtime: bool, links: list[tuple
     return None
 
 
-def _link_named(root: Root, layer: str, marked: set[str], skip: set[str]) -> Optional[str]:
-    """A link below ``layer`` (not in ``skip``) that ``remove_marked_symlinks`` would take for one of ``marked``."""
-    for dirpath, dirs, files in os.walk(root.host(layer), followlinks=False):
-        rel = layer + dirpath[len(root.host(layer)):]
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+def _marked_link(root: Root, layer: str, skip: set[str], *, path: Optional[str] = None,
+                 marked: AbstractSet[str] = frozenset()) -> Optional[str]:
+    """The first link with a unit name below ``layer`` (not in ``skip``) that 252's ``remove_marked_symlinks``
+    takes: its name or its template is ``marked``, or its chain of link texts reaches ``path`` or a file whose
+    base name is ``marked``. Directories are walked without following links, as the manager walks them."""
+    top = root.host(layer)
+    for dirpath, dirs, files in os.walk(top, followlinks=False):
+        rel = layer + dirpath[len(top):]
+        for name in files + dirs:
             here = posixpath.join(rel, name)
             if here in skip or not names.is_valid(name) or not os.path.islink(os.path.join(dirpath, name)):
                 continue
@@ -384,37 +388,15 @@ def _link_named(root: Root, layer: str, marked: set[str], skip: set[str]) -> Opt
             cur = here
             for _ in range(_MAX_HOPS):
                 if hit:
-                    break
+                    return here
                 try:
                     text = os.readlink(root.host(cur))
                 except OSError:
                     break
                 cur = posixpath.normpath(posixpath.join(posixpath.dirname(cur), text))
-                hit = posixpath.basename(cur) in marked
+                hit = cur == path or posixpath.basename(cur) in marked
             if hit:
                 return here
-    return None
-
-
-def _link_to(root: Root, layer: str, path: str) -> Optional[str]:
-    """A symlink with a unit name below ``layer`` (not ``path`` itself) whose chain of link texts reaches
-    ``path``: the manager's unmask removes it too (install.c ``remove_marked_symlinks``). Directories are
-    walked without following links, as the manager walks them."""
-    for dirpath, dirs, files in os.walk(root.host(layer), followlinks=False):
-        rel = layer + dirpath[len(root.host(layer)):]
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
-            here = posixpath.join(rel, name)
-            if here == path or not names.is_valid(name):
-                continue
-            cur = here
-            for _ in range(_MAX_HOPS):
-                try:
-                    text = os.readlink(root.host(cur))
-                except OSError:
-                    break
-                cur = posixpath.normpath(posixpath.join(posixpath.dirname(cur), text))
-                if cur == path:
-                    return here
     return None
 
 
@@ -804,8 +786,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
         if s.kind is StepKind.FILE:
             assert s.path is not None and s.before is not None and s.after is not None
             hooks.act(s)
-            park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s),
-                         lambda n, idx=idx: hooks.point(f"step-{idx}-{n}"))
+            park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s), _step_point(hooks, idx))
             try:
                 how = _transition(root, s.path, s.before, s.after, strict=strict, park=park)
             except (Conflict, OSError) as e:
@@ -912,6 +893,33 @@ def _by_manager(s: Step, root: Root, ops: ManagerOps) -> None:
     s.message = " ".join(reported) or f"{root.display(s.path)} is already {s.after.describe()}."
 
 
+def _reverse_by_manager(s: Step, root: Root, ops: ManagerOps) -> bool:
+    """Take back a step the manager made, if it took effect (done, or in doubt and its paths say so); whether
+    it had. ``unmask``/``mask``: the other one; ``enable``: ``DisableUnitFiles``; ``disable``: ``EnableUnitFiles``."""
+    if s.kind in (StepKind.UNMASK, StepKind.MASK):
+        assert s.path is not None and s.before is not None and s.after is not None
+        took = s.state is StepState.DONE or _current(root, s.path).matches(s.after)
+        if took:
+            back = StepKind.MASK if s.kind is StepKind.UNMASK else StepKind.UNMASK
+            _by_manager(Step(back, s.action, s.path, s.after, s.before, s.unit, s.runtime), root, ops)
+        return took
+    links = [p for p, st in s.created if st.type == "symlink"]
+    present = [p for p in links if not _current(root, p).matches(ABSENT)]
+    if s.kind is StepKind.ENABLE:
+        if present:
+            ops.disable([s.unit or ""], s.runtime)
+        return bool(present)
+    if len(present) < len(links):
+        ops.enable([s.unit or ""], s.runtime)
+        return True
+    return False
+
+
+def _step_point(hooks: Hooks, idx: int) -> Callable[[str], None]:
+    """The checkpoint hook of step ``idx``'s moves (``step-IDX-NAME``)."""
+    return lambda name: hooks.point(f"step-{idx}-{name}")
+
+
 def _recorder(entry: Entry, j: Journal, s: Step) -> Callable[[str], None]:
     """Journal the quarantine directory step ``s`` is about to use, before it is used."""
 
@@ -941,40 +949,18 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             continue
         if s.state not in (StepState.DONE, StepState.PLANNED, StepState.FAILED):
             continue
-        if s.kind is StepKind.ENABLE and entry.via == "manager" or s.kind is StepKind.DISABLE:
-            links = [p for p, st in s.created if st.type == "symlink"]
+        if s.kind in (StepKind.UNMASK, StepKind.MASK, StepKind.DISABLE) or \
+                (s.kind is StepKind.ENABLE and entry.via == "manager"):
+            what = root.display(s.path) if s.path else f"the links of {s.unit}"
             try:
-                present = [p for p in links if not _current(root, p).matches(ABSENT)]
-                if s.kind is StepKind.ENABLE and present:
-                    ops.disable([s.unit or ""], s.runtime)
-                elif s.kind is StepKind.DISABLE and len(present) < len(links):
-                    ops.enable([s.unit or ""], s.runtime)
-                took = bool(present) if s.kind is StepKind.ENABLE else len(present) < len(links)
-            except (ManagerError, OSError) as e:
-                conflict = True
-                s.message = f"{s.kind} {s.unit}: {e} (could not be restored)"
-                continue
-            if took:
-                reversed_any = True
-                s.state, s.message = StepState.ROLLED_BACK, f"Restored the links of {s.unit} through the manager."
-            elif s.state is StepState.PLANNED:
-                s.state, s.message = StepState.SKIPPED, s.message or "not done before the interruption"
-            continue
-        if s.kind in (StepKind.UNMASK, StepKind.MASK):
-            assert s.path is not None and s.before is not None and s.after is not None
-            try:
-                took = s.state is StepState.DONE or _current(root, s.path).matches(s.after)
-                if took:
-                    back = Step(StepKind.MASK if s.kind is StepKind.UNMASK else StepKind.UNMASK, s.action, s.path,
-                                s.after, s.before, s.unit, s.runtime)
-                    _by_manager(back, root, ops)
+                took = _reverse_by_manager(s, root, ops)
             except (ManagerError, OSError, Conflict) as e:
                 conflict = True
-                s.message = f"{root.display(s.path)}: {e} (could not be restored)"
+                s.message = f"{what}: {e} (could not be restored)"
                 continue
             if took:
                 reversed_any = True
-                s.state, s.message = StepState.ROLLED_BACK, f"Restored {root.display(s.path)} through the manager."
+                s.state, s.message = StepState.ROLLED_BACK, f"Restored {what} through the manager."
             elif s.state is StepState.PLANNED:
                 s.state, s.message = StepState.SKIPPED, s.message or "not done before the interruption"
             continue
@@ -1232,9 +1218,7 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
             n = len(steps)
-            _file_step(root, s.action, path, now, back, steps, problems,
-                       lambda cur, path=path, now=now: f"{root.display(path)} changed since {target.id}: expected "
-                                                       f"{now.describe()}, found {cur.describe()}; nothing was changed")
+            _file_step(root, s.action, path, now, back, steps, problems, _changed_since(root, target, path, now))
             if s.kind in (StepKind.UNMASK, StepKind.MASK):  # what the manager did, the manager undoes
                 for st in steps[n:]:
                     st.kind = StepKind.MASK if s.kind is StepKind.UNMASK else StepKind.UNMASK
@@ -1269,6 +1253,12 @@ def _disable_step(root: Root, target: Entry, s: Step, steps: list[Step], problem
         return
     steps.append(Step(StepKind.DISABLE, s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
                       message=" ".join(f'Through the manager: Removed "{root.display(p)}".' for p, _t in there)))
+
+
+def _changed_since(root: Root, target: Entry, path: str, expected: FileState) -> Callable[[FileState], str]:
+    """``_file_step``'s mismatch message for undoing ``target``: ``path`` no longer holds ``expected``."""
+    return lambda cur: (f"{root.display(path)} changed since {target.id}: expected {expected.describe()}, "
+                        f"found {cur.describe()}; nothing was changed")
 
 
 def _file_step(root: Root, action: int, path: str, expected: FileState, after: FileState, steps: list[Step],

@@ -15,9 +15,10 @@ runs, so ``unitdoctor --version`` loads none of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from .common import (
     EXIT_NOPERMISSION,
@@ -261,6 +262,42 @@ def _polkit_refuses(ops: ManagerOps, *, files: bool, start: bool) -> Optional[st
     return None
 
 
+@contextlib.contextmanager
+def _password_agent(ops: ManagerOps) -> Iterator[None]:
+    """systemctl's ``polkit_agent_open()``: when calls may be interactive (stdin is a terminal), run
+    ``pkttyagent --notify-fd N --fallback`` for the time of the calls, so that polkit can ask for a password on
+    this terminal; wait until it says it is registered. Without pkttyagent, polkit asks the session's own agent,
+    if any."""
+    import select
+    import shutil
+    import subprocess
+
+    mb = getattr(ops, "bus", None)
+    exe = shutil.which("pkttyagent") if mb is not None and getattr(mb, "interactive", False) else None
+    proc = None
+    if exe is not None:
+        r, w = os.pipe()
+        try:
+            proc = subprocess.Popen([exe, "--notify-fd", str(w), "--fallback"], pass_fds=(w,))
+        except OSError:
+            proc = None
+        finally:
+            os.close(w)
+        if proc is not None:
+            select.select([r], [], [], 10.0)  # readable (a byte, or EOF) once it registered or gave up
+        os.close(r)
+    try:
+        yield
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:  # a hung agent is killed, never waited for forever
+                proc.kill()
+                proc.wait()
+
+
 def _needs_root(what: str, args: argparse.Namespace, why: str = "") -> int:
     print(f"unitdoctor: changing {what} needs root; nothing was changed{f' ({why})' if why else ''}. "
           f"Run: {_sudo(args)}", file=sys.stderr)
@@ -389,8 +426,9 @@ def _fix(args: argparse.Namespace) -> int:
         code = _ask(args, "Apply this plan?", "the plan above")
         if code is not None:
             return done(code)
-        outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args),
-                            via_manager=mjournal is not None)
+        with _password_agent(ops) if mjournal is not None else contextlib.nullcontext():
+            outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args),
+                                via_manager=mjournal is not None)
         from ..journal import ROLLED_BACK
 
         refusal = getattr(ops, "denied", None)
@@ -504,7 +542,8 @@ def _undo(args: argparse.Namespace) -> int:
             refused = _polkit_refuses(ops, files=True, start=False)
             if refused:
                 return _needs_root(by_manager[0], args, refused)
-        outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
+        with _password_agent(ops) if by_manager and os.geteuid() != 0 else contextlib.nullcontext():
+            outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
     except LookupError:
         raise unknown() from None
     finally:
