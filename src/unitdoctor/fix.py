@@ -534,6 +534,9 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
 #: Errors of a move into (or a build in) the journal's quarantine that the hidden quarantine beside the path
 #: may not have: another mount (EXDEV), a read-only or unwritable quarantine (a bind mount, permissions).
 _ELSEWHERE = (errno.EXDEV, errno.EROFS, errno.EACCES, errno.EPERM)
+#: Errors of a rollback step that say the filesystem refused for now, not that the path was changed: the
+#: entry is left to ``recover`` (a read-only remount, a full disk, permissions).
+_REFUSALS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EIO, errno.EBUSY)
 
 
 def _is_mask_like(st: FileState) -> bool:
@@ -980,10 +983,14 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             except OSError as e:
                 if s.state is StepState.FAILED:
                     continue
-                # The filesystem refused (read-only, full, no permission): nobody else changed the path, so
-                # the rollback is not over; the entry stays interrupted and `fix --recover` retries it.
-                refused = True
-                s.message = f"{root.display(path)}: {e.strerror} (not restored yet)"
+                if e.errno in _REFUSALS:
+                    # The filesystem refused (read-only, full, no permission): nobody else changed the path,
+                    # so the rollback is not over; the entry stays interrupted and `fix --recover` retries it.
+                    refused = True
+                    s.message = f"{root.display(path)}: {e.strerror} (not restored yet)"
+                else:  # the path is not as we left it (its directory gone, a loop): that is someone else's
+                    conflict = True
+                    s.message = f"{root.display(path)}: {e.strerror} (could not be restored)"
                 continue
             if how == "done":
                 undone.append(path)

@@ -722,7 +722,8 @@ class Journal:
 
     def _read(self, dfd: int, name: str) -> Entry:
         """One entry: a regular file (never a FIFO, device or link: looked at before it is opened, and
-        opened with O_NOFOLLOW|O_NONBLOCK), at most ``ENTRY_MAX`` bytes, UTF-8 JSON of the entry's shape."""
+        opened with O_NOFOLLOW|O_NONBLOCK), at most ``ENTRY_MAX`` bytes, UTF-8 JSON of the entry's shape, named
+        after the entry's id."""
         where = f"{self.display}/{name}"
         try:
             st = os.lstat(name, dir_fd=dfd)
@@ -737,7 +738,11 @@ class Journal:
                 data = json.loads(f.read(ENTRY_MAX + 1).decode("utf-8"))
         except (OSError, ValueError, RecursionError) as e:
             raise JournalError(f"{where}: cannot read: {e}") from None
-        return Entry.from_json(data, where)
+        entry = Entry.from_json(data, where)
+        if name != f"{entry.id}.json":
+            # saved under its id, this copy would stay behind as it is: an interrupted one would block for ever
+            raise JournalError(f"{where}: cannot read: it holds entry {entry.id}, which is not its file name")
+        return entry
 
     def load(self, entry_id: str) -> Optional[Entry]:
         for e in self.entries():
