@@ -18,7 +18,7 @@ API = {
     "list_unit_files", "Manager", "LoadState", "EvidenceSources", "why", "Report", "Finding", "Severity",
     "report_json", "SCHEMA_VERSION", "scan", "plan_fix", "Plan", "apply", "undo", "recover", "history", "Outcome",
     "OfflineOps", "Journal", "JournalError", "ManagerError", "SearchPathError", "RemoveMask", "DropMaskedDropIn",
-    "EnableUnit", "simulate", "InvalidPlan", "SystemctlOps",
+    "EnableUnit", "simulate", "InvalidPlan", "SystemctlOps", "AdviceAbout", "StepState", "StepKind",
 }
 
 
@@ -62,6 +62,11 @@ def test_the_api_end_to_end_on_an_example_root():
     assert ud.lookup_state(cat, "db.service").state is ud.UnitFileState.MASKED
     plan = ud.plan_fix([report], catalog=cat)
     assert isinstance(plan, ud.Plan) and plan.changes
+    assert [type(a) for a in plan.changes] == [ud.RemoveMask]
+    after = ud.simulate(cat, [a.path for a in plan.changes])
+    assert ud.why(after, "app.service").start.ok  # what fix predicts, without touching the root
+    result = ud.scan(cat)
+    assert [m.unit for m in result.masks] == ["db.service"] and not result.ok
 
 
 def _engine_uses(path: Path) -> list[tuple[str, str]]:

@@ -55,3 +55,17 @@ def test_a_line_over_systemds_1_mib_limit_fails_the_load_like_systemd(root):
         "[Unit]\nDescription=" + "a" * (1 << 20) + "\n[Service]\nExecStart=/bin/true\n")
     p = _why(root, "long.service", 15)
     assert "Line too long" in p.stdout and "error" in p.stdout
+
+
+def test_a_dependency_chain_3000_units_deep(root):
+    """Found by the campaign: c0 → c1 → … → c3000 (Requires=), c3000 masked, every unit also Wants= another of the
+    chain. The walk recursed past Python's limit (RecursionError, exit 70), and its findings compared every
+    chain with every other (the blockers' de-duplication and the dependency evidence: 26 s of CPU at 1,000)."""
+    usr, n = root / "usr/lib/systemd/system", 3000
+    for i in range(n):
+        (usr / f"c{i}.service").write_text(f"[Unit]\nRequires=c{i + 1}.service\nAfter=c{i + 1}.service\n"
+                                           f"Wants=c{i * 7 % n}.service\n[Service]\nExecStart=/bin/true\n")
+    (root / "etc/systemd/system").mkdir(parents=True)
+    (root / f"etc/systemd/system/c{n}.service").symlink_to("/dev/null")
+    p = _why(root, "c0.service", 60)
+    assert p.returncode == 1 and f"it needs c{n}.service, which is masked" in p.stdout, p.stdout[-2000:]

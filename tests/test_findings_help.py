@@ -6,6 +6,7 @@ from __future__ import annotations
 import fixroots as fr
 from unitdoctor import plan as P
 from unitdoctor.render import fix as render_fix
+from unitdoctor.render.words import advice
 from unitdoctor.report import why
 
 
@@ -52,7 +53,7 @@ def test_advice_from_a_finding_has_no_doubled_period(tmp_path):
     root = _root(tmp_path)
     cat = fr.catalog(root)
     p = P.plan_fix([why(cat, "a.service")], catalog=cat)
-    assert p.advice and not any(".." in a.text for a in p.advice)
+    assert p.advice and not any(".." in advice(a) for a in p.advice)
 
 
 def test_a_plan_that_removes_a_mask_but_will_not_make_it_start_says_so_first(tmp_path):

@@ -53,6 +53,10 @@ def test_man_page_sections():
                            env={**os.environ, "MANWIDTH": "80", "MAN_KEEP_FORMATTING": "0"})
         plain = re.sub(".\b", "", p.stdout)  # overstrike bold/underline
         assert p.returncode == 0 and "EXIT STATUS" in plain and "unitdoctor states" in plain, p.stderr
+        # the C locale (groff's ASCII device) too: no glyph it lacks
+        p = subprocess.run(["man", "-l", "-"], input=text, capture_output=True, text=True,
+                           env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MANWIDTH": "80", "LC_ALL": "C"})
+        assert p.returncode == 0 and p.stderr == "", p.stderr
 
 
 def _complete(words: list[str]) -> list[str]:
@@ -90,3 +94,19 @@ def test_zsh_and_fish_completions_parse(shell, check):
     path = REPO / "src/unitdoctor" / SHIPPED[shell]
     p = subprocess.run([*check, str(path)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_completion_descriptions_end_at_a_word():
+    """zsh and fish show a short help: whole words of the option's help, never cut inside a word or a path."""
+    from unitdoctor.cli.generate import _short
+
+    common, commands = model(build_parser())
+    helps = [o.help for o in (*common, *(o for c in commands for o in c.options)) if o.help]
+    assert len(helps) > 15
+    for h in helps:
+        short = _short(h)
+        assert h.startswith(short) and len(short) <= 70, (h, short)
+        rest = h[len(short):]
+        assert not rest or not (short[-1:].isalnum() and rest[0].isalnum()), (h, short)
+    fish = shipped.text(SHIPPED["fish"])
+    assert "-d 'list only units of these types'" in fish and "default.target" in fish

@@ -18,11 +18,14 @@ from unitdoctor.journal import (
     FORMAT,
     VERSION,
     Entry,
+    EntryStatus,
     FileState,
     Journal,
     JournalError,
     LockBusy,
     Step,
+    StepKind,
+    StepState,
     open_dir,
     state_at,
 )
@@ -170,8 +173,9 @@ def _write_raw(root: Path, name: str, data: dict) -> None:
 
 def _entry_json(**over) -> dict:
     e = Entry("20250101T000000Z-0001-abcd", 1, "2025-01-01T00:00:00+00:00", "fix", "system", None, False,
-              ["x.service"], "done", [Step("file", 0, "/etc/systemd/system/x.service",
-                                           FileState("symlink", target="/dev/null"), ABSENT, state="done")])
+              ["x.service"], EntryStatus.DONE, [Step(StepKind.FILE, 0, "/etc/systemd/system/x.service",
+                                                      FileState("symlink", target="/dev/null"), ABSENT,
+                                                      state=StepState.DONE)])
     d = e.to_json()
     d.update(over)
     return d
@@ -422,3 +426,23 @@ def test_the_schema_records_every_action_kind_without_words():
     fix_schema = json.loads((REPO / "schema/fix.schema.json").read_text())
     for sch in (schema, fix_schema):  # the journal keeps the reason as data; fix --json has it beside the words
         assert sch["$defs"]["reason"]["properties"]["because"]["enum"] == [b.value for b in Because]
+
+
+def test_states_are_enums_read_and_written_as_their_names(tmp_path):
+    """Entry status and step state are enums in memory, systemd-style names on disk (docs/journal.md, "States")."""
+    root = fr.base(tmp_path / "root")
+    _write_raw(root, "20250101T000000Z-0001-abcd.json", _entry_json())
+    (e,) = jr(root).entries()
+    assert e.status is EntryStatus.DONE and e.steps[0].state is StepState.DONE and e.steps[0].kind is StepKind.FILE
+    d = e.to_json()
+    assert (d["status"], d["steps"][0]["state"], d["steps"][0]["kind"]) == ("done", "done", "file")
+    assert json.loads(json.dumps(d)) == d
+    # printed as written, on every Python (3.11 would print EntryStatus.ROLLED_BACK for a plain str mixin)
+    assert str(EntryStatus.ROLLED_BACK) == f"{StepState.ROLLED_BACK}" == "rolled-back"
+    assert f"{fix.ROLLED_BACK:<12}|" == "rolled-back |"
+    assert str(fix.NOTHING) == "nothing-to-do"
+    schema = json.loads((REPO / "schema/journal-entry.schema.json").read_text())
+    assert {s.value for s in EntryStatus} == set(schema["properties"]["status"]["enum"])
+    step = schema["properties"]["steps"]["items"]["properties"]
+    assert ({k.value for k in StepKind}, {s.value for s in StepState}) == (set(step["kind"]["enum"]),
+                                                                           set(step["state"]["enum"]))

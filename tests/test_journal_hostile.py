@@ -62,6 +62,7 @@ CRAFTED = {
     "not-utf8": b"\xff\xfe{}",
     "nested": "[" * 100000 + "]" * 100000,
     "empty": "",
+    "id-not-its-name": _with(status="in-progress"),  # well-formed, but not named ID.json: a copy, or crafted
 }
 
 
@@ -131,3 +132,21 @@ def test_a_lock_that_is_not_a_regular_file_is_one_line_not_a_hang(tmp_path, kind
     p = _run(root, "fix", "--yes", "x.service")
     assert p.returncode == 1 and p.stderr.count("\n") == 1 and "journal lock" in p.stderr, p.stderr
     assert os.readlink(root / fr.ETC / "x.service") == "/dev/null"  # nothing changed
+
+
+@pytest.mark.parametrize("status", ["rolling-back", "in-progress"])
+def test_an_interrupted_entry_whose_directory_is_gone_is_ended_by_recover_and_then_blocks_nothing(tmp_path, status):
+    """A well-formed interrupted entry (crafted, or left by a crash) whose step's directory no longer exists:
+    `fix` refuses until `fix --recover`; recovery cannot restore it (a conflict, exit 1) but ends it, and never
+    leaves it interrupted for ever (a rollback the filesystem refuses for now stays to recover: test_fix.py)."""
+    root = _root(tmp_path, status)
+    (root / fr.JOURNAL / f"{GOOD['id']}.json").write_text(_with(status=status, steps=[
+        {**GOOD["steps"][0], "state": "done", "path": "/etc/systemd/gone/y.service"}]))
+    p = _run(root, "fix", "--yes", "x.service")
+    assert p.returncode == 1 and "fix --recover" in p.stderr, p.stdout + p.stderr
+    p = _run(root, "fix", "--recover")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert not json.loads(_run(root, "history", "--json").stdout)["entries"][0]["interrupted"]
+    p = _run(root, "fix", "--yes", "x.service")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert not (root / fr.ETC / "x.service").exists()

@@ -2,10 +2,11 @@
 
 The manager's ``UnmaskUnitFiles`` removes ``CONFIG/NAME`` in the persistent layer (or the runtime one with
 ``runtime`` true) and any other link in that layer that leads to it; ``MaskUnitFiles`` puts back a link to
-``/dev/null`` owned by root. So the route is taken only where the manager's change and its undo are exactly
-the fix's: a root-owned ``/dev/null`` link in /etc/systemd/system or /run/systemd/system, nothing else
-leading to it, no drop-in, no enabling. The calls themselves run against systemd 252 in
-tests/test_polkit_container.py.
+``/dev/null`` owned by root; ``DisableUnitFiles`` (the undo of ``EnableUnitFiles``) removes every link of the
+unit's names and the directories it empties. So the route is taken only where the manager's change and its undo
+are exactly the fix's: a root-owned ``/dev/null`` link in /etc/systemd/system or /run/systemd/system, nothing
+else leading to it, no drop-in, an enable whose disable takes only the fix's links and directories. The calls
+themselves run against systemd 252 in tests/test_polkit_container.py.
 """
 
 from __future__ import annotations
@@ -101,14 +102,36 @@ def test_a_masked_drop_in_is_not_the_managers_to_remove(tmp_path):
     assert why_not is not None and "is a drop-in" in why_not
 
 
-def test_enabling_is_not_taken(tmp_path):
-    """The socket of a socket-activated service is enabled by the fix; DisableUnitFiles would remove every
-    link to it, not only the fix's, so its undo through the manager could not be exact."""
+@AS_ROOT
+def test_enabling_is_taken_where_disabling_would_remove_exactly_the_fixs_links(tmp_path):
+    """The socket of a socket-activated service is enabled by the fix (EnableUnitFiles); its undo is
+    DisableUnitFiles, which removes sockets.target.wants/foo.socket and the directory the fix made."""
     root = fr.build(tmp_path, "socket-activated")
     plan = plan_of(root, "foo.service")
     assert any(a.action == "enable" for a in plan.changes)
-    why_not = fix.manager_route(plan, Root(str(root)))
-    assert why_not is not None and "enabling foo.socket" in why_not
+    assert fix.manager_route(plan, Root(str(root))) is None
+
+
+@AS_ROOT
+def test_enabling_is_not_taken_where_disabling_would_remove_more(tmp_path):
+    """A link of another name that leads to foo.socket's file leaves foo.socket disabled (the fix enables it),
+    but the manager's disable takes it too (the base name of what it leads to is marked).
+    (A link *named* foo.socket anywhere in the layer makes it enabled: then the fix does not enable it.)"""
+    root = fr.build(tmp_path, "socket-activated")
+    where = "other.target.wants/bar.socket"
+    fr.link(root, f"{fr.ETC}/{where}", "/usr/lib/systemd/system/foo.socket")
+    why_not = route(root, "foo.service")
+    assert why_not is not None and why_not.startswith("enabling foo.socket through the manager could not be undone")
+    assert f"{where} would be removed too" in why_not
+
+
+@AS_ROOT
+def test_enabling_into_an_empty_directory_is_not_taken(tmp_path):
+    """The manager's disable removes the directories it leaves empty: one that was there, empty, would go."""
+    root = fr.build(tmp_path, "socket-activated")
+    (root / fr.ETC / "sockets.target.wants").mkdir()
+    why_not = route(root, "foo.service")
+    assert why_not is not None and "sockets.target.wants would be left empty, and removed" in why_not
 
 
 def test_a_mask_outside_the_managers_two_layers_is_not_taken(tmp_path):

@@ -1,4 +1,5 @@
-"""One owner table: ``why``'s fix command and ``fix``'s plan agree on who may remove a mask, in every layer."""
+"""One owner table: ``why``'s fix command, ``scan``'s finding and ``fix``'s plan agree on who may remove a mask, in
+every layer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from unitdoctor import plan as P
 from unitdoctor.checks.mask import MaskOwner, layers, mask_owner, unmask_command
 from unitdoctor.lookup import LookupPaths, Scope
 from unitdoctor.report import why
+from unitdoctor.scan import scan
 
 SYSTEM_DIRS = [d.path for d in LookupPaths.for_scope(Scope.SYSTEM, rooted=True).search_path]
 
@@ -27,6 +29,8 @@ def test_why_and_fix_agree_on_who_removes_a_mask(directory, tmp_path):
     assert bool([a for a in plan.changes if isinstance(a, P.RemoveMask)]) == ours
     f = next(f for f in why(cat, "x.service").findings if "mask" in f.id)
     assert f.fix, f  # a command, or the owner's way out, for every layer
+    seen = [g for g in scan(cat).findings if g.unit == "x.service" and "mask" in g.id]
+    assert seen and all(g.fix == f.fix for g in seen), (seen, f.fix)  # scan says what why says
     assert not any(x.startswith("rm ") for x in f.fix) or owner in (MaskOwner.ADMIN, MaskOwner.UNIT_PATH) \
         or f.origin == "admin"
 

@@ -51,6 +51,13 @@ def test_wheel_has_license_metadata_and_package_data(dist):
         assert f"unitdoctor/schema/{s}.schema.json" in names
     assert {"unitdoctor/man/unitdoctor.8", "unitdoctor/completion/unitdoctor.bash",
             "unitdoctor/completion/_unitdoctor", "unitdoctor/completion/unitdoctor.fish"} <= names
+    # the same files under the install prefix, where man, bash-completion, zsh and fish look
+    data = next(n for n in names if n.endswith(".data/data/share/man/man8/unitdoctor.8")).split("share/")[0]
+    for shared, packaged in (("share/man/man8/unitdoctor.8", "man/unitdoctor.8"),
+                             ("share/bash-completion/completions/unitdoctor", "completion/unitdoctor.bash"),
+                             ("share/zsh/site-functions/_unitdoctor", "completion/_unitdoctor"),
+                             ("share/fish/vendor_completions.d/unitdoctor.fish", "completion/unitdoctor.fish")):
+        assert z.read(data + shared) == z.read(f"unitdoctor/{packaged}"), shared
     entry = z.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "unitdoctor=unitdoctor.cli:main" in entry.replace(" ", "")
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
@@ -74,6 +81,6 @@ def test_sdist_holds_the_project(dist):
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     for must in ("LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "docs/journal.md", "scripts/test",
                  "src/unitdoctor/py.typed", "src/unitdoctor/schema/why.schema.json", "src/unitdoctor/man/unitdoctor.8",
-                 "tests/test_cli.py", "examples/roots/admin-mask/README.md"):
+                 "tests/test_cli.py", "examples/roots/admin-mask/README.md", "data/share/man/man8/unitdoctor.8"):
         assert must in names, must
     assert not any("__pycache__" in n for n in names)

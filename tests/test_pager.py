@@ -137,3 +137,24 @@ def test_states_colour_on_a_terminal_and_not_with_no_color(tmp_path, root):
     assert rc == 0 and "\x1b[0;4mUNIT FILE" in term
     rc, term = run_in_pty(["--root", root, "states", "--no-pager"], _env(tmp_path, NO_COLOR="1"))
     assert rc == 0 and "\x1b[" not in term and "UNIT FILE" in term
+
+
+def _hangs(out: str, starts: tuple[str, ...]) -> None:
+    lines = out.splitlines()
+    assert lines and max(len(line) for line in lines if "/" not in line) <= 60, out
+    long = [i for i, line in enumerate(lines) if line.startswith(starts)]
+    assert long and lines[long[0] + 1].startswith("   "), out  # the continuation hangs under its line
+
+
+def test_scan_is_paged_and_wrapped_like_why(tmp_path, root):
+    rc, term = run_in_pty(["--root", root, "scan"], _env(tmp_path, SYSTEMD_PAGER=_pager(tmp_path)))
+    assert rc == 1 and "x.service" not in term
+    _hangs(re.sub(r"\x1b\[[0-9;]*m", "", (tmp_path / "pager.out").read_text()), ("  [warning] masked: ",))
+
+
+def test_fix_is_wrapped_but_not_paged(tmp_path, root):
+    """fix (and undo) may ask a question on the terminal: like systemctl's verbs that act, they do not page."""
+    rc, term = run_in_pty(["--root", root, "fix", "--dry-run", "x.service"],
+                          _env(tmp_path, SYSTEMD_PAGER=_pager(tmp_path)))
+    assert rc == 0 and not (tmp_path / "pager.out").exists()
+    _hangs(re.sub(r"\x1b\[[0-9;]*m", "", term), ("  1. ",))

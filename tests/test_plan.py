@@ -14,7 +14,8 @@ import pytest
 from tests import fixroots as fr
 
 from unitdoctor import plan as P
-from unitdoctor.render.words import effect, outlook, plan_notes, reason
+from unitdoctor.checks.mask import MaskOwner
+from unitdoctor.render.words import advice, effect, outlook, plan_notes, reason
 from unitdoctor.report import why
 
 ASKED = P.Reason(P.Because.ASKED, "a.socket")
@@ -121,7 +122,7 @@ def test_runtime_only_keeps_a_persistent_mask_and_explains_why(tmp_path):
     p = plan_for(make(tmp_path, fr.both), "x.service", runtime_only=True)
     assert [m.path for m in masks(p)] == ["/run/systemd/system/x.service"]
     (adv,) = p.advice
-    assert "--runtime-only keeps it" in adv.text and "/etc/systemd/system/x.service" in adv.text
+    assert "--runtime-only keeps it" in advice(adv) and "/etc/systemd/system/x.service" in advice(adv)
     assert not p.ok
 
 
@@ -134,8 +135,9 @@ def test_vendor_mask_is_advice_only_with_an_etc_override(tmp_path):
     p = plan_for(make(tmp_path, fr.vendor), "x.service")
     assert not p.changes
     (adv,) = p.advice
-    assert "/etc/systemd/system/x.service overrides the vendor mask" in adv.text
-    assert "never changes /usr" in adv.text
+    assert "/etc/systemd/system/x.service overrides the vendor mask" in advice(adv) and adv.about is P.AdviceAbout.MASK
+    assert (adv.mask.refusal, adv.mask.override) == (MaskOwner.VENDOR, "/etc/systemd/system/x.service")
+    assert "never changes /usr" in advice(adv)
     assert not p.ok and "still not start" in outlook(p.outlook[0])
     assert (p.outlook[0].blocker.unit, p.outlook[0].blocker.reason) == ("x.service", "masked")
 
@@ -144,8 +146,8 @@ def test_local_vendor_mask_over_a_real_file_advises_copying_not_linking(tmp_path
     p = plan_for(make(tmp_path, fr.vendor_local), "x.service")
     assert not p.changes
     (adv,) = p.advice
-    assert "cp /usr/lib/systemd/system/x.service /etc/systemd/system/x.service" in adv.text
-    assert "self-alias" in adv.text
+    assert "cp /usr/lib/systemd/system/x.service /etc/systemd/system/x.service" in advice(adv)
+    assert "self-alias" in advice(adv)
 
 
 def test_kernel_command_line_mask_is_advice_only_and_names_the_file(tmp_path):
@@ -153,14 +155,14 @@ def test_kernel_command_line_mask_is_advice_only_and_names_the_file(tmp_path):
     p = plan_for(root, "x.service")
     assert not p.changes
     (adv,) = p.advice
-    assert "systemd.mask=x.service" in adv.text and "reboot" in adv.text
-    assert f"{root}/etc/kernel/cmdline" in adv.text
+    assert "systemd.mask=x.service" in advice(adv) and "reboot" in advice(adv)
+    assert f"{root}/etc/kernel/cmdline" in advice(adv) and adv.mask.found_in == (f"{root}/etc/kernel/cmdline",)
 
 
 def test_kernel_command_line_mask_over_an_etc_mask_removes_the_etc_one_and_says_it_stays_masked(tmp_path):
     p = plan_for(make(tmp_path, fr.cmdline_and_etc), "x.service")
     assert [m.path for m in masks(p)] == ["/etc/systemd/system/x.service"]
-    assert len(p.advice) == 1 and "kernel command line" in p.advice[0].text
+    assert len(p.advice) == 1 and "kernel command line" in advice(p.advice[0])
     assert not p.ok
 
 
@@ -170,7 +172,7 @@ def test_generator_mask_is_advice(tmp_path):
         fr.link(r, "run/systemd/generator/x.service", "/dev/null")
 
     p = plan_for(make(tmp_path, build), "x.service")
-    assert not p.changes and "generator" in p.advice[0].text
+    assert not p.changes and "generator" in advice(p.advice[0])
 
 
 def test_missing_dependency_becomes_advice_with_the_finding_text(tmp_path):
@@ -179,7 +181,8 @@ def test_missing_dependency_becomes_advice_with_the_finding_text(tmp_path):
 
     p = plan_for(make(tmp_path, build), "r.service")
     assert not p.changes
-    assert "nope.service, which does not exist" in p.advice[0].text
+    assert "nope.service, which does not exist" in advice(p.advice[0])
+    assert p.advice[0].about is P.AdviceAbout.FINDING and p.advice[0].mask is None
     assert not p.ok
 
 
@@ -192,7 +195,7 @@ def test_a_half_installed_package_is_advice_to_reinstall_it(tmp_path):
     p = plan_for(root, "x.service", live=True)
     assert not p.changes  # not even a start: the unit would still have problems
     (adv,) = p.advice
-    assert "xpkg" in adv.text and "half-installed" in adv.text and "--reinstall xpkg" in adv.text
+    assert "xpkg" in advice(adv) and "half-installed" in advice(adv) and "--reinstall xpkg" in advice(adv)
     assert not p.ok
 
 
@@ -424,3 +427,15 @@ def test_actions_are_frozen_records_with_risk_and_effect(tmp_path):
                                          ("/usrx/y", False), ("/library/z", False)])
 def test_is_vendor_path(path, vendor):
     assert P.is_vendor_path(path) is vendor
+
+
+def test_what_cannot_be_enabled_is_advice_about_enabling(tmp_path):
+    """A template without DefaultInstance= asked to be enabled: enable advice (the Ansible module picks it by kind)."""
+    def build(r: Path) -> None:
+        fr.write(r, f"{fr.USR}/t@.service", fr.SERVICE.format(d="t"))
+
+    p = plan_for(make(tmp_path, build), "t@.service", enable=True)
+    (adv,) = [a for a in p.advice if a.about is P.AdviceAbout.ENABLE]
+    assert adv.unit == "t@.service" and "without DefaultInstance=" in advice(adv)
+    assert P.action_record(adv) == {"action": "advice", "risk": "none", "unit": "t@.service", "about": "enable",
+                                    "text": adv.text}

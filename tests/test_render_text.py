@@ -72,5 +72,7 @@ def test_wrap_keeps_indent_labels_and_commands() -> None:
     got = wrap("  [error] masked: " + "word " * 20, 40)
     assert got[0].startswith("  [error] masked: word") and all(g.startswith(" " * 18 + "word") for g in got[1:])
     assert all(len(g) <= 40 for g in got)
+    got = wrap("  1. [medium] remove the mask " + "/a/path " * 8, 40)
+    assert got[0].startswith("  1. [medium] remove") and all(g.startswith(" " * 14 + "/a/path") for g in got[1:])
     edit = "      fix: edit /etc/x.service:3: delete the line that says something long"
     assert len(wrap(edit, 40)) > 1  # an edit is prose: it wraps

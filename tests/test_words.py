@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from unitdoctor import plan as P
+from unitdoctor.checks.mask import MaskOwner
 from unitdoctor.render import fix as render_fix
-from unitdoctor.render.words import effect, outlook, plan_notes, reason
+from unitdoctor.render.words import advice, effect, outlook, plan_notes, reason
 from unitdoctor.rootfs import Root
 from unitdoctor.transaction import Blocker
 
@@ -50,7 +51,7 @@ EFFECTS = [
      "the manager re-reads all unit files, including other pending edits"),
     (P.StartUnit("foo.socket", R),
      "start foo.socket now (and the units it pulls in)"),
-    (P.Advice("x.service", "remove systemd.mask=x.service from the kernel command line"),
+    (P.Advice("x.service", P.AdviceAbout.FINDING, "x.service has a bad setting. Fix: edit /etc/x:3"),
      "none: unitdoctor does not do this"),
 ]
 
@@ -77,7 +78,7 @@ def test_fix_json_and_text_carry_the_words_and_the_record(tmp_path, action, word
                   (P.Outlook("x.service", True),))
     lines = render_fix.plan_lines(plan, root)
     if isinstance(action, P.Advice):
-        assert f"  - x.service: {action.text}" in lines
+        assert f"  - x.service: {action.text}" in lines and d["text"] == action.text
         assert "reason" not in d and "why" not in d
     else:
         assert f"       effect: {words}" in lines and "       why: x.service is masked" in lines
@@ -137,3 +138,67 @@ def test_reason_words_and_record(r, words):
     assert reason(r) == words
     d = r.to_json()
     assert d["because"] == r.because.value and all(v not in (None, [], ()) for v in d.values())
+
+
+ETC_MASK = "/etc/systemd/system/x.service"
+EARLY = "/run/systemd/generator.early/x.service"
+
+
+def _mask(refusal, path=ETC_MASK, **kw):
+    return P.MaskAdvice("x.service", path, "persistent config", "config", refusal, **kw)
+
+
+#: The advice on each kind of mask fix leaves, in words.
+MASK_ADVICE = [
+    (_mask(MaskOwner.KERNEL_COMMAND_LINE, EARLY, found_in=("/r/etc/kernel/cmdline",)),
+     "remove systemd.mask=x.service from the kernel command line (found in /r/etc/kernel/cmdline), then reboot: "
+     f"systemd-debug-generator writes {EARLY} → /dev/null at every boot and daemon-reload, so deleting that link "
+     "would not last, and systemctl unmask refuses it"),
+    (_mask(MaskOwner.KERNEL_COMMAND_LINE, EARLY),
+     "remove systemd.mask=x.service from the kernel command line (see /etc/kernel/cmdline, GRUB_CMDLINE_LINUX in "
+     f"/etc/default/grub, or the boot entry), then reboot: systemd-debug-generator writes {EARLY} → /dev/null at "
+     "every boot and daemon-reload, so deleting that link would not last, and systemctl unmask refuses it"),
+    (_mask(MaskOwner.GENERATOR, "/run/systemd/generator/x.service"),
+     "/run/systemd/generator/x.service is written by a generator at every boot and daemon-reload; find it in "
+     "/run/systemd/system-generators, /etc/systemd/system-generators, /usr/local/lib/systemd/system-generators or "
+     "/lib/systemd/system-generators and change its input"),
+    (_mask(MaskOwner.VENDOR, "/usr/local/lib/systemd/system/x.service", real="/usr/lib/systemd/system/x.service",
+           override=ETC_MASK),
+     "x.service is masked by its vendor (/usr/local/lib/systemd/system/x.service): the package masks it on purpose "
+     "and systemctl unmask skips it. unitdoctor never changes /usr. A unit file at /etc/systemd/system/x.service "
+     "overrides the vendor mask: copy the real unit file there (cp /usr/lib/systemd/system/x.service "
+     "/etc/systemd/system/x.service; a symlink to it would be a self-alias), and reinstalling the package will not "
+     "undo that override"),
+    (_mask(MaskOwner.VENDOR, "/usr/lib/systemd/system/x.service", override=ETC_MASK),
+     "x.service is masked by its vendor (/usr/lib/systemd/system/x.service): the package masks it on purpose and "
+     "systemctl unmask skips it. unitdoctor never changes /usr. A unit file at /etc/systemd/system/x.service "
+     "overrides the vendor mask: write the unit file you want there, and reinstalling the package will not undo "
+     "that override"),
+    (_mask(P.KeptMask.PERSISTENT),
+     "/etc/systemd/system/x.service masks x.service persistently (persistent config); --runtime-only keeps it, and "
+     "a runtime layer cannot override it: run fix without --runtime-only"),
+    (_mask(P.KeptMask.SPECIAL_FILE),
+     "/etc/systemd/system/x.service masks x.service but is a special file, not a link or empty file: inspect and "
+     "remove it by hand"),
+    (_mask(MaskOwner.PORTABLE, "/run/systemd/system.attached/x.service"),
+     "/run/systemd/system.attached/x.service masks x.service in persistent config, which portable manages (config); "
+     "unitdoctor does not remove it"),
+    (_mask(None),
+     "/etc/systemd/system/x.service masks x.service in persistent config, which someone else manages (config); "
+     "unitdoctor does not remove it"),
+]
+
+
+def test_every_kind_of_kept_mask_is_worded():
+    kinds = {m.refusal for m, _ in MASK_ADVICE}
+    assert {MaskOwner.KERNEL_COMMAND_LINE, MaskOwner.GENERATOR, MaskOwner.VENDOR, *P.KeptMask} <= kinds
+
+
+@pytest.mark.parametrize("m,words", MASK_ADVICE, ids=[f"{m.refusal}-{i}" for i, (m, _) in enumerate(MASK_ADVICE)])
+def test_mask_advice_words_and_record(tmp_path, m, words):
+    a = P.Advice("x.service", P.AdviceAbout.MASK, mask=m)
+    assert advice(a) == words
+    rec = P.action_record(a)
+    assert "text" not in rec and rec["mask"]["refusal"] == (m.refusal.value if m.refusal else None)
+    d = render_fix.action_json(a, Root(str(tmp_path)))
+    assert d["text"] == words and d["mask"]["path"] == str(tmp_path) + m.path

@@ -53,13 +53,15 @@ import struct
 import time
 from dataclasses import dataclass
 from itertools import count
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, TypeVar
 
 from .live import LiveLoadError, LiveUnit, ManagerError
 from .manager import LoadState
 
 if TYPE_CHECKING:
     from jeepney import Message
+
+_T = TypeVar("_T")
 
 DEFAULT_TIMEOUT = 5.0
 LONG_TIMEOUT = 120.0
@@ -651,6 +653,13 @@ class ManagerBus:
         return _changes(changes)
 
 
+    def disable_unit_files(self, names: Sequence[str], runtime: bool) -> tuple[UnitFileChange, ...]:
+        """``DisableUnitFiles``: every link to the units (and their ``Also=`` units) in the layer; the changes."""
+        flag = "--runtime " if runtime else ""
+        (changes,) = self._manager("DisableUnitFiles", "asb", (list(names), runtime),
+                                   command=self._systemctl(f"disable {flag}{' '.join(names)}"))
+        return _changes(changes)
+
     def mask_unit_files(self, names: Sequence[str], runtime: bool, force: bool = False) -> tuple[UnitFileChange, ...]:
         """``MaskUnitFiles``: a link to /dev/null in the persistent or (``runtime``) the runtime layer; the changes.
 
@@ -694,7 +703,7 @@ class LiveOps:
         self.bus = bus
         self.denied: Optional[PermissionDenied] = None
 
-    def _noted(self, call: Any, *args: Any) -> Any:
+    def _noted(self, call: Callable[..., _T], *args: object) -> _T:
         try:
             return call(*args)
         except PermissionDenied as e:
@@ -721,6 +730,10 @@ class LiveOps:
         """(symlink path, target) for every mask created."""
         return [(c.path, c.source) for c in self._noted(self.bus.mask_unit_files, units, runtime)
                 if c.type == "symlink"]
+
+    def disable(self, units: list[str], runtime: bool) -> list[str]:
+        """The links removed."""
+        return [c.path for c in self._noted(self.bus.disable_unit_files, units, runtime) if c.type == "unlink"]
 
 
 def fetch_units(scope: str, environ: Mapping[str, str], names: Sequence[str], *,

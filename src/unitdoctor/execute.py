@@ -101,22 +101,6 @@ def parse_command(key: str, value: str, origin: Origin) -> Optional[Command]:
     return Command(key, first, ignore, plus, plus or excl, origin)
 
 
-def service_type(unit: Unit) -> str:
-    """Type= as ``service_verify`` settles it (dbus with BusName=, oneshot without ExecStart=)."""
-    t = unit.last("Service", "Type")
-    if t is not None and t.value in SERVICE_TYPES:
-        return t.value
-    if t is not None and t.value == "notify-reload":
-        return "notify"
-    if unit.last("Service", "BusName") is not None:
-        return "dbus"
-    start = [a for a in unit.settings("Service", "ExecStart")]
-    live: list[unitfile.Assignment] = []
-    for a in start:
-        live = [] if not a.value.strip() else live + [a]
-    return "simple" if live else "oneshot"
-
-
 class Checker:
     """Exec checks for the units of one manager (its root, scope and specifier values)."""
 
@@ -218,7 +202,7 @@ class Checker:
         """Everything that makes one of the service's processes fail, in the order they run."""
         if unit.type != "service" or not self.applies:
             return ()
-        stype = service_type(unit)
+        stype = self.mgr.service_type(unit)
         cmds = self.mgr.exec_commands(unit)
         expand = self._expander(unit)
         out: list[ExecProblem] = []

@@ -23,7 +23,8 @@
 
 **Through the manager** (``apply(via_manager=True)``, a user who may not write the files but whom polkit lets
 ask): each mask is removed by the manager's ``UnmaskUnitFiles`` (an ``unmask`` step, same checks and journal),
-and undone by ``MaskUnitFiles``; ``manager_route`` says which plans qualify (only those whose undo is exact).
+and undone by ``MaskUnitFiles``; an enable undone by ``DisableUnitFiles`` (a ``disable`` step); the entry says
+``via="manager"``. ``manager_route`` says which plans qualify (only those whose undo is exact).
 
 ``undo(entry)`` runs the journaled file steps backwards the same way (as a journaled entry of its own), and
 ``recover()`` completes interrupted entries (or rolls them back). Manager operations go through ``ops``
@@ -37,7 +38,7 @@ import errno
 import os
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import AbstractSet, Any, Callable, Optional, Protocol, Union
 
 from . import names
 from .catalog import Catalog
@@ -51,9 +52,12 @@ from .journal import (
     ROLLING_BACK,
     UNDONE,
     Entry,
+    EntryStatus,
     FileState,
     Journal,
     Step,
+    StepKind,
+    StepState,
     dir_fd,
     move_noreplace,
     move_out,
@@ -73,6 +77,7 @@ from .plan import (
     action_record,
     is_vendor_path,
 )
+from .records import StrEnum
 from .report import Report, why
 from .rootfs import Root
 
@@ -80,8 +85,19 @@ from .rootfs import Root
 LOCK_TIMEOUT = 60.0
 #: What ``OfflineOps.start`` reports: there is no manager to ask.
 NOT_APPLICABLE = "not-applicable"
-#: Outcome states beyond the journal's.
-REFUSED, NOTHING, PLANNED = "refused", "nothing-to-do", "planned"
+
+
+class Unjournaled(StrEnum):
+    """How a command ended that wrote no journal entry of its own (an outcome's status beyond the journal's)."""
+
+    REFUSED = "refused"
+    NOTHING = "nothing-to-do"
+    PLANNED = "planned"  # undo --dry-run: what undo would do
+
+
+REFUSED, NOTHING, PLANNED = Unjournaled
+#: An outcome's status: its journal entry's, or how it ended without one.
+OutcomeStatus = Union[EntryStatus, Unjournaled]
 
 
 class InvalidPlan(ValueError):
@@ -113,6 +129,10 @@ class ManagerOps(Protocol):
         """Mask ``units`` through the manager (undo of a manager-made unmask); the (link, target) pairs created."""
         ...
 
+    def disable(self, units: list[str], runtime: bool) -> list[str]:
+        """Disable ``units`` through the manager (undo of a manager-made enable); the links removed."""
+        ...
+
 
 class OfflineOps:
     """``ManagerOps`` for a root no manager runs: nothing is reloaded or started, and that is recorded."""
@@ -139,13 +159,17 @@ class OfflineOps:
         self.notes.append(f"mask {' '.join(units)} through a manager: not applicable offline")
         return []
 
+    def disable(self, units: list[str], runtime: bool) -> list[str]:
+        self.notes.append(f"disable {' '.join(units)} through a manager: not applicable offline")
+        return []
+
 
 @dataclass(frozen=True)
 class Outcome:
     """What a fix, undo or recovery did: its journal entry, each step's result, and ``why`` afterwards."""
 
     command: str  # "fix" | "undo" | "recover"
-    status: str  # journal status (done, rolled-back, conflict) or refused / nothing-to-do
+    status: OutcomeStatus
     entry: Optional[str]
     steps: tuple[Step, ...] = ()
     messages: tuple[str, ...] = ()
@@ -155,11 +179,11 @@ class Outcome:
 
     @property
     def failed(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.state == "failed")
+        return tuple(s for s in self.steps if s.state is StepState.FAILED)
 
     @property
     def started(self) -> tuple[tuple[str, str], ...]:
-        return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind == "start" and s.result)
+        return tuple((s.unit or "", s.result or "") for s in self.steps if s.kind is StepKind.START and s.result)
 
     @property
     def completed(self) -> bool:
@@ -271,8 +295,10 @@ def manager_route(plan: Plan, root: Root) -> Optional[str]:
     make a different object), a mask owned by another user, a mask in any other layer (``system.control``,
     transient, generated, vendor), a masked drop-in (the manager removes no drop-ins), another link in
     the layer that leads to the mask (the manager's unmask removes those too, and says so only afterwards),
-    and enabling (``DisableUnitFiles`` removes every link to a unit, not only the ones a fix made). Reads
-    only.
+    and enabling where ``DisableUnitFiles`` (the undo) would remove more than the fix made: it removes every
+    link in the layer named after the unit, its ``Also=`` units and aliases, or leading to a file of that name,
+    and the directories it leaves empty; so there must be no such link yet, and every directory a link goes
+    into must be made by the fix or hold something else. Reads only.
     """
     if plan.scope != "system" or not plan.live:
         return "only a running system manager can be asked"
@@ -280,8 +306,11 @@ def manager_route(plan: Plan, root: Root) -> Optional[str]:
         if isinstance(a, DropMaskedDropIn):
             return f"{root.display(a.path)} is a drop-in, and the manager removes no drop-ins"
         if isinstance(a, EnableUnit):
-            return (f"enabling {a.name} through the manager could not be undone exactly (DisableUnitFiles removes "
-                    "every link to the unit)")
+            why_not = _enable_undo_problem(root, a.name, a.runtime, [(lk.path, lk.target) for lk in a.links],
+                                           made=a.dirs)
+            if why_not is not None:
+                return f"enabling {a.name} through the manager could not be undone exactly: {why_not}"
+            continue
         if not isinstance(a, RemoveMask):
             continue
         where = root.display(a.path)
@@ -301,31 +330,73 @@ def manager_route(plan: Plan, root: Root) -> Optional[str]:
         if (cur.uid, cur.gid) != (0, 0):
             return (f"{where} belongs to uid {cur.uid}, gid {cur.gid}; the manager would put it back as root's, "
                     "so undo would not restore it exactly")
-        other = _link_to(root, layer, a.path)
+        other = _marked_link(root, layer, {a.path}, path=a.path)
         if other is not None:
             return f"the manager's unmask would also remove {root.display(other)}, a link that leads to {where}"
     return None
 
 
-def _link_to(root: Root, layer: str, path: str) -> Optional[str]:
-    """A symlink with a unit name below ``layer`` (not ``path`` itself) whose chain of link texts reaches
-    ``path``: the manager's unmask removes it too (install.c ``remove_marked_symlinks``). Directories are
-    walked without following links, as the manager walks them."""
-    for dirpath, dirs, files in os.walk(root.host(layer), followlinks=False):
-        rel = layer + dirpath[len(root.host(layer)):]
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+def _layer_of(runtime: bool) -> str:
+    return next(d for d, rt in MANAGER_LAYERS.items() if rt is runtime)
+
+
+def _enable_undo_problem(root: Root, unit: str, runtime: bool, links: list[tuple[str, str]], made: Any,
+                         ) -> Optional[str]:
+    """Why ``DisableUnitFiles([unit], runtime)`` would not remove exactly ``links`` (path, target) and the
+    directories in ``made`` (the fix's), or None; the links may be yet to make (the plan) or there (undo).
+
+    The manager removes (install.c ``remove_marked_symlinks``, 252) every link below the layer whose name, or its
+    template, or the base name of what it leads to, is one of the names marked: the unit's, its ``Also=``
+    units' and aliases' (here: every name the links carry or point at); then each directory it leaves empty.
+    """
+    layer = _layer_of(runtime)
+    mine = {p for p, _t in links}
+    if any(posixpath.dirname(p) != layer and not p.startswith(layer + "/") for p in mine):
+        return "its links are outside /etc/systemd/system and /run/systemd/system"
+    marked = {unit} | {posixpath.basename(p) for p in mine} | {posixpath.basename(t) for _p, t in links}
+    other = _marked_link(root, layer, mine, marked=marked)
+    if other is not None:
+        return f"{root.display(other)} would be removed too"
+    for d in sorted({posixpath.dirname(p) for p in mine}):
+        if d == layer or d in made:
+            continue
+        try:
+            entries = set(os.listdir(root.host(d)))
+        except FileNotFoundError:
+            return f"{root.display(d)} is missing"
+        except OSError as e:
+            return f"{root.display(d)}: {e.strerror}"
+        ours = {posixpath.basename(p) for p in mine if posixpath.dirname(p) == d}
+        if not (entries - ours):
+            return f"{root.display(d)} would be left empty, and removed"
+    return None
+
+
+def _marked_link(root: Root, layer: str, skip: set[str], *, path: Optional[str] = None,
+                 marked: AbstractSet[str] = frozenset()) -> Optional[str]:
+    """The first link with a unit name below ``layer`` (not in ``skip``) that 252's ``remove_marked_symlinks``
+    takes: its name or its template is ``marked``, or its chain of link texts reaches ``path`` or a file whose
+    base name is ``marked``. Directories are walked without following links, as the manager walks them."""
+    top = root.host(layer)
+    for dirpath, dirs, files in os.walk(top, followlinks=False):
+        rel = layer + dirpath[len(top):]
+        for name in files + dirs:
             here = posixpath.join(rel, name)
-            if here == path or not names.is_valid(name):
+            if here in skip or not names.is_valid(name) or not os.path.islink(os.path.join(dirpath, name)):
                 continue
+            hit = name in marked or (names.instance_of(name) is not None and names.template_of(name) in marked)
             cur = here
             for _ in range(_MAX_HOPS):
+                if hit:
+                    return here
                 try:
                     text = os.readlink(root.host(cur))
                 except OSError:
                     break
                 cur = posixpath.normpath(posixpath.join(posixpath.dirname(cur), text))
-                if cur == path:
-                    return here
+                hit = cur == path or posixpath.basename(cur) in marked
+            if hit:
+                return here
     return None
 
 
@@ -463,6 +534,9 @@ def _transition(root: Root, path: str, before: FileState, after: FileState, *, s
 #: Errors of a move into (or a build in) the journal's quarantine that the hidden quarantine beside the path
 #: may not have: another mount (EXDEV), a read-only or unwritable quarantine (a bind mount, permissions).
 _ELSEWHERE = (errno.EXDEV, errno.EROFS, errno.EACCES, errno.EPERM)
+#: Errors of a rollback step that say the filesystem refused for now, not that the path was changed: the
+#: entry is left to ``recover`` (a read-only remount, a full disk, permissions).
+_REFUSALS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EIO, errno.EBUSY)
 
 
 def _is_mask_like(st: FileState) -> bool:
@@ -674,13 +748,14 @@ def _steps(plan: Plan, root: Root, via_manager: bool = False) -> tuple[list[Step
                         else FileState("file", size=0))
             file_step(i, a.path, expected, ABSENT)
             if via_manager and steps and steps[-1].path == a.path:
-                steps[-1].kind, steps[-1].unit, steps[-1].runtime = "unmask", posixpath.basename(a.path), a.runtime
+                last = steps[-1]
+                last.kind, last.unit, last.runtime = StepKind.UNMASK, posixpath.basename(a.path), a.runtime
         elif isinstance(a, EnableUnit) and plan.live:
             # The manager creates the links; the ones predicted are recorded first, so an interrupted
             # enable can still be rolled back, and replaced by what the manager reports. It also makes the
             # missing .wants/ directories but does not report them: they are recorded here, for undo.
             made_dirs = [(d, FileState("dir", mode=0o755)) for d in a.dirs if _current(root, d).matches(ABSENT)]
-            steps.append(Step("enable", i, unit=a.name, runtime=a.runtime,
+            steps.append(Step(StepKind.ENABLE, i, unit=a.name, runtime=a.runtime,
                               created=made_dirs + [(lk.path, FileState("symlink", target=lk.target))
                                                    for lk in a.links]))
         elif isinstance(a, EnableUnit):
@@ -689,9 +764,9 @@ def _steps(plan: Plan, root: Root, via_manager: bool = False) -> tuple[list[Step
             for lk in a.links:
                 file_step(i, lk.path, ABSENT, FileState("symlink", target=lk.target))
         elif isinstance(a, DaemonReload):
-            steps.append(Step("daemon-reload", i))
+            steps.append(Step(StepKind.DAEMON_RELOAD, i))
         elif isinstance(a, StartUnit):
-            steps.append(Step("start", i, unit=a.name))
+            steps.append(Step(StepKind.START, i, unit=a.name))
     return steps, problems
 
 
@@ -706,44 +781,60 @@ def _plan_record(plan: Plan) -> list[dict[str, Any]]:
 def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *, strict: bool) -> None:
     """Carry out ``entry``'s planned steps in order, saving progress after each; roll back on a file failure."""
     for idx, s in enumerate(entry.steps):
-        if s.state != "planned":
+        if s.state is not StepState.PLANNED:
             continue
-        if s.kind == "file":
+        if s.kind is StepKind.FILE:
             assert s.path is not None and s.before is not None and s.after is not None
             hooks.act(s)
-            park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s),
-                         lambda n, idx=idx: hooks.point(f"step-{idx}-{n}"))
+            park = _Park(root, j.quarantine, f"{entry.id}-{idx}", _recorder(entry, j, s), _step_point(hooks, idx))
             try:
                 how = _transition(root, s.path, s.before, s.after, strict=strict, park=park)
             except (Conflict, OSError) as e:
-                s.state = "failed"
+                s.state = StepState.FAILED
                 s.message = str(e) if isinstance(e, Conflict) else f"{root.display(s.path)}: {e.strerror}"
                 entry.status = ROLLING_BACK
                 j.save(entry)
                 _rollback(entry, j, root, ops)
                 return
             hooks.point(f"step-{idx}-acted")
-            s.state = "kept" if how == "kept" else "done"
+            s.state = StepState.KEPT if how == "kept" else StepState.DONE
             s.message = _message(root, s, how)
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind in ("unmask", "mask"):
+        elif s.kind in (StepKind.UNMASK, StepKind.MASK):
             hooks.act(s)
             try:
                 _by_manager(s, root, ops)
             except (ManagerError, OSError, Conflict) as e:
-                s.state, s.message = "failed", f"{s.kind} {s.unit} through the manager: {e}"
+                s.state, s.message = StepState.FAILED, f"{s.kind} {s.unit} through the manager: {e}"
                 entry.status = ROLLING_BACK
                 j.save(entry)
                 _rollback(entry, j, root, ops)
                 return
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind == "enable":
+        elif s.kind is StepKind.DISABLE:
+            hooks.act(s)
+            try:
+                removed = ops.disable([s.unit or ""], s.runtime)
+            except (ManagerError, OSError) as e:
+                s.state, s.message = StepState.FAILED, f"disable {s.unit} through the manager: {e}"
+                entry.status = ROLLING_BACK
+                j.save(entry)
+                _rollback(entry, j, root, ops)
+                return
+            left = [p for p, st in s.created if st.type == "symlink" and not _current(root, p).matches(ABSENT)]
+            s.state = StepState.FAILED if left else StepState.DONE
+            s.message = " ".join(f'Removed "{p}".' for p in removed) or f"{s.unit}: nothing to disable."
+            if left:
+                s.message += " Still there: " + ", ".join(root.display(p) for p in left) + "."
+            j.save(entry)
+            hooks.point(f"step-{idx}-recorded")
+        elif s.kind is StepKind.ENABLE:
             try:
                 created = ops.enable([s.unit or ""], s.runtime)
             except (ManagerError, OSError) as e:
-                s.state, s.message = "failed", f"enable {s.unit}: {e}"
+                s.state, s.message = StepState.FAILED, f"enable {s.unit}: {e}"
                 entry.status = ROLLING_BACK
                 j.save(entry)
                 _rollback(entry, j, root, ops)
@@ -753,29 +844,29 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
                     [(p, FileState("symlink", target=t)) for p, t in created]
             else:  # already enabled (a completed recovery): keep the predicted links that are there
                 s.created = [(p, st) for p, st in s.created if _current(root, p).matches(st)]
-            s.state = "done"
+            s.state = StepState.DONE
             s.message = " ".join(f"Created symlink {p} → {t}." for p, t in created) or f"{s.unit}: nothing to enable."
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind == "daemon-reload":
+        elif s.kind is StepKind.DAEMON_RELOAD:
             try:
                 ops.daemon_reload()
-                s.state, s.message = "done", "Reloaded the manager."
+                s.state, s.message = StepState.DONE, "Reloaded the manager."
             except (ManagerError, OSError) as e:
-                s.state, s.message = "failed", f"daemon-reload failed: {e}"
+                s.state, s.message = StepState.FAILED, f"daemon-reload failed: {e}"
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
-        elif s.kind == "start":
+        elif s.kind is StepKind.START:
             try:
                 s.result = ops.start(s.unit or "")
                 if s.result == NOT_APPLICABLE:
-                    s.state, s.message = "skipped", f"start {s.unit}: not applicable offline"
+                    s.state, s.message = StepState.SKIPPED, f"start {s.unit}: not applicable offline"
                 elif s.result == "active":
-                    s.state, s.message = "done", f"Started {s.unit}: active."
+                    s.state, s.message = StepState.DONE, f"Started {s.unit}: active."
                 else:
-                    s.state, s.message = "failed", f"{s.unit} is {s.result} after its start job"
+                    s.state, s.message = StepState.FAILED, f"{s.unit} is {s.result} after its start job"
             except (ManagerError, OSError) as e:
-                s.state, s.message = "failed", f"Failed to start {s.unit}: {e}"
+                s.state, s.message = StepState.FAILED, f"Failed to start {s.unit}: {e}"
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
     entry.status = DONE
@@ -791,15 +882,42 @@ def _by_manager(s: Step, root: Root, ops: ManagerOps) -> None:
     ``Conflict`` when the path holds something else afterwards.
     """
     assert s.path is not None and s.after is not None and s.unit
-    if s.kind == "unmask":
+    if s.kind is StepKind.UNMASK:
         reported = [f'Removed "{p}".' for p in ops.unmask([s.unit], s.runtime)]
     else:
         reported = [f"Created symlink {p} → {t}." for p, t in ops.mask([s.unit], s.runtime)]
     now = _current(root, s.path)
     if not now.matches(s.after):
         raise Conflict(f"{root.display(s.path)} is {now.describe()} afterwards, not {s.after.describe()}")
-    s.state = "done"
+    s.state = StepState.DONE
     s.message = " ".join(reported) or f"{root.display(s.path)} is already {s.after.describe()}."
+
+
+def _reverse_by_manager(s: Step, root: Root, ops: ManagerOps) -> bool:
+    """Take back a step the manager made, if it took effect (done, or in doubt and its paths say so); whether
+    it had. ``unmask``/``mask``: the other one; ``enable``: ``DisableUnitFiles``; ``disable``: ``EnableUnitFiles``."""
+    if s.kind in (StepKind.UNMASK, StepKind.MASK):
+        assert s.path is not None and s.before is not None and s.after is not None
+        took = s.state is StepState.DONE or _current(root, s.path).matches(s.after)
+        if took:
+            back = StepKind.MASK if s.kind is StepKind.UNMASK else StepKind.UNMASK
+            _by_manager(Step(back, s.action, s.path, s.after, s.before, s.unit, s.runtime), root, ops)
+        return took
+    links = [p for p, st in s.created if st.type == "symlink"]
+    present = [p for p in links if not _current(root, p).matches(ABSENT)]
+    if s.kind is StepKind.ENABLE:
+        if present:
+            ops.disable([s.unit or ""], s.runtime)
+        return bool(present)
+    if len(present) < len(links):
+        ops.enable([s.unit or ""], s.runtime)
+        return True
+    return False
+
+
+def _step_point(hooks: Hooks, idx: int) -> Callable[[str], None]:
+    """The checkpoint hook of step ``idx``'s moves (``step-IDX-NAME``)."""
+    return lambda name: hooks.point(f"step-{idx}-{name}")
 
 
 def _recorder(entry: Entry, j: Journal, s: Step) -> Callable[[str], None]:
@@ -820,38 +938,36 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
     frontier) is in doubt after a crash: it took effect if its path holds its ``after`` state. Steps after
     it never ran. A step that failed was not done, unless its path shows otherwise.
     """
-    frontier = next((i for i, s in enumerate(entry.steps) if s.state in ("planned", "failed")), len(entry.steps))
+    frontier = next((i for i, s in enumerate(entry.steps) if s.state in (StepState.PLANNED, StepState.FAILED)),
+                    len(entry.steps))
     conflict = refused = False
     reversed_any = False
     for i in range(len(entry.steps) - 1, -1, -1):
         s = entry.steps[i]
-        if s.state == "planned" and i > frontier:
-            s.state, s.message = "skipped", "not started before the interruption"
+        if s.state is StepState.PLANNED and i > frontier:
+            s.state, s.message = StepState.SKIPPED, "not started before the interruption"
             continue
-        if s.state not in ("done", "planned", "failed"):
+        if s.state not in (StepState.DONE, StepState.PLANNED, StepState.FAILED):
             continue
-        if s.kind in ("unmask", "mask"):
-            assert s.path is not None and s.before is not None and s.after is not None
+        if s.kind in (StepKind.UNMASK, StepKind.MASK, StepKind.DISABLE) or \
+                (s.kind is StepKind.ENABLE and entry.via == "manager"):
+            what = root.display(s.path) if s.path else f"the links of {s.unit}"
             try:
-                took = s.state == "done" or _current(root, s.path).matches(s.after)
-                if took:
-                    back = Step("mask" if s.kind == "unmask" else "unmask", s.action, s.path, s.after, s.before,
-                                s.unit, s.runtime)
-                    _by_manager(back, root, ops)
+                took = _reverse_by_manager(s, root, ops)
             except (ManagerError, OSError, Conflict) as e:
                 conflict = True
-                s.message = f"{root.display(s.path)}: {e} (could not be restored)"
+                s.message = f"{what}: {e} (could not be restored)"
                 continue
             if took:
                 reversed_any = True
-                s.state, s.message = "rolled-back", f"Restored {root.display(s.path)} through the manager."
-            elif s.state == "planned":
-                s.state, s.message = "skipped", s.message or "not done before the interruption"
+                s.state, s.message = StepState.ROLLED_BACK, f"Restored {what} through the manager."
+            elif s.state is StepState.PLANNED:
+                s.state, s.message = StepState.SKIPPED, s.message or "not done before the interruption"
             continue
         pairs: list[tuple[str, FileState, FileState, _Park]] = []
-        if s.kind == "file" and s.path and s.before and s.after:
+        if s.kind is StepKind.FILE and s.path and s.before and s.after:
             pairs = [(s.path, s.after, s.before, _Park(root, j.quarantine, f"{entry.id}-{i}", _recorder(entry, j, s)))]
-        elif s.kind == "enable":
+        elif s.kind is StepKind.ENABLE:
             pairs = [(p, st, ABSENT, _Park(root, j.quarantine, f"{entry.id}-{i}.{k}"))
                      for k, (p, st) in reversed(list(enumerate(s.created)))]
         undone = []
@@ -859,18 +975,22 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
             try:
                 how = _transition(root, path, now, back, strict=False, park=park)
             except Conflict as e:
-                if s.state == "failed":
+                if s.state is StepState.FAILED:
                     continue  # we never got to change it; its failure message says why
                 conflict = True
                 s.message = f"{e} (could not be restored)"
                 continue
             except OSError as e:
-                if s.state == "failed":
+                if s.state is StepState.FAILED:
                     continue
-                # The filesystem refused (read-only, full, no permission): nobody else changed the path, so
-                # the rollback is not over; the entry stays interrupted and `fix --recover` retries it.
-                refused = True
-                s.message = f"{root.display(path)}: {e.strerror} (not restored yet)"
+                if e.errno in _REFUSALS:
+                    # The filesystem refused (read-only, full, no permission): nobody else changed the path,
+                    # so the rollback is not over; the entry stays interrupted and `fix --recover` retries it.
+                    refused = True
+                    s.message = f"{root.display(path)}: {e.strerror} (not restored yet)"
+                else:  # the path is not as we left it (its directory gone, a loop): that is someone else's
+                    conflict = True
+                    s.message = f"{root.display(path)}: {e.strerror} (could not be restored)"
                 continue
             if how == "done":
                 undone.append(path)
@@ -878,18 +998,18 @@ def _rollback(entry: Entry, j: Journal, root: Root, ops: ManagerOps) -> None:
                 s.message = f"Kept directory {root.display(path)}: it is not empty."
         if undone:
             reversed_any = True
-            s.state = "rolled-back"
+            s.state = StepState.ROLLED_BACK
             s.message = "Restored " + ", ".join(root.display(p) for p in undone) + "."
-        elif s.state == "planned":
-            s.state = "skipped"
+        elif s.state is StepState.PLANNED:
+            s.state = StepState.SKIPPED
             s.message = s.message or "not done before the interruption"
     if entry.live and reversed_any:
-        reload = Step("daemon-reload", -1)
+        reload = Step(StepKind.DAEMON_RELOAD, -1)
         try:
             ops.daemon_reload()
-            reload.state, reload.message = "done", "Reloaded the manager after the rollback."
+            reload.state, reload.message = StepState.DONE, "Reloaded the manager after the rollback."
         except (ManagerError, OSError) as e:
-            reload.state, reload.message = "failed", f"daemon-reload after the rollback failed: {e}"
+            reload.state, reload.message = StepState.FAILED, f"daemon-reload after the rollback failed: {e}"
         entry.steps.append(reload)
     entry.status = ROLLING_BACK if refused else CONFLICT if conflict else ROLLED_BACK
     j.save(entry)
@@ -943,10 +1063,10 @@ def apply(plan: Plan, *, root: Root, journal: Journal, ops: ManagerOps,
         steps, problems = _steps(plan, root, via_manager)
         if problems:
             return Outcome("fix", REFUSED, None, tuple(steps), tuple(problems))
-        if all(s.state == "skipped" for s in steps):
+        if all(s.state is StepState.SKIPPED for s in steps):
             return Outcome("fix", NOTHING, None, tuple(steps), tuple(s.message for s in steps))
         entry = j.create(command="fix", scope=plan.scope, live=plan.live, units=list(plan.units), steps=steps,
-                         plan=_plan_record(plan))
+                         plan=_plan_record(plan), via="manager" if via_manager else None)
         hooks.point("journal-written")
         _run(entry, j, root, ops, hooks, strict=True)
     return _outcome("fix", entry, recheck)
@@ -1023,7 +1143,7 @@ def undo(entry_id: Optional[str], *, root: Root, journal: Journal, ops: ManagerO
         if early is not None:
             return early
         entry = j.create(command="undo", scope=target.scope, live=target.live, units=list(target.units),
-                         steps=steps, plan=[{"action": "undo", "risk": "medium", "entry": target.id}],
+                         steps=steps, plan=[{"action": "undo", "risk": "medium", "entry": target.id}], via=target.via,
                          undoes=target.id)
         hooks.point("journal-written")
         _run(entry, j, root, ops, hooks, strict=True)
@@ -1040,14 +1160,14 @@ def _undo_steps(entries: list[Entry], target: Entry, root: Root) -> tuple[list[S
         return [], _interrupted_refusal("undo", stuck)
     if target.status != DONE:
         return [], Outcome("undo", REFUSED, target.id, (),
-                           (f"{target.id} is {target.status}: nothing to undo"
+                           (f"{target.id} is {target.status.value}: nothing to undo"
                             + (f" (undone by {target.undone_by})" if target.undone_by else "") + ".",))
     steps, problems = _reverse_steps(target, root)
     if problems:
         return steps, Outcome("undo", REFUSED, target.id, tuple(steps), tuple(problems))
-    if target.live and any(s.state == "planned" for s in steps):
-        steps.append(Step("daemon-reload", -1))
-    if not any(s.state == "planned" for s in steps):
+    if target.live and any(s.state is StepState.PLANNED for s in steps):
+        steps.append(Step(StepKind.DAEMON_RELOAD, -1))
+    if not any(s.state is StepState.PLANNED for s in steps):
         return steps, Outcome("undo", NOTHING, target.id, tuple(steps), ("Nothing to restore.",))
     return steps, None
 
@@ -1070,15 +1190,17 @@ def preview_undo(entry_id: Optional[str], *, root: Root, journal: Journal) -> Ou
     if early is not None:
         return early
     for st in steps:
-        if st.state == "planned":
-            st.message = (_message(root, st, "") if st.kind == "file"
-                          else f"Through the manager: {_message(root, st, '')}" if st.kind in ("mask", "unmask")
+        if st.state is StepState.PLANNED:
+            st.message = (_message(root, st, "") if st.kind is StepKind.FILE
+                          else f"Through the manager: {_message(root, st, '')}"
+                          if st.kind in (StepKind.MASK, StepKind.UNMASK)
+                          else st.message if st.kind is StepKind.DISABLE
                           else "Reload the manager (daemon-reload).")
     return Outcome("undo", PLANNED, target.id, tuple(steps), (), undoes=target.id)
 
 
 def _started(e: Entry) -> list[tuple[str, str]]:
-    return [(s.unit or "", s.result or "") for s in e.steps if s.kind == "start" and s.state == "done"]
+    return [(s.unit or "", s.result or "") for s in e.steps if s.kind is StepKind.START and s.state is StepState.DONE]
 
 
 def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
@@ -1087,19 +1209,56 @@ def _reverse_steps(target: Entry, root: Root) -> tuple[list[Step], list[str]]:
     problems: list[str] = []
     for s in reversed(target.steps):
         pairs: list[tuple[str, FileState, FileState]] = []
-        if s.kind in ("file", "unmask", "mask") and s.state == "done" and s.path and s.before and s.after:
+        done = s.state is StepState.DONE
+        if s.kind in (StepKind.FILE, StepKind.UNMASK, StepKind.MASK) and done and s.path and s.before and s.after:
             pairs = [(s.path, s.after, s.before)]
-        elif s.kind == "enable" and s.state == "done":
+        elif s.kind is StepKind.ENABLE and s.state is StepState.DONE and target.via == "manager":
+            _disable_step(root, target, s, steps, problems)
+        elif s.kind is StepKind.ENABLE and s.state is StepState.DONE:
             pairs = [(p, st, ABSENT) for p, st in reversed(s.created)]
         for path, now, back in pairs:
             n = len(steps)
-            _file_step(root, s.action, path, now, back, steps, problems,
-                       lambda cur, path=path, now=now: f"{root.display(path)} changed since {target.id}: expected "
-                                                       f"{now.describe()}, found {cur.describe()}; nothing was changed")
-            if s.kind in ("unmask", "mask"):  # what the manager did, the manager undoes
+            _file_step(root, s.action, path, now, back, steps, problems, _changed_since(root, target, path, now))
+            if s.kind in (StepKind.UNMASK, StepKind.MASK):  # what the manager did, the manager undoes
                 for st in steps[n:]:
-                    st.kind, st.unit, st.runtime = ("mask" if s.kind == "unmask" else "unmask"), s.unit, s.runtime
+                    st.kind = StepKind.MASK if s.kind is StepKind.UNMASK else StepKind.UNMASK
+                    st.unit, st.runtime = s.unit, s.runtime
     return steps, problems
+
+
+def _disable_step(root: Root, target: Entry, s: Step, steps: list[Step], problems: list[str]) -> None:
+    """Undo of an enable the manager made: ``DisableUnitFiles``, if it removes exactly the links (and the
+    directories) that enable made, which must still be as it left them; else a problem (nothing changes)."""
+    links = [(p, st) for p, st in s.created if st.type == "symlink"]
+    made = {p for p, st in s.created if st.type == "dir"}
+    try:
+        now = [(p, st, _current(root, p)) for p, st in links]
+    except OSError as e:
+        problems.append(f"{s.unit}: {e.strerror}")
+        return
+    changed = [f"{root.display(p)}: expected {st.describe()}, found {cur.describe()}" for p, st, cur in now
+               if not cur.matches(st) and not cur.matches(ABSENT)]
+    if changed:
+        problems.append(f"{'; '.join(changed)} (changed since {target.id}); nothing was changed")
+        return
+    there = [(p, st.target or "") for p, st, cur in now if cur.matches(st)]
+    if not there:
+        steps.append(Step(StepKind.DISABLE, s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
+                          state=StepState.SKIPPED, message=f"The links of {s.unit} are already gone."))
+        return
+    why_not = _enable_undo_problem(root, s.unit or "", s.runtime, there, made)
+    if why_not is not None:
+        problems.append(f"disabling {s.unit} through the manager would not restore the state before {target.id}: "
+                        f"{why_not}; nothing was changed")
+        return
+    steps.append(Step(StepKind.DISABLE, s.action, unit=s.unit, runtime=s.runtime, created=list(s.created),
+                      message=" ".join(f'Through the manager: Removed "{root.display(p)}".' for p, _t in there)))
+
+
+def _changed_since(root: Root, target: Entry, path: str, expected: FileState) -> Callable[[FileState], str]:
+    """``_file_step``'s mismatch message for undoing ``target``: ``path`` no longer holds ``expected``."""
+    return lambda cur: (f"{root.display(path)} changed since {target.id}: expected {expected.describe()}, "
+                        f"found {cur.describe()}; nothing was changed")
 
 
 def _file_step(root: Root, action: int, path: str, expected: FileState, after: FileState, steps: list[Step],
@@ -1112,9 +1271,9 @@ def _file_step(root: Root, action: int, path: str, expected: FileState, after: F
         problems.append(f"{root.display(path)}: {e.strerror}")
         return
     if cur.matches(expected):
-        steps.append(Step("file", action, path, cur, after))
+        steps.append(Step(StepKind.FILE, action, path, cur, after))
     elif cur.matches(after):
-        steps.append(Step("file", action, path, after, after, state="skipped",
+        steps.append(Step(StepKind.FILE, action, path, after, after, state=StepState.SKIPPED,
                           message=f"{root.display(path)} is already {after.describe()}."))
     else:
         problems.append(mismatch(cur))
@@ -1134,7 +1293,8 @@ def history(journal: Journal) -> list[HistoryItem]:
     busy = journal.busy()
     out = []
     for e in journal.entries():
-        changes = tuple(s.message for s in e.steps if s.message and s.state in ("done", "rolled-back", "failed"))
+        changes = tuple(s.message for s in e.steps
+                        if s.message and s.state in (StepState.DONE, StepState.ROLLED_BACK, StepState.FAILED))
         out.append(HistoryItem(e, e.interrupted and not busy, changes))
     return out
 
@@ -1145,7 +1305,8 @@ def journal_for(scope: str, root: Root, environ: dict[str, str]) -> Journal:
 
 
 __all__ = [
-    "IN_PROGRESS", "LOCK_TIMEOUT", "NOT_APPLICABLE", "NOTHING", "REFUSED", "Conflict", "HistoryItem", "Hooks",
+    "DONE", "IN_PROGRESS", "LOCK_TIMEOUT", "NOT_APPLICABLE", "NOTHING", "PLANNED", "REFUSED", "ROLLED_BACK", "Conflict",
+    "EntryStatus", "HistoryItem", "Hooks", "OutcomeStatus", "StepKind", "StepState", "Unjournaled",
     "InvalidPlan", "MANAGER_LAYERS", "ManagerError", "ManagerOps", "OfflineOps", "Outcome", "apply", "history",
     "journal_for", "manager_route", "pick", "recover", "undo", "validate",
 ]

@@ -34,6 +34,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional
 
+from .records import StrEnum
 from .rootfs import Root
 
 FORMAT = "unitdoctor-journal"
@@ -45,9 +46,45 @@ LOCK_NAME = "lock"
 ENTRY_MAX = 16 << 20
 #: The journal's quarantine directory, and the hidden one next to a path on another filesystem.
 QUARANTINE_NAME, LOCAL_QUARANTINE = "quarantine", ".unitdoctor-quarantine"
-#: Entry states. ``in-progress`` and ``rolling-back`` found under the lock mean: interrupted.
-IN_PROGRESS, ROLLING_BACK, DONE, ROLLED_BACK, UNDONE, CONFLICT = (
-    "in-progress", "rolling-back", "done", "rolled-back", "undone", "conflict")
+
+
+class EntryStatus(StrEnum):
+    """An entry's ``status`` (docs/journal.md, "States"). ``in-progress`` and ``rolling-back`` found under the
+    lock mean: interrupted."""
+
+    IN_PROGRESS = "in-progress"
+    ROLLING_BACK = "rolling-back"
+    DONE = "done"
+    ROLLED_BACK = "rolled-back"
+    UNDONE = "undone"
+    CONFLICT = "conflict"
+
+
+class StepKind(StrEnum):
+    """What a step does (docs/journal.md, "Steps"): a ``file`` changes a path itself; ``unmask``/``mask`` and
+    ``enable``/``disable`` ask the manager to change unit files; ``daemon-reload`` and ``start`` drive the manager."""
+
+    FILE = "file"
+    UNMASK = "unmask"
+    MASK = "mask"
+    ENABLE = "enable"
+    DISABLE = "disable"
+    DAEMON_RELOAD = "daemon-reload"
+    START = "start"
+
+
+class StepState(StrEnum):
+    """A step's ``state``: ``planned`` → ``done``, or ``skipped``, ``failed``, ``rolled-back``, ``kept``."""
+
+    PLANNED = "planned"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled-back"
+    KEPT = "kept"
+
+
+IN_PROGRESS, ROLLING_BACK, DONE, ROLLED_BACK, UNDONE, CONFLICT = EntryStatus
 INTERRUPTED = (IN_PROGRESS, ROLLING_BACK)
 
 _O_PATH = getattr(os, "O_PATH", 0)
@@ -321,14 +358,14 @@ class Step:
     ``state``: ``planned``, ``done``, ``skipped`` (nothing to do), ``failed``, ``rolled-back``, ``kept``.
     """
 
-    kind: str
+    kind: StepKind
     action: int  # index of the plan action this step carries out (-1: none)
     path: Optional[str] = None
     before: Optional[FileState] = None
     after: Optional[FileState] = None
     unit: Optional[str] = None
     runtime: bool = False
-    state: str = "planned"
+    state: StepState = StepState.PLANNED
     message: str = ""
     result: Optional[str] = None
     created: list[tuple[str, FileState]] = field(default_factory=list)
@@ -336,7 +373,7 @@ class Step:
     quarantine: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"kind": self.kind, "action": self.action, "state": self.state}
+        d: dict[str, Any] = {"kind": self.kind.value, "action": self.action, "state": self.state.value}
         if self.path is not None:
             d["path"] = self.path
         if self.before is not None:
@@ -345,9 +382,9 @@ class Step:
             d["after"] = self.after.to_json()
         if self.unit is not None:
             d["unit"] = self.unit
-        if self.kind in ("enable", "unmask", "mask"):
+        if self.kind in (StepKind.ENABLE, StepKind.DISABLE, StepKind.UNMASK, StepKind.MASK):
             d["runtime"] = self.runtime
-        if self.kind == "enable":
+        if self.kind in (StepKind.ENABLE, StepKind.DISABLE):
             d["created"] = [{"path": p, "state": s.to_json()} for p, s in self.created]
         if self.message:
             d["message"] = self.message
@@ -360,10 +397,10 @@ class Step:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Step:
         return cls(
-            d["kind"], d.get("action", -1), d.get("path"),
+            StepKind(d["kind"]), d.get("action", -1), d.get("path"),
             FileState.from_json(d["before"]) if "before" in d else None,
             FileState.from_json(d["after"]) if "after" in d else None,
-            d.get("unit"), bool(d.get("runtime", False)), d.get("state", "planned"), d.get("message", ""),
+            d.get("unit"), bool(d.get("runtime", False)), StepState(d.get("state", "planned")), d.get("message", ""),
             d.get("result"), [(c["path"], FileState.from_json(c["state"])) for c in d.get("created", ())],
             d.get("quarantine"),
         )
@@ -381,13 +418,15 @@ class Entry:
     root: Optional[str]
     live: bool
     units: list[str]
-    status: str
+    status: EntryStatus
     steps: list[Step]
     plan: list[dict[str, Any]] = field(default_factory=list)
     undoes: Optional[str] = None
     undone_by: Optional[str] = None
     updated: str = ""
     version: int = VERSION  # the format it was written in (an old entry is rewritten in its own)
+    #: ``"manager"``: every change was made by the manager for a user polkit let ask (undone the same way).
+    via: Optional[str] = None
 
     @property
     def interrupted(self) -> bool:
@@ -397,9 +436,10 @@ class Entry:
         return {
             "format": FORMAT, "version": self.version, "id": self.id, "seq": self.seq, "created": self.created,
             "updated": self.updated or self.created, "command": self.command, "scope": self.scope,
-            "root": self.root, "live": self.live, "units": list(self.units), "status": self.status,
+            "root": self.root, "live": self.live, "units": list(self.units), "status": self.status.value,
             "undoes": self.undoes, "undone_by": self.undone_by, "plan": self.plan,
             "steps": [s.to_json() for s in self.steps],
+            **({"via": self.via} if self.via else {}),
         }
 
     @classmethod
@@ -412,17 +452,17 @@ class Entry:
             raise JournalError(f"{where}: journal format version {d.get('version')!r} is newer than this "
                                f"unitdoctor reads ({VERSION}); use a newer unitdoctor")
         return cls(d["id"], int(d.get("seq", 0)), d["created"], d["command"], d["scope"], d.get("root"),
-                   bool(d.get("live")), list(d.get("units", ())), d["status"],
+                   bool(d.get("live")), list(d.get("units", ())), EntryStatus(d["status"]),
                    [Step.from_json(s) for s in d.get("steps", ())], list(d.get("plan", ())),
-                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""), d["version"])
+                   d.get("undoes"), d.get("undone_by"), d.get("updated", ""), d["version"], d.get("via"))
 
 
 # -- validation -------------------------------------------------------------------------------------
 
 _ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9]{4,}-[0-9a-f]{4}")
-_STATUSES = (IN_PROGRESS, ROLLING_BACK, DONE, ROLLED_BACK, UNDONE, CONFLICT)
-_STEP_KINDS = ("file", "unmask", "mask", "enable", "daemon-reload", "start")
-_STEP_STATES = ("planned", "done", "skipped", "failed", "rolled-back", "kept")
+_STATUSES = tuple(s.value for s in EntryStatus)
+_STEP_KINDS = tuple(k.value for k in StepKind)
+_STEP_STATES = tuple(s.value for s in StepState)
 _FILE_TYPES = ("absent", "symlink", "file", "dir", "other")
 
 
@@ -482,6 +522,8 @@ def validate_entry(d: Any) -> None:
     _str(d.get("root"), "root", null=True)
     for k in ("undoes", "undone_by"):
         _str(d.get(k), k, null=True)
+    if d.get("via") not in (None, "manager"):
+        raise _Bad("via is not \"manager\"")
     if not isinstance(d.get("live", False), bool):
         raise _Bad("live is not a boolean")
     for k in ("units", "plan", "steps"):
@@ -680,7 +722,8 @@ class Journal:
 
     def _read(self, dfd: int, name: str) -> Entry:
         """One entry: a regular file (never a FIFO, device or link: looked at before it is opened, and
-        opened with O_NOFOLLOW|O_NONBLOCK), at most ``ENTRY_MAX`` bytes, UTF-8 JSON of the entry's shape."""
+        opened with O_NOFOLLOW|O_NONBLOCK), at most ``ENTRY_MAX`` bytes, UTF-8 JSON of the entry's shape, named
+        after the entry's id."""
         where = f"{self.display}/{name}"
         try:
             st = os.lstat(name, dir_fd=dfd)
@@ -695,7 +738,11 @@ class Journal:
                 data = json.loads(f.read(ENTRY_MAX + 1).decode("utf-8"))
         except (OSError, ValueError, RecursionError) as e:
             raise JournalError(f"{where}: cannot read: {e}") from None
-        return Entry.from_json(data, where)
+        entry = Entry.from_json(data, where)
+        if name != f"{entry.id}.json":
+            # saved under its id, this copy would stay behind as it is: an interrupted one would block for ever
+            raise JournalError(f"{where}: cannot read: it holds entry {entry.id}, which is not its file name")
+        return entry
 
     def load(self, entry_id: str) -> Optional[Entry]:
         for e in self.entries():
@@ -710,15 +757,16 @@ class Journal:
     # -- writing (under the lock) -----------------------------------------------------------------
 
     def create(self, *, command: str, scope: str, live: bool, units: list[str], steps: list[Step],
-               plan: list[dict[str, Any]], undoes: Optional[str] = None) -> Entry:
+               plan: list[dict[str, Any]], undoes: Optional[str] = None, via: Optional[str] = None) -> Entry:
         """Write a new ``in-progress`` entry, durably, and return it."""
         existing = self.entries()
         seq = max((e.seq for e in existing), default=0) + 1
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         entry = Entry(f"{stamp}-{seq:04d}-{secrets.token_hex(2)}", seq, _now(), command, scope,
-                      None if self.root.is_host else self.root.path, live, units, IN_PROGRESS, steps, plan, undoes)
+                      None if self.root.is_host else self.root.path, live, units, IN_PROGRESS, steps, plan, undoes,
+                      via=via)
         for s in steps:
-            if s.kind == "file" and s.state == "planned":
+            if s.kind is StepKind.FILE and s.state is StepState.PLANNED:
                 s.quarantine = self.quarantine
         self.save(entry)
         return entry

@@ -596,6 +596,12 @@ class Manager:
         return self._exec
 
     @staticmethod
+    def service_type(unit: Unit) -> str:
+        """Type= of a loaded service (see ``settled_type``)."""
+        start = _exec_lists(unit.assignments)["ExecStart"]
+        return settled_type(unit.assignments, bus_name(unit.assignments) is not None, bool(start))
+
+    @staticmethod
     def exec_commands(unit: Unit) -> dict[str, list[unitfile.Assignment]]:
         """The commands per Exec*= key that the manager keeps for ``unit`` (see ``_exec_lists``)."""
         return _exec_lists(list(unit.assignments))
@@ -663,7 +669,7 @@ class Manager:
         sections = TYPE_SECTIONS.get(utype, ("Unit",))
         parsed = unitfile.parse(data, fragment, layer=forigin.layer if forigin else None, sections=sections)
         diags.extend(parsed.diagnostics)
-        kept, failure = parse_failure(parsed, diags)
+        kept, failure = parse_failure(parsed, diags, lambda text: self.expand(unit_id, fragment, text))
         assignments.extend(kept)
         if failure is not None:
             # config_parse() failed, so unit_load_fragment() returns before merge_by_names(): the unit
@@ -744,17 +750,27 @@ class Manager:
                 continue
             p = unitfile.parse(data, d.path, layer=d.layer, sections=sections)
             diags.extend(p.diagnostics)
-            kept, _failure = parse_failure(p, diags)
+            kept, _failure = parse_failure(p, diags, lambda text: self.expand(unit_id, fragment, text))
             assignments.extend(kept)
         diags.extend(_unknown_keys(assignments, unit_id))
         deps = self._dependencies(unit_id, unit_names, assignments, diags, fragment)
         conds, asserts = condition.parse(
             assignments, lambda text, limit: self.expand(unit_id, fragment, text, max_length=limit), diags)
-        timer = None
+        timer, socket, paths = None, None, None
+
+        def expand(text: str) -> specifiers.Expanded:
+            return self.expand(unit_id, fragment, text)
+
         if utype == "timer":
-            timer = timer_values(assignments, lambda text: self.expand(unit_id, fragment, text), self.time_zones(),
-                                 diags)
-        bad = verify(unit_id, assignments, diags, timer)
+            timer = timer_values(assignments, expand, self.time_zones(), diags)
+        elif utype == "socket":
+            socket = socket_values(assignments, expand,
+                                   lambda a: self._trigger_target(unit_id, a, [], fragment) is not None, diags)
+        elif utype == "path":
+            paths = path_specs(assignments, lambda text: self.expand(unit_id, fragment, text, max_length=4095),
+                               diags)
+        diags.extend(ignored_settings(assignments))
+        bad = verify(unit_id, assignments, diags, timer, socket, paths, expand)
         if bad is not None:
             return result(LoadState.BAD_SETTING, "ENOEXEC", bad, dropins=dropins, deps=tuple(deps))
         return replace(result(LoadState.LOADED, dropins=dropins, deps=tuple(deps)),
@@ -1075,7 +1091,22 @@ _EXEC_KEYS = ("ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "Ex
               "ExecStopPost")
 
 
-def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic, bool]]:
+_Expand = Optional[Callable[[str], "specifiers.Expanded"]]
+
+
+def _expanded(expand: _Expand, text: str) -> tuple[Optional[str], str]:
+    """(text after ``unit_full_printf``, "") or (None, strerror) if it fails; the text as it is without
+    ``expand``, or where a specifier's value is not known offline (None, "")."""
+    if expand is None:
+        return (text if "%" not in text else None), ""
+    try:
+        e = expand(text)
+    except specifiers.SpecifierError as err:
+        return None, specifiers.strerror(err.errno)
+    return (e.text if e.known else None), ""
+
+
+def _exec_problem(a: unitfile.Assignment, expand: _Expand = None) -> Optional[tuple[unitfile.Diagnostic, bool]]:
     """What ``config_parse_exec`` (load-fragment.c) says about one non-empty Exec*= line, and whether
     the line is ignorable (the ``-`` prefix, or a first word that cannot be split); None if the
     command is accepted. Not ignorable means the parser returns ENOEXEC.
@@ -1089,10 +1120,12 @@ def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic,
     if not words:
         return unitfile.Diagnostic("warning", f'Unbalanced quoting, ignoring: "{a.value}"', a.origin), True
     f = words[0]
-    ignore = False
+    ignore = argv0 = False
     while f and f[0] in "-@:+!":
         if f[0] == "-":
             ignore = True
+        elif f[0] == "@":
+            argv0 = True
         f = f[1:]
     level, suffix = ("warning", ", ignoring") if ignore else ("error", "")
 
@@ -1101,6 +1134,12 @@ def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic,
 
     if specifiers.unknown_specifiers(a.value):
         return problem(f"Failed to resolve unit specifiers in '{f}'{suffix}: Invalid slot")
+    path, why = _expanded(expand, f)
+    if why:
+        return problem(f"Failed to resolve unit specifiers in '{f}'{suffix}: {why}")
+    if path is None:
+        return None  # what the checks below would see is not known offline
+    f = path
     if not f:
         return problem(f"Empty path in command line{suffix}: '{a.value}'")
     if any(ord(c) < 32 or c in "\"'\\\x7f" for c in f):
@@ -1111,6 +1150,9 @@ def _exec_problem(a: unitfile.Assignment) -> Optional[tuple[unitfile.Diagnostic,
         return problem(f"Neither a valid executable name nor an absolute path{suffix}: {f}")
     if err:
         return problem(f'Unbalanced quoting, ignoring: "{a.value}"')
+    if argv0 and len(words) < 2:
+        # "@" takes the next word as argv[0]: there must be one.
+        return problem(f"Empty executable name or zeroeth argument{suffix}: {a.value}")
     return None
 
 
@@ -1128,42 +1170,226 @@ def _is_exec(a: unitfile.Assignment) -> bool:
     return a.section == "Service" and a.key in _EXEC_KEYS
 
 
-def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic],
+def _split_commands(value: str) -> list[str]:
+    """The commands of one Exec*= value: ``config_parse_exec`` ends a command at an unquoted ``;`` word
+    (``;`` followed by whitespace or the end; ``\\;`` and a quoted ``";"`` are arguments)."""
+    out, start, i, n = [], 0, 0, len(value)
+    word_start, quote = True, ""
+    while i < n:
+        c = value[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = ""
+            i += 1
+            continue
+        if c in " \t\n\r":
+            word_start = True
+            i += 1
+            continue
+        if word_start and c == ";" and (i + 1 == n or value[i + 1] in " \t\n\r"):
+            out.append(value[start:i])
+            start = i = i + 1
+            continue
+        word_start = False
+        if c == "\\":
+            i += 1
+        elif c in "'\"":
+            quote = c
+        i += 1
+    out.append(value[start:])
+    return out
+
+
+def _commands(a: unitfile.Assignment, expand: _Expand = None,
+              ) -> tuple[list[unitfile.Assignment], Optional[tuple[unitfile.Diagnostic, bool]]]:
+    """The commands ``config_parse_exec`` keeps from one non-empty Exec*= line, and the problem that
+    stopped it, if one did (see ``_exec_problem``): a bad command ends the line, and the commands before
+    it on that line are kept; an empty command after a ``;`` ends it quietly."""
+    kept: list[unitfile.Assignment] = []
+    for text in _split_commands(a.value):
+        if not text.strip():
+            break
+        cmd = unitfile.Assignment(a.section, a.key, text.strip(" \t\n\r"), a.origin) if kept or text != a.value \
+            else a
+        problem = _exec_problem(cmd, expand)
+        if problem is not None:
+            return kept, problem
+        kept.append(cmd)
+    return kept, None
+
+
+#: Settings whose parser fails the file (ENOEXEC) on a bad value, besides Exec*=: config_parse_working_directory.
+_WORKING_DIRECTORY_SECTIONS = ("Service", "Socket", "Mount", "Swap")
+
+
+def _working_directory_problem(a: unitfile.Assignment, expand: _Expand = None,
+                               ) -> Optional[tuple[unitfile.Diagnostic, bool]]:
+    """``config_parse_working_directory`` (load-fragment.c, v252) on a non-empty value: ``~`` or a path
+    after ``unit_path_printf`` and ``path_simplify_and_warn(PATH_CHECK_ABSOLUTE)``, fatal unless the
+    value starts with ``-``. A value starting with a specifier is taken as absolute (they expand to one)."""
+    value, missing_ok = (a.value[1:], True) if a.value.startswith("-") else (a.value, False)
+    level, suffix = ("warning", ", ignoring") if missing_ok else ("error", "")
+    if value == "~":
+        return None
+    if specifiers.unknown_specifiers(value):
+        return unitfile.Diagnostic(level, f"Failed to resolve unit specifiers in working directory path '{value}'"
+                                          f"{suffix}: Invalid slot", a.origin), missing_ok
+    path, err = _expanded(expand, value)
+    if err:
+        return unitfile.Diagnostic(level, f"Failed to resolve unit specifiers in working directory path '{value}'"
+                                          f"{suffix}: {err}", a.origin), missing_ok
+    why = path_problem(path) if path is not None else None
+    if why is None:
+        return None
+    return unitfile.Diagnostic(level, f"{a.key}= {why.format(suffix=suffix)}", a.origin), missing_ok
+
+
+#: The sections with an exec context (User=, RootDirectory=, DynamicUser=…), and their Exec*= keys.
+_EXEC_CONTEXT_SECTIONS = ("Service", "Socket", "Mount", "Swap")
+_SOCKET_EXEC_KEYS = ("ExecStartPre", "ExecStartPost", "ExecStopPre", "ExecStopPost")
+
+
+def user_group_name_is_valid(name: str) -> bool:
+    """``valid_user_group_name(VALID_USER_RELAX|VALID_USER_ALLOW_NUMERIC)`` (user-util.c, v252): a UID or GID
+    (0–4294967294 but 65535), or a name without control characters, ``:`` or ``/``, that is not ``.``, ``..``,
+    all digits or ``-`` followed by digits only (checked with systemd-analyze verify)."""
+    if name.isascii() and name.isdigit():
+        uid = int(name.lstrip("0")[:11] or "0")  # saturating: int() refuses huge digit strings
+        return uid < 4294967295 and uid != 65535
+    if not name or name in (".", "..") or any(ord(c) < 32 or c == "\x7f" for c in name) or ":" in name \
+            or "/" in name:
+        return False
+    return not (name[0] == "-" and (name[1:] == "" or (name[1:].isascii() and name[1:].isdigit())))
+
+
+def _fatal_setting_problem(a: unitfile.Assignment, expand: _Expand = None,
+                           ) -> Optional[tuple[unitfile.Diagnostic, bool, str]]:
+    """What the 252 parser of an exec-context setting says about ``a`` when it fails the file: the message,
+    whether it is only ignored after all, and the errno (load-fragment.c: ENOEXEC, or EINVAL for PIDFile=).
+
+    DynamicUser= must be a boolean; User=/Group= (and SocketUser=/SocketGroup=) and each word of
+    SupplementaryGroups= a user or group name (``user_group_name_is_valid``); RootDirectory=/RootImage=/
+    RootVerity= absolute normalized paths; SELinuxContext=/AppArmorProfile=/SmackProcessLabel= must expand
+    unless ``-``; PIDFile= (under ``/run`` if relative) normalized, else the load fails with EINVAL. A value
+    holding a specifier is only checked for unknown specifiers (the rest depends on the expansion).
+    """
+    key, value = a.key, a.value
+
+    def fatal(text: str, errno: str = "ENOEXEC", ignore: bool = False) -> tuple[unitfile.Diagnostic, bool, str]:
+        return unitfile.Diagnostic("warning" if ignore else "error", text, a.origin), ignore, errno
+
+    bad_specifier = bool(specifiers.unknown_specifiers(value))
+    if key == "DynamicUser":
+        return None if _parse_bool(value) is not None else fatal(f"Failed to parse boolean value: {value}")
+    if key in ("User", "Group", "SocketUser", "SocketGroup", "SupplementaryGroups"):
+        if key.startswith("Socket") and a.section != "Socket":
+            return None
+        words = extract.words(value, unquote=True)[0] if key == "SupplementaryGroups" else [value]
+        for w in words:
+            if specifiers.unknown_specifiers(w):
+                return fatal(f"Failed to resolve unit specifiers in {w}: Invalid slot")
+            name, err = _expanded(expand, w)
+            if err:
+                return fatal(f"Failed to resolve unit specifiers in {w}: {err}")
+            if name is not None and not user_group_name_is_valid(name):
+                return fatal(f"Invalid user/group name or numeric ID: {name}")
+        return None
+    if key in ("RootDirectory", "RootImage", "RootVerity"):
+        if bad_specifier:
+            return fatal(f"Failed to resolve unit specifiers in '{value}': Invalid slot")
+        path, err = _expanded(expand, value)
+        if err:
+            return fatal(f"Failed to resolve unit specifiers in '{value}': {err}")
+        # config_parse_path: empty once expanded unsets it, like an empty value.
+        why = path_problem(path) if path else None
+        return fatal(f"{key}= {why.format(suffix='')}") if why is not None else None
+    if key in ("SELinuxContext", "AppArmorProfile", "SmackProcessLabel"):
+        ignore = value.startswith("-")
+        body = value[1:] if ignore else value
+        if specifiers.unknown_specifiers(body):
+            return fatal(f"Failed to resolve unit specifiers in '{body}'{', ignoring' if ignore else ''}: Invalid slot",
+                         ignore=ignore)
+        return None
+    path = _expanded(expand, value)[0] if key == "PIDFile" and not bad_specifier else None
+    if key == "PIDFile" and a.section == "Service" and path is not None:
+        why = path_problem(path if path.startswith("/") else "/run/" + path)
+        if why is not None:
+            # config_parse_pid_file logs ", ignoring" yet returns the error: the load fails with EINVAL.
+            return fatal(f"PIDFile= {why.format(suffix=', ignoring')}", "EINVAL", ignore=False)
+    return None
+
+
+def path_problem(path: str) -> Optional[str]:
+    """Why ``path_simplify_and_warn(PATH_CHECK_ABSOLUTE)`` (path-util.c, v252) refuses ``path``, or None.
+
+    The text follows ``LVALUE= `` in systemd's message and has a ``{suffix}`` slot for ", ignoring"."""
+    if not path.startswith("/"):
+        return "path is not absolute{suffix}: " + path.replace("{", "{{").replace("}", "}}")
+    parts = [c for c in path.split("/") if c not in ("", ".")]
+    simple = "/" + "/".join(parts)
+    size = len(simple.encode("utf-8", "surrogateescape"))
+    if size >= 4096 or any(len(c.encode("utf-8", "surrogateescape")) > 255 for c in parts):
+        return f"path has invalid length ({size} bytes){{suffix}}."
+    if ".." in parts:
+        return "path is not normalized{suffix}: " + simple.replace("{", "{{").replace("}", "}}")
+    return None
+
+
+def parse_failure(parsed: unitfile.ParsedFile, diags: list[unitfile.Diagnostic], expand: _Expand = None,
                   ) -> tuple[list[unitfile.Assignment], Optional[tuple[str, Optional[Origin]]]]:
     """The assignments ``config_parse`` applies from one file, and why it stopped early, if it did.
 
     ``config_parse`` (conf-parser.c) returns at the first line that fails: a syntax error
-    (``parsed.error``) or a setting whose parser returns an error, here ``config_parse_exec``'s
-    ENOEXEC (load-fragment.c). Lines before it have been applied. The failure is ``(errno, origin)``;
-    the origin is None for a syntax error (the file). Every assignment of ``parsed`` comes before
-    its syntax error, so a fatal Exec*= line always wins.
+    (``parsed.error``) or a setting whose parser returns an error, here ``config_parse_exec``'s and
+    ``config_parse_working_directory``'s ENOEXEC (load-fragment.c). Lines before it have been applied.
+    The failure is ``(errno, origin)``; the origin is None for a syntax error (the file). Every
+    assignment of ``parsed`` comes before its syntax error, so a fatal setting always wins.
     """
     for i, a in enumerate(parsed.assignments):
-        if not _is_exec(a) or not a.value.strip():
+        errno = "ENOEXEC"
+        if a.key == "DynamicUser" and a.section in _EXEC_CONTEXT_SECTIONS:
+            # config_parse_bool with the fatal flag: an empty value fails too.
+            found = _fatal_setting_problem(a, expand)
+            problem = found[:2] if found else None
+        elif not a.value.strip():
             continue
-        problem = _exec_problem(a)
+        elif _is_exec(a) or (a.section == "Socket" and a.key in _SOCKET_EXEC_KEYS):
+            problem = _commands(a, expand)[1]
+        elif a.key == "WorkingDirectory" and a.section in _WORKING_DIRECTORY_SECTIONS:
+            problem = _working_directory_problem(a, expand)
+        elif a.section in _EXEC_CONTEXT_SECTIONS:
+            found = _fatal_setting_problem(a, expand)
+            if found is None:
+                continue
+            problem, errno = found[:2], found[2]
+        else:
+            continue
         if problem is None:
             continue
         diag, ignore = problem
         diags.append(diag)
         if not ignore:
-            return list(parsed.assignments[:i]), ("ENOEXEC", a.origin)
+            return list(parsed.assignments[:i]), (errno, a.origin)
     if parsed.error:
         return list(parsed.assignments), (parsed.error, None)
     return list(parsed.assignments), None
 
 
-def _exec_lists(assignments: Sequence[unitfile.Assignment]) -> dict[str, list[unitfile.Assignment]]:
-    """The commands per Exec*= key after ``config_parse_exec``: an empty value resets the list, a bad
-    command with ``-`` is skipped (fatal ones never reach here, see ``parse_failure``)."""
+def _exec_lists(assignments: Sequence[unitfile.Assignment], expand: _Expand = None,
+                ) -> dict[str, list[unitfile.Assignment]]:
+    """The commands per Exec*= key after ``config_parse_exec``: an empty value resets the list, a line
+    holds one command or several separated by ``;``, a bad command with ``-`` ends its line (fatal ones
+    never reach here, see ``parse_failure``). A command of a ``;`` line is an assignment of its own text."""
     cmds: dict[str, list[unitfile.Assignment]] = {k: [] for k in _EXEC_KEYS}
     for a in assignments:
         if not _is_exec(a):
             continue
         if not a.value.strip():
             cmds[a.key] = []
-        elif _exec_problem(a) is None:
-            cmds[a.key].append(a)
+        else:
+            cmds[a.key].extend(_commands(a, expand)[0])
     return cmds
 
 
@@ -1277,8 +1503,296 @@ def timer_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[s
     return TimerValues(kept, tuple(v for v in values if v is not None), any(flags.values()))
 
 
+@dataclass(frozen=True)
+class SocketPort:
+    """One port a socket keeps: ``kind`` as systemd's SocketType (``socket``, ``fifo``, ``special``,
+    ``mqueue``, ``usb-function``), ``path`` the file-system node it makes (a FIFO, an AF_UNIX socket),
+    ``accepting`` for stream and sequential-packet sockets."""
+
+    kind: str
+    path: Optional[str]
+    accepting: bool
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class SocketValues:
+    """What a socket keeps of its [Socket] settings that ``socket_verify`` looks at."""
+
+    ports: tuple[SocketPort, ...]
+    symlinks: tuple[str, ...]
+    symlinks_origin: Optional[Origin]
+    accept: bool
+    service: Optional[unitfile.Assignment]
+
+
+_LISTEN_PATHS = {"ListenFIFO": "fifo", "ListenSpecial": "special", "ListenMessageQueue": "mqueue",
+                 "ListenUSBFunction": "usb-function"}
+_LISTEN_SOCKETS = ("ListenStream", "ListenDatagram", "ListenSequentialPacket")
+
+
+def socket_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[str], specifiers.Expanded],
+                  service_ok: Callable[[unitfile.Assignment], bool], diags: list[unitfile.Diagnostic],
+                  ) -> SocketValues:
+    """The ports, symlinks, Accept= and Service= a socket keeps, in the order of its lines (load-fragment.c, v252).
+
+    ``config_parse_socket_listen``: an empty value drops every port; the value is expanded, then a path
+    (FIFO, special file, message queue, USB function) must pass ``path_simplify_and_warn``, ListenNetlink=
+    ``socket_address_parse_netlink``, the others ``socket_address_parse`` (``/var/run/`` becomes ``/run/``
+    first; a sequential-packet socket must be AF_UNIX); a value that fails is logged and ignored.
+    ``config_parse_unit_path_strv_printf`` for Symlinks= (empty resets; each word expanded and checked
+    like a path), ``config_parse_bool`` for Accept=, ``config_parse_socket_service`` for Service=
+    (``service_ok``: a service name once expanded).
+    """
+    from . import sockaddr
+
+    ports: list[SocketPort] = []
+    symlinks: list[str] = []
+    sym_origin: Optional[Origin] = None
+    accept, service = False, None
+
+    def expansion(a: unitfile.Assignment, text: str) -> Optional[specifiers.Expanded]:
+        try:
+            return expand(text)
+        except specifiers.SpecifierError as e:
+            diags.append(unitfile.Diagnostic("warning", f"Failed to resolve unit specifiers in '{text}', ignoring: "
+                                                        f"{specifiers.strerror(e.errno)}", a.origin))
+            return None
+
+    def refused(a: unitfile.Assignment, why: str) -> None:
+        diags.append(unitfile.Diagnostic("warning", why, a.origin))
+
+    for a in assignments:
+        if a.section != "Socket":
+            continue
+        if a.key == "Accept":
+            b = _parse_bool(a.value)
+            if b is not None:
+                accept = b
+        elif a.key == "Service":
+            if service_ok(a):
+                service = a
+        elif a.key == "Symlinks":
+            if not a.value:
+                symlinks, sym_origin = [], None
+                continue
+            words, err = extract.words(a.value, unquote=True)
+            for w in words:
+                x = expansion(a, w)
+                if x is None:
+                    continue
+                why = path_problem(x.text) if x.known else None  # unknown (%t): the manager checks it
+                if why is not None:
+                    refused(a, f"Symlinks= {why.format(suffix=', ignoring')}")
+                    continue
+                symlinks.append(x.text)
+                sym_origin = a.origin
+            if err:
+                refused(a, f"Invalid syntax, ignoring: {a.value}")
+        elif a.key in _LISTEN_PATHS or a.key in _LISTEN_SOCKETS or a.key == "ListenNetlink":
+            if not a.value:
+                ports = []
+                continue
+            x = expansion(a, a.value)
+            if x is None:
+                continue
+            if not x.known:
+                # Only the running manager knows the value (%t: its XDG_RUNTIME_DIR): it expands and checks
+                # the address; offline the port is kept, not judged (a stock user socket is not "bad-setting").
+                ports.append(SocketPort(_LISTEN_PATHS.get(a.key, "socket"), None,
+                                        a.key in ("ListenStream", "ListenSequentialPacket"), a.origin))
+                continue
+            k = x.text
+            if a.key in _LISTEN_PATHS:
+                why = path_problem(k)
+                if why is not None:
+                    refused(a, f"{a.key}= {why.format(suffix=', ignoring')}")
+                    continue
+                if a.key == "ListenFIFO" and k.startswith("/var/run/"):
+                    k = "/run/" + k[len("/var/run/"):]
+                ports.append(SocketPort(_LISTEN_PATHS[a.key], k if a.key == "ListenFIFO" else None, False, a.origin))
+            elif a.key == "ListenNetlink":
+                if not sockaddr.parse_netlink(k):
+                    refused(a, f"Failed to parse address value in '{k}', ignoring: Invalid argument")
+                    continue
+                ports.append(SocketPort("socket", None, False, a.origin))
+            else:
+                if k.startswith("/var/run/"):
+                    k = "/run/" + k[len("/var/run/"):]
+                addr = sockaddr.parse(k)
+                if addr is None:
+                    refused(a, f"Failed to parse address value in '{k}', ignoring: Invalid argument")
+                    continue
+                if a.key == "ListenSequentialPacket" and addr.family != "unix":
+                    refused(a, f"Address family not supported, ignoring: {a.value}")
+                    continue
+                ports.append(SocketPort("socket", addr.path, a.key != "ListenDatagram", a.origin))
+    return SocketValues(tuple(ports), tuple(symlinks), sym_origin, accept, service)
+
+
+#: The [Path] settings that add a path to watch (``config_parse_path_spec``).
+PATH_SPEC_KEYS = ("PathExists", "PathExistsGlob", "PathChanged", "PathModified", "DirectoryNotEmpty")
+
+
+def path_specs(assignments: Sequence[unitfile.Assignment], expand: Callable[[str], specifiers.Expanded],
+               diags: list[unitfile.Diagnostic]) -> int:
+    """How many paths a path unit keeps to watch (``config_parse_path_spec``, load-fragment.c, v252): an
+    empty value drops them all; the value is expanded (``unit_path_printf``) and must pass
+    ``path_simplify_and_warn(PATH_CHECK_ABSOLUTE)``, else it is logged and ignored."""
+    n = 0
+    for a in assignments:
+        if a.section != "Path" or a.key not in PATH_SPEC_KEYS:
+            continue
+        if not a.value:
+            n = 0
+            continue
+        try:
+            x = expand(a.value)
+        except specifiers.SpecifierError as e:
+            diags.append(unitfile.Diagnostic("warning", f"Failed to resolve unit specifiers in '{a.value}', "
+                                                        f"ignoring: {specifiers.strerror(e.errno)}", a.origin))
+            continue
+        if not x.known:  # only the running manager knows the value (%t): kept, not judged offline
+            n += 1
+            continue
+        why = path_problem(x.text)
+        if why is not None:
+            diags.append(unitfile.Diagnostic("warning", f"{a.key}= {why.format(suffix=', ignoring')}", a.origin))
+            continue
+        n += 1
+    return n
+
+
+#: emergency_action_table (emergency-action.c, v252): what SuccessAction=/FailureAction= accept.
+EMERGENCY_ACTIONS = frozenset(("none", "reboot", "reboot-force", "reboot-immediate", "poweroff", "poweroff-force",
+                               "poweroff-immediate", "exit", "exit-force", "kexec", "kexec-force", "halt",
+                               "halt-force", "halt-immediate"))
+
+
+def _success_action(assignments: Sequence[unitfile.Assignment]) -> bool:
+    """Whether SuccessAction= ends up other than ``none``: ``config_parse_emergency_action`` ignores a value
+    it cannot parse (an empty one too); in a user manager a system action becomes ``exit-force``."""
+    action = "none"
+    for a in assignments:
+        if a.section == "Unit" and a.key == "SuccessAction" and a.value in EMERGENCY_ACTIONS:
+            action = a.value
+    return action != "none"
+
+
+#: service_restart_table (service.c, v252).
+RESTART_MODES = frozenset(("no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"))
+#: kill_mode_table (kill.c, v252).
+KILL_MODES = frozenset(("control-group", "process", "mixed", "none"))
+
+
+def _last_valid(assignments: Sequence[unitfile.Assignment], section: str, key: str,
+                ok: Callable[[str], bool]) -> Optional[unitfile.Assignment]:
+    """The last ``key=`` of ``section`` whose value the setting's parser accepts (it ignores the others)."""
+    found = None
+    for a in assignments:
+        if a.section == section and a.key == key and ok(a.value):
+            found = a
+    return found
+
+
+def _pam(assignments: Sequence[unitfile.Assignment], section: str) -> tuple[Optional[unitfile.Assignment], str]:
+    """PAMName= if set (an empty value unsets it) and the KillMode= that holds (default control-group)."""
+    pam = None
+    for a in assignments:
+        if a.section == section and a.key == "PAMName":
+            pam = a if a.value else None
+    kill = _last_valid(assignments, section, "KillMode", KILL_MODES.__contains__)
+    return pam, kill.value if kill is not None else "control-group"
+
+
+#: Settings whose parser ignores a value it cannot parse, logging this (load-fragment.c, v252): the check and
+#: the message before ", ignoring: VALUE". BusName= (expanded first) is ``bus_name``'s.
+_CHECKED_SETTINGS: dict[tuple[str, str], tuple[Callable[[str], bool], str]] = {
+    ("Unit", "SuccessAction"): (EMERGENCY_ACTIONS.__contains__, "Failed to parse SuccessAction="),
+    ("Unit", "FailureAction"): (EMERGENCY_ACTIONS.__contains__, "Failed to parse FailureAction="),
+    ("Service", "Type"): (execute.SERVICE_TYPES.__contains__, "Failed to parse service type"),
+    ("Service", "Restart"): (RESTART_MODES.__contains__, "Failed to parse service restart specifier"),
+    ("Service", "RemainAfterExit"): (lambda v: _parse_bool(v) is not None, "Failed to parse boolean value"),
+    ("Socket", "Accept"): (lambda v: _parse_bool(v) is not None, "Failed to parse boolean value"),
+    ("Service", "KillMode"): (KILL_MODES.__contains__, "Failed to parse kill mode specification"),
+    ("Socket", "KillMode"): (KILL_MODES.__contains__, "Failed to parse kill mode specification"),
+}
+
+
+def ignored_settings(assignments: Sequence[unitfile.Assignment]) -> list[unitfile.Diagnostic]:
+    """systemd's warning for each value of ``_CHECKED_SETTINGS`` that its parser ignores (an empty one too)."""
+    out = []
+    for a in assignments:
+        check = _CHECKED_SETTINGS.get((a.section, a.key))
+        if check is not None and not check[0](a.value):
+            out.append(unitfile.Diagnostic("warning", f"{check[1]}, ignoring: {a.value}", a.origin))
+    return out
+
+
+def bus_name_is_valid(name: str) -> bool:
+    """``sd_bus_service_name_is_valid``: a unique name (``:1.42``) or a well-known one of two or more
+    dot-separated elements of ``[A-Za-z0-9_-]`` not starting with a digit; at most 255 bytes."""
+    if not name or len(name.encode("utf-8", "surrogateescape")) > 255:
+        return False
+    unique = name.startswith(":")
+    parts = (name[1:] if unique else name).split(".")
+    if len(parts) < 2:
+        return False
+    for p in parts:
+        if not p or not all(c.isascii() and (c.isalnum() or c in "_-") for c in p):
+            return False
+        if not unique and p[0].isdigit():
+            return False
+    return True
+
+
+def bus_name(assignments: Sequence[unitfile.Assignment],
+             expand: Optional[Callable[[str], specifiers.Expanded]] = None,
+             diags: Optional[list[unitfile.Diagnostic]] = None) -> Optional[unitfile.Assignment]:
+    """The BusName= a service keeps (``config_parse_bus_name``): the last value that, expanded, is a valid
+    bus name; the others (an empty one too) are ignored, with systemd's warning into ``diags``. Without
+    ``expand``, a value with a specifier is taken as valid."""
+    found = None
+    for a in assignments:
+        if a.section != "Service" or a.key != "BusName":
+            continue
+        if expand is None:
+            if "%" in a.value or bus_name_is_valid(a.value):
+                found = a
+            continue
+        try:
+            value = expand(a.value).text
+        except specifiers.SpecifierError as e:
+            if diags is not None:
+                diags.append(unitfile.Diagnostic("warning", f"Failed to resolve unit specifiers in {a.value}, "
+                                                            f"ignoring: {specifiers.strerror(e.errno)}", a.origin))
+            continue
+        if bus_name_is_valid(value):
+            found = a
+        elif diags is not None:
+            diags.append(unitfile.Diagnostic("warning", f"Invalid bus name, ignoring: {value}", a.origin))
+    return found
+
+
+def settled_type(assignments: Sequence[unitfile.Assignment], has_bus_name: bool, has_start: bool) -> str:
+    """Type= as 252 settles it: the last value ``config_parse_service_type`` accepts (it ignores others, and
+    ``notify-reload`` is 253's), else (service_add_extras) ``dbus`` with a valid BusName=, ``simple`` with
+    an ExecStart= command, ``oneshot``."""
+    stype = None
+    for a in assignments:
+        if a.section == "Service" and a.key == "Type" and a.value in execute.SERVICE_TYPES:
+            stype = a.value
+    if stype is not None:
+        return stype
+    if has_bus_name:
+        return "dbus"
+    return "simple" if has_start else "oneshot"
+
+
 def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list[unitfile.Diagnostic],
-           timer: Optional[TimerValues] = None) -> Optional[Origin]:
+           timer: Optional[TimerValues] = None, socket: Optional[SocketValues] = None,
+           paths: Optional[int] = None,
+           expand: Optional[Callable[[str], specifiers.Expanded]] = None) -> Optional[Origin]:
     """The origin of a fatal setting (ENOEXEC → bad-setting), or None.
 
     service_verify(), socket_verify(), timer_verify(), path_verify() (v252), in their order. ``timer``:
@@ -1299,16 +1813,12 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list
         return o
 
     if utype == "service":
-        cmds = _exec_lists(assignments)
+        cmds = _exec_lists(assignments, expand)
         start, stop = cmds["ExecStart"], cmds["ExecStop"]
-        success = last("Unit", "SuccessAction")
-        has_success = success is not None and success.value not in ("", "none")
-        t = last("Service", "Type")
-        stype = t.value if t and t.value in ("simple", "exec", "forking", "oneshot", "dbus", "notify",
-                                              "notify-reload", "idle") else None
-        if stype is None:
-            stype = "dbus" if last("Service", "BusName") else ("simple" if start else "oneshot")
-        rae = last("Service", "RemainAfterExit")
+        has_success = _success_action(assignments)
+        bus = bus_name(assignments, expand, diags)
+        stype = settled_type(assignments, bus is not None, bool(start))
+        rae = _last_valid(assignments, "Service", "RemainAfterExit", lambda v: _parse_bool(v) is not None)
         remain = bool(rae and _parse_bool(rae.value))
         if not start and not stop and not has_success:
             return fatal("Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.")
@@ -1321,33 +1831,33 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list
         if stype != "oneshot" and len(start) > 1:
             return fatal("Service has more than one ExecStart= setting, which is only allowed for Type=oneshot "
                          "services. Refusing.", start[1].origin)
-        if stype == "dbus" and not last("Service", "BusName"):
-            return fatal("Service is of type D-Bus but no D-Bus service name has been specified. Refusing.")
-        # 252 (service_verify): a oneshot service may restart only on failure, never always/on-success.
-        restart = last("Service", "Restart")
+        # A oneshot service may restart only on failure, never always/on-success.
+        restart = _last_valid(assignments, "Service", "Restart", RESTART_MODES.__contains__)
         if stype == "oneshot" and restart is not None and restart.value in ("always", "on-success"):
             return fatal("Service has Restart= set to either always or on-success, which isn't allowed for "
                          "Type=oneshot services. Refusing.", restart.origin)
-    elif utype == "socket":
-        listens = [a for a in assignments if a.section == "Socket" and a.key.startswith("Listen") and a.value]
-        if not listens:
+        if stype == "dbus" and bus is None:
+            return fatal("Service is of type D-Bus but no D-Bus service name has been specified. Refusing.")
+        pam, kill = _pam(assignments, "Service")
+        if pam is not None and kill not in ("control-group", "mixed"):
+            return fatal("Service has PAM enabled. Kill mode must be set to 'control-group' or 'mixed'. Refusing.",
+                         pam.origin)
+    elif utype == "socket" and socket is not None:
+        if not socket.ports:
             return fatal("Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.")
-        # socket_verify: Symlinks= needs exactly one file-system node among the listeners
-        # (socket_find_symlink_target: a FIFO, a special file, or an AF_UNIX path socket).
-        symlinks = last("Socket", "Symlinks")
-        if symlinks is not None and symlinks.value:
-            nodes = [a for a in listens
-                     if a.key in ("ListenFIFO", "ListenSpecial")
-                     or (a.key in ("ListenStream", "ListenDatagram", "ListenSequentialPacket")
-                         and a.value.startswith("/"))]
-            if len(nodes) != 1:
-                return fatal("Unit has symlinks set but none or more than one node in the file system. Refusing.",
-                             symlinks.origin)
-        accept = last("Socket", "Accept")
-        svc = last("Socket", "Service")
-        if accept and _parse_bool(accept.value) and svc and svc.value:
+        # have_non_accept_socket: with Accept=yes every port must be a stream or sequential-packet socket.
+        if socket.accept and any(p.kind != "socket" or not p.accepting for p in socket.ports):
+            return fatal("Unit configured for accepting sockets, but sockets are non-accepting. Refusing.")
+        if socket.accept and socket.service is not None:
             return fatal("Explicit service configuration for accepting socket units not supported. Refusing.",
-                         svc.origin)
+                         socket.service.origin)
+        pam, kill = _pam(assignments, "Socket")
+        if pam is not None and kill != "control-group":
+            return fatal("Unit has PAM enabled. Kill mode must be set to 'control-group'. Refusing.", pam.origin)
+        # socket_find_symlink_target: exactly one FIFO or AF_UNIX path socket among the ports.
+        if socket.symlinks and len([p for p in socket.ports if p.path is not None]) != 1:
+            return fatal("Unit has symlinks set but none or more than one node in the file system. Refusing.",
+                         socket.symlinks_origin)
     elif utype == "timer" and timer is not None:
         # timer_verify: no value and neither OnClockChange= nor OnTimezoneChange= is fatal.
         if not timer.kept and not timer.on_change:
@@ -1359,8 +1869,6 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list
                                    "(\"Timer unit lacks value setting. Refusing.\")", origin))
                 return None
             return fatal("Timer unit lacks value setting. Refusing.")
-    elif utype == "path":
-        keys = ("PathExists", "PathExistsGlob", "PathChanged", "PathModified", "DirectoryNotEmpty")
-        if not any(a.section == "Path" and a.key in keys and a.value for a in assignments):
-            return fatal("Path unit lacks path setting. Refusing.")
+    elif utype == "path" and paths == 0:
+        return fatal("Path unit lacks path setting. Refusing.")
     return None

@@ -38,7 +38,6 @@ The rules, in the order they are applied:
 
 from __future__ import annotations
 
-import enum
 import posixpath
 import stat
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from .checks.mask import Layer, MaskOwner, layers, mask_owner
 from .checks.mask import is_vendor_path as is_vendor_path  # fix.py's guard asks the same rule
 from .findings import Severity
 from .manager import LoadState, Manager, is_null
+from .records import StrEnum
 from .report import Report, why
 from .sources import EvidenceSources
 from .transaction import Blocker
@@ -58,7 +58,7 @@ from .transaction import Blocker
 #: Rounds of "remove, re-read, look again" before giving up on finding more (rule 3).
 MAX_ROUNDS = 16
 
-class ActionKind(str, enum.Enum):
+class ActionKind(StrEnum):
     """What an action does; the value is its name in ``fix --json`` and in the journal."""
 
     REMOVE_MASK = "remove-mask"
@@ -69,7 +69,7 @@ class ActionKind(str, enum.Enum):
     ADVICE = "advice"
 
 
-class Risk(str, enum.Enum):
+class Risk(StrEnum):
     """How much an action can change: ``none`` (advice, never run) to ``high`` (runs the unit's code)."""
 
     NONE = "none"
@@ -78,7 +78,7 @@ class Risk(str, enum.Enum):
     HIGH = "high"  # starts processes now
 
 
-class Because(str, enum.Enum):
+class Because(StrEnum):
     """Why an action is in the plan (``Reason.because``); the value is its name in JSON and the journal."""
 
     MASKED = "masked"  # ``unit`` is masked
@@ -221,12 +221,60 @@ class StartUnit:
         return Risk.HIGH
 
 
+class AdviceAbout(StrEnum):
+    """What an advice is about (``Advice.about``)."""
+
+    MASK = "mask"  # a mask fix does not remove (``mask_advice``)
+    ENABLE = "enable"  # a unit fix does not enable (``enable_action``)
+    FINDING = "finding"  # an error the plan does not fix: the finding's summary and fix
+
+
+class KeptMask(StrEnum):
+    """Why ``fix`` keeps a mask that is the admin's (``refusal``)."""
+
+    SPECIAL_FILE = "special file"  # not a link or an empty file
+    PERSISTENT = "persistent"  # --runtime-only, and the mask is in a persistent layer
+
+
+#: Why ``fix`` does not remove a mask: who manages it, or why an admin's is kept.
+Refusal = Union[MaskOwner, KeptMask]
+
+
+@dataclass(frozen=True)
+class MaskAdvice:
+    """A mask ``fix`` does not remove, as data for the advice about it (``render.words.mask_advice``)."""
+
+    name: str  # the masked name
+    path: str  # the mask on top of the search path
+    layer: str
+    role: str  # the role of its directory (``lookup.Role``)
+    refusal: Optional[Refusal]  # why fix leaves it (None: nothing says; someone else manages it)
+    #: kernel command line: the files (as shown) whose command line masks it
+    found_in: tuple[str, ...] = ()
+    real: Optional[str] = None  # vendor: the real unit file below the mask
+    override: str = ""  # vendor: where a unit file overrides the vendor mask
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON data (the keys of another kind of refusal are left out)."""
+        d: dict[str, Any] = {"name": self.name, "path": self.path, "layer": self.layer, "role": self.role,
+                             "refusal": self.refusal.value if self.refusal is not None else None}
+        if self.refusal is MaskOwner.KERNEL_COMMAND_LINE:
+            d["found_in"] = list(self.found_in)
+        if self.refusal is MaskOwner.VENDOR:
+            d.update(real=self.real, override=self.override)
+        return d
+
+
 @dataclass(frozen=True)
 class Advice:
-    """Something only a person should do; never executed (no effect)."""
+    """Something only a person should do; never executed (no effect). ``mask``: the mask advice as data;
+    otherwise ``text`` is in words (a finding's summary and fix, from checks/, or why enabling is refused).
+    ``render.words.advice`` gives the words of either."""
 
     unit: str
-    text: str
+    about: AdviceAbout
+    text: str = ""
+    mask: Optional[MaskAdvice] = None
     action = ActionKind.ADVICE
 
     @property
@@ -299,7 +347,11 @@ def action_record(a: Action) -> dict[str, Any]:
     elif isinstance(a, StartUnit):
         d.update(unit=a.name, why=a.reason.to_json())
     else:
-        d.update(unit=a.unit, text=a.text)
+        d.update(unit=a.unit, about=a.about.value)
+        if a.mask is not None:
+            d["mask"] = a.mask.to_json()
+        else:
+            d["text"] = a.text
     return d
 
 
@@ -461,7 +513,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
                 enabled.append(act.name)
                 actions.append(act)
             elif why_not:
-                advice.append(Advice(trig, why_not))
+                advice.append(Advice(trig, AdviceAbout.ENABLE, why_not))
     for u in requested if enable else ():
         if p.triggers.get(u) or u in enabled:
             continue
@@ -470,7 +522,7 @@ def _assemble(p: _Planner, targets: list[str], requested: tuple[str, ...], *, st
             enabled.append(act.name)
             actions.append(act)
         elif why_not:
-            advice.append(Advice(u, why_not))
+            advice.append(Advice(u, AdviceAbout.ENABLE, why_not))
     for t in targets:
         advice.extend(_leftover_advice(cat, p.mgr, finals[t], runtime_only=p.runtime_only))
     changed = bool(actions)
@@ -539,20 +591,19 @@ def _then(ls: list[Layer], skip: int) -> Optional[str]:
     return ls[skip].entry.path if len(ls) > skip else None
 
 
-def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[str]:
-    """Why ``fix`` will not remove the mask ``e`` (a short reason), or None if it may.
+def refusal(cat: Catalog, e: Entry, *, runtime_only: bool) -> Optional[Refusal]:
+    """Why ``fix`` will not remove the mask ``e`` (who manages it, or why the admin's is kept), or None if it may.
 
     We remove only a provable mask (a symlink that resolves to /dev/null or an empty file, or an empty
     regular file) in an admin's configuration layer; never under /usr, never generator output.
     """
     owner = mask_owner(cat, e)
     if owner is not MaskOwner.ADMIN:
-        reason: str = owner.value  # after `is not`, mypy types an enum's .value as Any (python/mypy#14092)
-        return reason
+        return owner
     if not (e.is_symlink or (e.is_reg and e.size == 0)):
-        return "special file"
+        return KeptMask.SPECIAL_FILE
     if runtime_only and not cat.lookup.is_runtime(e.dir.path):
-        return "persistent"
+        return KeptMask.PERSISTENT
     return None
 
 
@@ -729,47 +780,31 @@ def _leftover_advice(cat: Catalog, mgr: Manager, rep: Report, *, runtime_only: b
         for cand in mask_candidates(mgr, name):
             ls = layers(cat, cand)
             if ls and ls[0].is_mask:
-                out.append(Advice(rep.unit, mask_advice(cat, ls, cand, runtime_only=runtime_only)))
+                out.append(Advice(rep.unit, AdviceAbout.MASK,
+                                  mask=mask_advice(cat, ls, cand, runtime_only=runtime_only)))
                 break
     for f in rep.findings:
         if f.severity is not Severity.ERROR or f.is_mask:
             continue
         text = f.summary.rstrip(".") + ("" if not f.fix else ". Fix: " + "; ".join(f.fix))
-        out.append(Advice(rep.unit, text))
+        out.append(Advice(rep.unit, AdviceAbout.FINDING, text))
     return out
 
 
-def mask_advice(cat: Catalog, ls: list[Layer], name: str, *, runtime_only: bool) -> str:
-    """What a person can do about the mask on top of ``ls``, which ``fix`` does not remove."""
+def mask_advice(cat: Catalog, ls: list[Layer], name: str, *, runtime_only: bool) -> MaskAdvice:
+    """The facts a person needs about the mask on top of ``ls``, which ``fix`` does not remove: who manages
+    it, and for a kernel command line mask where that line is, for a vendor mask the real file below it and
+    where a unit file overrides it."""
     e = ls[0].entry
     why_not = refusal(cat, e, runtime_only=runtime_only)
-    role = e.dir.role
-    if why_not == "kernel command line":
-        where = kernel_cmdline_sources(cat, name)
-        src = f" (found in {', '.join(where)})" if where else \
-            " (see /etc/kernel/cmdline, GRUB_CMDLINE_LINUX in /etc/default/grub, or the boot entry)"
-        return (f"remove systemd.mask={name} from the kernel command line{src}, then reboot: "
-                f"systemd-debug-generator writes {e.path} → /dev/null at every boot and daemon-reload, so "
-                "deleting that link would not last, and systemctl unmask refuses it")
-    if why_not == "generator":
-        return (f"{e.path} is written by a generator at every boot and daemon-reload; find it in "
-                "/run/systemd/system-generators, /etc/systemd/system-generators, "
-                "/usr/local/lib/systemd/system-generators or /lib/systemd/system-generators and change its input")
-    if why_not == "vendor":
+    found_in: tuple[str, ...] = ()
+    real, override = None, ""
+    if why_not is MaskOwner.KERNEL_COMMAND_LINE:
+        found_in = tuple(kernel_cmdline_sources(cat, name))
+    elif why_not is MaskOwner.VENDOR:
         real = next((lay.entry.path for lay in ls[1:] if not lay.is_mask), None)
         override = posixpath.join(cat.lookup.persistent_config or "/etc/systemd/system", name)
-        copy = (f"copy the real unit file there (cp {real} {override}; a symlink to it would be a self-alias)"
-                if real else "write the unit file you want there")
-        return (f"{name} is masked by its vendor ({e.path}): the package masks it on purpose and systemctl unmask "
-                f"skips it. unitdoctor never changes /usr. A unit file at {override} overrides the vendor mask: "
-                f"{copy}, and reinstalling the package will not undo that override")
-    if why_not == "persistent":
-        return (f"{e.path} masks {name} persistently ({e.dir.layer}); --runtime-only keeps it, and a runtime layer "
-                "cannot override it: run fix without --runtime-only")
-    if why_not == "special file":
-        return f"{e.path} masks {name} but is a special file, not a link or empty file: inspect and remove it by hand"
-    return (f"{e.path} masks {name} in {e.dir.layer}, which {why_not or 'someone else'} manages "
-            f"({role.value}); unitdoctor does not remove it")
+    return MaskAdvice(name, e.path, e.dir.layer, e.dir.role.value, why_not, found_in, real, override)
 
 
 def kernel_cmdline_sources(cat: Catalog, name: str) -> list[str]:

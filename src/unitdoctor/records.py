@@ -1,4 +1,4 @@
-"""``dataclass`` and ``field`` as the standard library's, made for a fast start.
+"""``dataclass`` and ``field`` as the standard library's, made for a fast start; ``StrEnum`` for their names.
 
 The standard library's ``@dataclass`` compiles six or so small functions per class when the class
 is made (~0.4 ms each class here, and ``import dataclasses`` brings ``inspect``): with some fifty
@@ -21,7 +21,18 @@ Type checkers see the standard library's ``dataclasses`` (the same semantics for
 
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING, Any
+
+
+class StrEnum(str, enum.Enum):
+    """An enum of names as they are written (``"rolled-back"``): ``str()`` and ``format()`` of a member give its
+    value, as for a plain string (Python 3.11 gives ``Class.MEMBER`` for a ``str`` mixin, and its
+    ``enum.StrEnum`` is above our 3.9 floor). Engine records hold these; renderers print them as they are."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
 
 #: How many times a class's ``__init__`` (and, apart, its ``__eq__``/``__hash__``) runs interpreted
 #: before it is compiled: compiling one (~0.1 ms) costs about as much as the ~0.5 µs an interpreted call

@@ -92,6 +92,12 @@ class SystemctlOps:
                                      for line in (out + "\n" + err).splitlines()) if m]
 
 
+    def disable(self, units: list[str], runtime: bool) -> list[str]:
+        """Disable ``units`` through systemctl (no reload); the paths it reports removed."""
+        out, err = self._check("disable", "--no-reload", *(["--runtime"] if runtime else []), "--", *units)
+        return [m.group(1) for m in (re.match(r'^Removed "?(.+?)"?\.$', line.strip())
+                                     for line in (out + "\n" + err).splitlines()) if m]
+
     def mask(self, units: list[str], runtime: bool) -> list[tuple[str, str]]:
         """Mask ``units`` through systemctl (no reload); the (link, target) pairs it reports created."""
         out, err = self._check("mask", *(["--runtime"] if runtime else []), "--", *units)

@@ -12,7 +12,7 @@ is the verdict's.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from . import names
 from .manager import Dep, Dependency, LoadState, Manager, Unit
@@ -396,9 +396,19 @@ def _load_order_failures(mgr: Manager, anchor: str, walk: _Walk) -> frozenset[st
 
 
 def _unique(items: list[Blocker]) -> list[Blocker]:
+    """``items`` without repeats, in order, in time linear in their chains: a blocker deep in a chain is
+    appended once per level, and a walk makes each edge once (a chain is compared by its edges' identity,
+    never by hashing every edge again)."""
+    seen: set[int] = set()
+    keys: set[tuple[Any, ...]] = set()
     out: list[Blocker] = []
     for b in items:
-        if b not in out:
+        if id(b) in seen:
+            continue
+        seen.add(id(b))
+        key = (b.unit, b.reason, b.message, b.certain, b.origin, b.detail, tuple(map(id, b.chain)))
+        if key not in keys:
+            keys.add(key)
             out.append(b)
     return out
 
@@ -698,9 +708,7 @@ def _done_at_fork(mgr: Manager, uid: str) -> bool:
     u = mgr.load(uid)
     if u.type != "service" or u.load_state is not LoadState.LOADED:
         return False
-    from .execute import service_type
-
-    stype = service_type(u)
+    stype = Manager.service_type(u)
     if stype == "idle":
         return True  # service.c maps Type=idle's start-pre/start/start-post states to active
     if stype != "simple":

@@ -113,6 +113,25 @@ def build(parent: Path, seed: int) -> tuple[Path, list[str]]:
     if not loopdir.exists():
         loopdir.symlink_to("loop.service.d")
     (root / "var/lib/dpkg/status").symlink_to(str(outside / "status"))
+    # the rest of the system a command may look at: package databases and logs, users, the kernel command
+    # line, os-release, presets, generators' output, a whole layer — links out, FIFOs, by the seed
+    sysdirs = ("var/log/apt", "var/lib/dpkg/info", "etc/kernel", "usr/lib/systemd/system-preset", "etc/default",
+               "usr/local/lib/systemd", "run/systemd", "var/lib", "proc")
+    for d in sysdirs:
+        (root / d).mkdir(parents=True, exist_ok=True)
+    for rel in ("var/log/dpkg.log", "var/log/apt/history.log", "etc/passwd", "etc/group", "etc/kernel/cmdline",
+                "etc/os-release", "usr/lib/os-release", "etc/machine-id", "var/lib/dpkg/info/a.list",
+                "usr/lib/systemd/system-preset/90-x.preset", "etc/default/a", "proc/cmdline"):
+        r = rng.random()
+        if r < 0.4:
+            (root / rel).symlink_to(str(outside / "status"))
+        elif r < 0.7:
+            os.mkfifo(root / rel)
+        elif r < 0.85:
+            (root / rel).write_bytes(_garbage(rng))
+    for rel in ("usr/local/lib/systemd/system", "run/systemd/generator", "var/lib/rpm"):
+        if rng.random() < 0.5:
+            (root / rel).symlink_to(str(outside))  # a whole directory elsewhere
     j = root / "var/lib/unitdoctor"
     (j / "a.json").write_text(rng.choice(("42", "[1,2]", "null", '{"format":"unitdoctor-journal","seq":"NaN"}')))
     if rng.random() < 0.5:

@@ -28,6 +28,8 @@ SEEDS = int(os.environ.get("UNITDOCTOR_HOSTILE_SEEDS", "6"))
 BUDGET = 600  # wall clock, under strace on a loaded machine; the real limit is the CPU budget
 CPU = 60  # seconds of CPU per command (strace included): past it, SIGXCPU, a failure
 PATHS = re.compile(rb'"(/[^"]*)"|<(/[^>]*)>')  # path arguments, and the real paths of descriptors (-y)
+#: readlink's buffer: the text of the link (what it points to, not a path touched), then the size
+LINK_TEXT = re.compile(rb'^(\d+ +readlink(?:at)?\(.*), "(?:[^"\\]|\\.)*"(?:\.\.\.)?, \d+\) = ')
 TRACED = "open,openat,openat2,stat,lstat,newfstatat,statx,readlink,readlinkat,execve,access,faccessat,faccessat2"
 
 
@@ -40,7 +42,8 @@ def _commands(names: list[str]) -> list[list[str]]:
 def _traced(root: Path, argv: list[str], log: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "unitdoctor", "--root", str(root), *argv]
     if shutil.which("strace"):
-        cmd = ["strace", "-f", "-qq", "-y", "-e", f"trace={TRACED}", "-o", str(log), *cmd]
+        # -s: whole strings (strace cuts them at 32 bytes by default, and a cut path matches nothing)
+        cmd = ["strace", "-f", "-qq", "-y", "-s", "4096", "-e", f"trace={TRACED}", "-o", str(log), *cmd]
     return subprocess.run(cmd, env=ENV, cwd=REPO, capture_output=True, timeout=BUDGET, stdin=subprocess.DEVNULL,
                           preexec_fn=hostile.limited(CPU))
 
@@ -60,7 +63,7 @@ def run_seed(tmp_path: Path, seed: int) -> list[str]:
         problems += hostile.judge(f"seed {seed}: {' '.join(argv[:2])}", p, json_out="--json" in argv)
         if log.exists():
             for line in log.read_bytes().splitlines():
-                paths = [a or b for a, b in PATHS.findall(line)]
+                paths = [a or b for a, b in PATHS.findall(LINK_TEXT.sub(rb"\1, TEXT, N) = ", line))]
                 if any(x == outside or x.startswith(outside + b"/") for x in paths):
                     problems.append(f"seed {seed}: {argv[0]} touched outside the root: {line[:200]!r}")
                     break

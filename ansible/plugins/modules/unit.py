@@ -232,9 +232,14 @@ notes:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.unitdoctor.systemd.plugins.module_utils import fleet
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.fix import InvalidPlan, apply
-from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import Journal, JournalError
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.journal import (
+    Journal,
+    JournalError,
+    StepKind,
+    StepState,
+)
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.manager import Manager as Model
-from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.plan import plan_fix, simulate
+from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.plan import AdviceAbout, plan_fix, simulate
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import fix as render_fix
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.render import words as render_words
 from ansible_collections.unitdoctor.systemd.plugins.module_utils.unitdoctor.report import why
@@ -253,8 +258,7 @@ def _to_start(plan, name, model):
 
 def _enable_advice(plan, name):
     """What keeps the plan from enabling ``name`` (``plan.enable_action``'s reasons), if anything."""
-    heads = (f"{name} cannot be enabled", f"{name} is not enabled by unitdoctor")
-    return [a.text for a in plan.advice if a.unit == name and a.text.startswith(heads)]
+    return [render_words.advice(a) for a in plan.advice if a.unit == name and a.about is AdviceAbout.ENABLE]
 
 
 def run(module):
@@ -290,7 +294,7 @@ def _run(module, cat, mgr, name):
     plan = plan_fix([rep], catalog=cat, start=p["started"], runtime_only=p["runtime_only"], live=mgr.live,
                     enable=bool(p["enabled"]))
     result["plan"] = render_fix.plan_json(plan, cat.root)
-    result["advice"] = [a.text for a in plan.advice]
+    result["advice"] = [render_words.advice(a) for a in plan.advice]
     changes = fleet.file_changes(plan)
     if module._diff:
         result["diff"] = fleet.diff(plan, cat.root)
@@ -342,11 +346,12 @@ def _apply(module, result, plan, cat, mgr):
         module.fail_json(**result)
     result["journal_id"] = outcome.entry
     result["steps"] = [render_fix.step_json(s, cat.root) for s in outcome.steps]
-    result["changed"] = any(s.state == "done" for s in outcome.steps if s.kind in ("file", "enable"))
+    result["changed"] = any(s.state is StepState.DONE for s in outcome.steps
+                            if s.kind in (StepKind.FILE, StepKind.ENABLE))
     problems = list(outcome.messages) if not outcome.completed else \
         [s.message for s in outcome.failed]
     if problems:
-        result["msg"] = f"{plan.units[0]}: {outcome.status}: {' '.join(problems)}"
+        result["msg"] = f"{plan.units[0]}: {outcome.status.value}: {' '.join(problems)}"
         module.fail_json(**result)
     return [u for u, state in outcome.started if state in fleet.RUNNING]
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from .. import install, names
 from ..findings import Evidence, Finding, Severity
-from ..transaction import Blocker
+from ..transaction import Blocker, Edge
 from .mask import mask_finding
 from .unitfile import setting_problems
 
@@ -16,8 +16,24 @@ if TYPE_CHECKING:
 
 def chain_evidence(ctx: Context, b: Blocker) -> tuple[Evidence, ...]:
     """One evidence line per edge of the chain, with the file and line that declares it."""
-    return tuple(Evidence("dependency", ctx.where(e.origin), f"{e.source} {e.dependency}= {e.target}")
-                 for e in b.chain)
+    return tuple(_edge_evidence(ctx, e) for e in b.chain)
+
+
+def _evidence(ctx: Context, same: list[Blocker]) -> tuple[Evidence, ...]:
+    """The lines of every chain of ``same``, each once, in time linear in the edges: the chains of one walk
+    share their edges (a unit's edges are made once), so an edge already seen is skipped by identity."""
+    seen: set[int] = set()
+    out: dict[Evidence, None] = {}
+    for x in same:
+        for e in x.chain:
+            if id(e) not in seen:
+                seen.add(id(e))
+                out.setdefault(_edge_evidence(ctx, e), None)
+    return tuple(out)
+
+
+def _edge_evidence(ctx: Context, e: Edge) -> Evidence:
+    return Evidence("dependency", ctx.where(e.origin), f"{e.source} {e.dependency}= {e.target}")
 
 
 def alias_providers(ctx: Context, name: str) -> list[str]:
@@ -78,7 +94,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             causes.setdefault((b.reason, b.unit), []).append(b)
     for same in causes.values():
         b = same[0]
-        ev = tuple(dict.fromkeys(e for x in same for e in chain_evidence(ctx, x)))
+        ev = _evidence(ctx, same)
         if b.reason == "masked":
             for f in mask_finding(ctx, b.unit, as_dependency=True):
                 yield type(f)(f.id, Severity.ERROR, ctx.unit.name,

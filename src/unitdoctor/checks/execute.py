@@ -6,9 +6,9 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Iterator
 
-from ..execute import ExecProblem, service_type
+from ..execute import ExecProblem
 from ..findings import Evidence, Finding, Severity
-from ..manager import LoadState
+from ..manager import LoadState, Manager
 
 if TYPE_CHECKING:
     from ..origin import Origin
@@ -56,7 +56,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     u = ctx.unit
     if u.load_state is not LoadState.LOADED or u.type != "service":
         return
-    stype = service_type(u)
+    stype = Manager.service_type(u)
     gate = _gate(ctx)
     if gate == "skipped":
         return  # a condition skips the unit before any process is spawned

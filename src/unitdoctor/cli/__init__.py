@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from .common import (
     COMMAND_MODULES,
@@ -60,9 +60,51 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     err = sys.stderr
     sys.stderr = SafeStream(err)  # every message: names and paths from a root
     try:
-        return _main(argv)
+        return _deep(lambda: _main(argv))
     finally:
         sys.stderr = err
+
+
+#: The stack of the thread a command runs in, and the recursion it may use: the engine follows dependency
+#: chains as systemd does (recursively), and a root may hold a chain thousands of units deep.
+STACK, RECURSION = 512 << 20, 100_000
+
+
+def _deep(run: Callable[[], int]) -> int:
+    """``run()`` in a thread with a stack deep enough for any chain a root holds (the main thread's is fixed
+    at 8 MiB by the shell's ulimit); its exceptions, SystemExit included, are raised here."""
+    import threading
+
+    result: list[int] = []
+    failure: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            result.append(run())
+        except BaseException as e:  # raised again in the calling thread
+            failure.append(e)
+
+    try:
+        old = threading.stack_size(STACK)
+    except (ValueError, RuntimeError):  # a platform without it: the usual stack
+        return run()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION))
+    try:
+        t = threading.Thread(target=body, name="unitdoctor", daemon=True)
+        t.start()
+    finally:
+        threading.stack_size(old)
+    try:
+        while t.is_alive():
+            t.join(0.5)  # a timed join: Ctrl-C still reaches the main thread
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sys.setrecursionlimit(limit)
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:

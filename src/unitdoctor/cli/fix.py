@@ -15,9 +15,10 @@ runs, so ``unitdoctor --version`` loads none of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from .common import (
     EXIT_NOPERMISSION,
@@ -198,10 +199,11 @@ def _stuck_note(args: argparse.Namespace, journal: Journal) -> tuple[list[Entry]
 
 
 def _print(lines: list[str]) -> None:
-    from ..render.escape import escape
+    """Text lines as ``why`` prints them: escaped one by one (a newline in a path from the root is shown as
+    ``\\n``), wrapped at a terminal's width under a hanging indent, whole into a pipe."""
+    from ..render.text import write
 
-    for line in lines:
-        print(escape(line))  # one line each: a newline in a path from the root is shown as \n
+    write([("", line) for line in lines], sys.stdout)
 
 
 def _sudo(args: argparse.Namespace) -> str:
@@ -258,6 +260,42 @@ def _polkit_refuses(ops: ManagerOps, *, files: bool, start: bool) -> Optional[st
             return f"polkit refused {action}" + (" without a password (stdin is not a terminal)"
                                                   if answer == "challenge" else "")
     return None
+
+
+@contextlib.contextmanager
+def _password_agent(ops: ManagerOps) -> Iterator[None]:
+    """systemctl's ``polkit_agent_open()``: when calls may be interactive (stdin is a terminal), run
+    ``pkttyagent --notify-fd N --fallback`` for the time of the calls, so that polkit can ask for a password on
+    this terminal; wait until it says it is registered. Without pkttyagent, polkit asks the session's own agent,
+    if any."""
+    import select
+    import shutil
+    import subprocess
+
+    mb = getattr(ops, "bus", None)
+    exe = shutil.which("pkttyagent") if mb is not None and getattr(mb, "interactive", False) else None
+    proc = None
+    if exe is not None:
+        r, w = os.pipe()
+        try:
+            proc = subprocess.Popen([exe, "--notify-fd", str(w), "--fallback"], pass_fds=(w,))
+        except OSError:
+            proc = None
+        finally:
+            os.close(w)
+        if proc is not None:
+            select.select([r], [], [], 10.0)  # readable (a byte, or EOF) once it registered or gave up
+        os.close(r)
+    try:
+        yield
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:  # a hung agent is killed, never waited for forever
+                proc.kill()
+                proc.wait()
 
 
 def _needs_root(what: str, args: argparse.Namespace, why: str = "") -> int:
@@ -340,7 +378,8 @@ def _fix(args: argparse.Namespace) -> int:
         mjournal = _manager_journal(args, cat.root) if denied is not None and why_not is None else None
         route_note = None
         if denied is not None and mjournal is not None:
-            calls = {"remove-mask": "UnmaskUnitFiles", "daemon-reload": "Reload", "start": "StartUnit"}
+            calls = {"remove-mask": "UnmaskUnitFiles", "enable": "EnableUnitFiles", "daemon-reload": "Reload",
+                     "start": "StartUnit"}
             asked = ", ".join(dict.fromkeys(calls[a.action] for a in plan.changes if a.action in calls))
             route_note = (f"as uid {os.geteuid()}, this fix asks the system manager over the system bus ({asked}) "
                           f"and polkit decides; it is journaled in {mjournal.display}")
@@ -375,7 +414,7 @@ def _fix(args: argparse.Namespace) -> int:
                 print(f"Note: not through the manager: {why_not}", file=sys.stderr)
             return done(_needs_root(denied, args))
         if denied is not None and mjournal is not None:
-            refused = _polkit_refuses(ops, files=any(a.action == "remove-mask" for a in plan.changes),
+            refused = _polkit_refuses(ops, files=any(a.action in ("remove-mask", "enable") for a in plan.changes),
                                       start=any(a.action == "start" for a in plan.changes))
             if refused:
                 return done(_needs_root(denied, args, refused))
@@ -387,8 +426,9 @@ def _fix(args: argparse.Namespace) -> int:
         code = _ask(args, "Apply this plan?", "the plan above")
         if code is not None:
             return done(code)
-        outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args),
-                            via_manager=mjournal is not None)
+        with _password_agent(ops) if mjournal is not None else contextlib.nullcontext():
+            outcome = fix.apply(plan, root=cat.root, journal=journal, ops=ops, recheck=lambda: open_catalog(args),
+                                via_manager=mjournal is not None)
         from ..journal import ROLLED_BACK
 
         refusal = getattr(ops, "denied", None)
@@ -480,14 +520,15 @@ def _undo(args: argparse.Namespace) -> int:
     quiet = args.quiet and (args.yes or args.dry_run)
     if not args.json and not quiet:
         _print(render.undo_preview_lines(preview, root))
-    if args.dry_run or preview.status != fix.PLANNED:
+    if args.dry_run or preview.status is not fix.PLANNED:
         ok = preview.status in (fix.PLANNED, fix.NOTHING)
         if args.json:
             emit_json(render.document("undo", root, outcomes=(preview,), ok=ok, dry_run=args.dry_run))
         return EXIT_OK if ok else EXIT_PROBLEM
-    by_manager = [s.path for s in preview.steps if s.kind in ("mask", "unmask") and s.path]
+    by_manager = [s.path or s.unit or "" for s in preview.steps
+                  if s.kind in (fix.StepKind.MASK, fix.StepKind.UNMASK, fix.StepKind.DISABLE)]
     denied = _unwritable(root, [journal.directory + "/lock",
-                                *(s.path for s in preview.steps if s.path and s.kind == "file")])
+                                *(s.path for s in preview.steps if s.path and s.kind is fix.StepKind.FILE)])
     if denied is not None:
         return _needs_root(denied, args)
     code = _ask(args, "Undo this fix?", "the undo above")
@@ -501,15 +542,16 @@ def _undo(args: argparse.Namespace) -> int:
             refused = _polkit_refuses(ops, files=True, start=False)
             if refused:
                 return _needs_root(by_manager[0], args, refused)
-        outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
+        with _password_agent(ops) if by_manager and os.geteuid() != 0 else contextlib.nullcontext():
+            outcome = fix.undo(args.entry, root=root, journal=journal, ops=ops, recheck=lambda: open_catalog(args))
     except LookupError:
         raise unknown() from None
     finally:
         close()
     refusal = getattr(ops, "denied", None)
-    if by_manager and refusal is not None and outcome.status == "rolled-back":
+    if by_manager and refusal is not None and outcome.status is fix.ROLLED_BACK:
         return _needs_root(by_manager[0], args, f"the manager refused: {refusal}")
-    ok = outcome.status in ("done", "rolled-back", "nothing-to-do") and not outcome.failed
+    ok = outcome.status in (fix.DONE, fix.ROLLED_BACK, fix.NOTHING) and not outcome.failed
     if args.json:
         emit_json(render.document("undo", root, outcomes=(outcome,), ok=ok, notes=[note] if note else []))
     elif not args.quiet:

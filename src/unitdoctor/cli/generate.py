@@ -72,7 +72,8 @@ def model(parser: argparse.ArgumentParser) -> tuple[tuple[Option, ...], tuple[Co
 
 
 def _roff(s: str) -> str:
-    s = s.replace("\\", "\\e").replace("-", "\\-")
+    # groff's ASCII output (man in the C locale) has no glyph for an ellipsis: write three dots
+    s = s.replace("\\", "\\e").replace("-", "\\-").replace("\u2026", "...")
     return "\n".join(("\\&" + line) if line.startswith((".", "'")) else line for line in s.split("\n"))
 
 
@@ -108,9 +109,9 @@ FILES = (
                                  "to its last journal write; concurrent fixes run one after the other."),
     ("~/.local/state/unitdoctor/", "The journal of --user fixes ($XDG_STATE_HOME/unitdoctor)."),
     ("~/.local/state/unitdoctor/system/", "Not root: the journal of the live system's fixes the manager made for "
-                                          "you over the system bus, where polkit allowed it (UnmaskUnitFiles; "
-                                          "undo asks MaskUnitFiles). history, undo and fix --recover use it once "
-                                          "it exists."),
+                                          "you over the system bus, where polkit allowed it (UnmaskUnitFiles, "
+                                          "EnableUnitFiles; undo asks MaskUnitFiles, DisableUnitFiles). history, "
+                                          "undo and fix --recover use it once it exists."),
     ("unitdoctor/schema/*.schema.json", "The JSON schemas of --json output, in the installed package."),
 )
 
@@ -255,6 +256,18 @@ def bash(parser: argparse.ArgumentParser) -> str:
     return "\n".join(lines)
 
 
+def _short(help_text: str, width: int = 70) -> str:
+    """An option's help as a completion shows it: the first sentence, cut before a parenthesis or at a word."""
+    text = help_text.split(". ")[0].rstrip(".")
+    if len(text) <= width:
+        return text
+    cut = text[:width]
+    for mark in (" (", "; ", ", ", " "):
+        if mark in cut:
+            return cut[: cut.rindex(mark)].rstrip(",;")
+    return cut
+
+
 def _zsh_quote(s: str) -> str:
     return s.replace("'", "'\\''").replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
 
@@ -264,7 +277,7 @@ def _zsh_spec(o: Option) -> list[str]:
     if o.metavar:
         action = "_files -/" if "--root" in o.flags else (f"({' '.join(o.choices)})" if o.choices else " ")
         arg = f":{o.metavar.lower()}:{action}"
-    text = _zsh_quote(o.help.split(".")[0][:70])
+    text = _zsh_quote(_short(o.help))
     if len(o.flags) == 1:
         f = o.flags[0]
         return [f"'{f}{'=' if o.metavar and f.startswith('--') else ''}[{text}]{arg}'"]
@@ -361,7 +374,7 @@ def fish(parser: argparse.ArgumentParser) -> str:
             parts.append("-r" + (" -a '(__fish_complete_directories)'" if "--root" in o.flags else ""))
             if o.choices:
                 parts.append(f"-a {_fish_quote(' '.join(o.choices))}")
-        parts.append(f"-d {_fish_quote(o.help.split('.')[0][:70])}")
+        parts.append(f"-d {_fish_quote(_short(o.help))}")
         return " ".join(parts)
 
     lines += [opt(o, "") for o in common]

@@ -103,6 +103,9 @@ def run_scan(args: argparse.Namespace) -> int:
 
         # One write: the document of a large root has hundreds of thousands of tokens.
         sys.stdout.write(json.dumps(render.to_json(result), indent=2, ensure_ascii=False) + "\n")
-    else:
+    elif not args.quiet:
+        from .pager import open_pager
+
+        open_pager(args)  # a report, like list-units: paged on a terminal (fix and undo ask, so they do not page)
         render.render(result, sys.stdout)
     return EXIT_OK if result.ok else EXIT_PROBLEM

@@ -27,9 +27,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     add_common(st, suppress=True)
     st.add_argument("units", nargs="*", metavar="PATTERN|UNIT")
     st.add_argument("--state", action="append", default=[], metavar="STATE",
-                    help="list only units in these unit-file states (comma-separated; help lists them)")
+                    help="list only units in these unit-file states (comma-separated; --state=help lists them)")
     st.add_argument("--type", "-t", action="append", default=[], metavar="TYPE",
-                    help="list only units of these types (comma-separated; help lists them)")
+                    help="list only units of these types (comma-separated; --type=help lists them)")
     return {"states": run}
 
 

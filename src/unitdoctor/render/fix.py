@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from ..fix import HistoryItem, Outcome
-from ..journal import Step
+from ..fix import NOTHING, PLANNED, REFUSED, HistoryItem, Outcome
+from ..journal import CONFLICT, ROLLED_BACK, ROLLING_BACK, Step, StepKind, StepState
 from ..plan import (
     Action,
     Advice,
@@ -24,7 +24,7 @@ from ..plan import (
 from ..report import Report
 from ..rootfs import Root
 from . import SCHEMA_VERSION
-from .words import effect, mask_object, outlook, plan_notes, reason
+from .words import advice, effect, mask_object, outlook, plan_notes, reason
 
 # -- text ---------------------------------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
     if plan.advice:
         out.append("Not done by unitdoctor (advice):")
         for a in plan.advice:
-            out.append(f"  - {a.unit}: {a.text}")
+            out.append(f"  - {a.unit}: {advice(a)}")
     out.append("Expected afterwards:")
     for o in plan.outlook:
         out.append(f"  {'✓' if o.ok else '✗'} {outlook(o)}")
@@ -76,17 +76,17 @@ def plan_lines(plan: Plan, root: Root) -> list[str]:
 def outcome_lines(o: Outcome, *, hint: str = "") -> list[str]:
     """What happened: systemctl-like lines per step, the journal entry, and ``why`` afterwards."""
     out = list(o.messages)
-    if o.status == "refused":
+    if o.status is REFUSED:
         out.append("Refused: nothing was changed.")
-    elif o.status == "rolled-back":
+    elif o.status is ROLLED_BACK:
         out.append("A step failed, so every change of this fix was rolled back: nothing is left half-done.")
-    elif o.status == "rolling-back":
+    elif o.status is ROLLING_BACK:
         out.append("A step failed and its rollback could not finish (see above): `fix --recover` completes it "
                    "once the filesystem takes changes again; until then other fixes wait for it.")
-    elif o.status == "conflict":
+    elif o.status is CONFLICT:
         out.append("Could not restore everything (see above): those paths were changed by someone else.")
-    if o.entry and o.status not in ("refused", "nothing-to-do"):
-        out.append(f"Journal entry: {o.entry} ({o.status})" + (f"; {hint}" if hint else ""))
+    if o.entry and o.status not in (REFUSED, NOTHING):
+        out.append(f"Journal entry: {o.entry} ({o.status.value})" + (f"; {hint}" if hint else ""))
     if o.after and o.command == "undo":
         out.append("After undo (the state before the fix):")
     for r in o.after:
@@ -103,7 +103,7 @@ def _started_for(started: str, unit: str, units: int) -> bool:
 
 def undo_preview_lines(o: Outcome, root: Root) -> list[str]:
     """``undo``'s plan (before asking, and all of ``undo --dry-run``): what it would restore, or why not."""
-    if o.status != "planned":
+    if o.status is not PLANNED:
         return outcome_lines(o)
     out = [f"Undo of {o.entry} would do:"]
     out += [f"  {m}" for m in o.messages]
@@ -135,7 +135,7 @@ def history_lines(items: Sequence[HistoryItem], journal: str) -> list[str]:
     out = []
     for h in items:
         e = h.entry
-        status = "interrupted" if h.interrupted else e.status
+        status = "interrupted" if h.interrupted else e.status.value
         extra = f" (undoes {e.undoes})" if e.undoes else (f" (undone by {e.undone_by})" if e.undone_by else "")
         out.append(f"{e.id}  {e.created[:19].replace('T', ' ')}  {e.command:<4}  {status:<11}  "
                    f"{' '.join(e.units)}{extra}")
@@ -154,6 +154,12 @@ def action_json(a: Action, root: Root) -> dict[str, Any]:
     d: dict[str, Any] = {"action": rec.pop("action"), "risk": rec.pop("risk"), "effect": effect(a), **rec}
     if not isinstance(a, Advice):  # the reason in words beside ``why``, the same as data
         d["reason"] = reason(a.reason)
+    else:  # the advice in words (beside ``mask``, the same as data)
+        d["text"] = advice(a)
+        if a.mask is not None:
+            for k in ("path", "real", "override"):
+                if d["mask"].get(k):
+                    d["mask"][k] = root.display(d["mask"][k])
     for k in ("path", "then", "hides"):
         if d.get(k):
             d[k] = root.display(d[k])
@@ -178,7 +184,7 @@ def plan_json(plan: Plan, root: Root) -> dict[str, Any]:
 
 
 def step_json(s: Step, root: Root) -> dict[str, Any]:
-    d: dict[str, Any] = {"kind": s.kind, "state": s.state, "message": s.message}
+    d: dict[str, Any] = {"kind": s.kind.value, "state": s.state.value, "message": s.message}
     if s.path is not None:
         d["path"] = root.display(s.path)
         d["before"] = s.before.to_json() if s.before else None
@@ -187,7 +193,7 @@ def step_json(s: Step, root: Root) -> dict[str, Any]:
         d["unit"] = s.unit
     if s.result is not None:
         d["result"] = s.result
-    if s.kind == "enable":
+    if s.kind in (StepKind.ENABLE, StepKind.DISABLE):
         d["created"] = [{"path": p, "target": st.target} for p, st in s.created]
     return d
 
@@ -205,7 +211,7 @@ def after_json(r: Report, failed_start: bool = False) -> dict[str, Any]:
 def outcome_json(o: Outcome, root: Root) -> dict[str, Any]:
     return {
         "command": o.command,
-        "status": o.status,
+        "status": o.status.value,
         "entry": o.entry,
         "undoes": o.undoes,
         "ok": o.ok,
@@ -220,7 +226,7 @@ def _failed_starts(o: Outcome, r: Report) -> list[str]:
     """Messages of the fix's live starts of ``r``'s unit that failed (the manager's word beats the files')."""
     if o.command != "fix":
         return []
-    return [s.message for s in o.steps if s.kind == "start" and s.state == "failed"
+    return [s.message for s in o.steps if s.kind is StepKind.START and s.state is StepState.FAILED
             and _started_for(s.unit or "", r.unit, len(o.after))]
 
 
@@ -253,7 +259,7 @@ def history_json(items: Sequence[HistoryItem], journal: str) -> dict[str, Any]:
                 "root": h.entry.root,
                 "live": h.entry.live,
                 "units": list(h.entry.units),
-                "status": h.entry.status,
+                "status": h.entry.status.value,
                 "interrupted": h.interrupted,
                 "undoes": h.entry.undoes,
                 "undone_by": h.entry.undone_by,

@@ -167,23 +167,7 @@ def lines(r: ScanResult) -> list[tuple[str, str]]:
 
 
 def render(r: ScanResult, out: TextIO) -> None:
+    """The report as ``why``'s: escaped, coloured on a terminal (and through its pager), wrapped at its width."""
     from . import text
-    from .escape import escape, raw_stream
 
-    colour = text.use_colour(out)
-    all_lines = [(style, escape(t)) for style, t in lines(r)]
-    out = raw_stream(out)
-    if colour:
-        try:
-            from rich.console import Console
-            from rich.text import Text
-        except ImportError:
-            colour = False
-    if not colour:
-        for _style, t in all_lines:
-            out.write(t + "\n")
-        return
-    styles = {"ok": "bold green", "bad": "bold red", "warn": "yellow", "dim": "dim", "head": "bold", "": ""}
-    console = Console(file=out, highlight=False, soft_wrap=True)
-    for style, t in all_lines:
-        console.print(Text(t, style=styles[style]))
+    text.write(lines(r), out)

@@ -148,7 +148,7 @@ def wrap(text: str, width: int) -> list[str]:
     import re
     import textwrap
 
-    m = re.match(r"( *)((?:\[[a-z]+\] [\w.@-]+: |[a-z][\w -]{0,20}: |└─ |[-✓✗?] )?)", text)
+    m = re.match(r"( *)((?:\[[a-z]+\] [\w.@-]+: |[a-z][\w -]{0,20}: |\d+\. (?:\[[a-z]+\] )?|└─ |[-✓✗?] )?)", text)
     indent = len(m.group(1)) if m else 0
     label = m.group(2) if m else ""
     hang = indent + (len(label) if label else 2)

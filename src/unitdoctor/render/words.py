@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from ..report import EnableProblem, EnableRefusal
 
 if TYPE_CHECKING:
-    from ..plan import Action, Outlook, Plan, Reason
+    from ..plan import Action, Advice, MaskAdvice, Outlook, Plan, Reason
 
 
 def enable_message(p: Optional[EnableProblem]) -> Optional[str]:
@@ -80,6 +80,41 @@ def reason(r: Reason) -> str:
     if b is Because.RELOAD:
         return "the manager still holds the old unit files"
     return f"start {r.unit}" + (f" through {r.other}" if r.other else "")
+
+
+def advice(a: Advice) -> str:
+    """What a person can do that ``fix`` does not: the mask advice in words, or the advice's own text."""
+    return mask_advice(a.mask) if a.mask is not None else a.text
+
+
+def mask_advice(m: MaskAdvice) -> str:
+    """What a person can do about a mask ``fix`` does not remove, by who manages it (fact sheet §2.6, §2.8)."""
+    from ..checks.mask import MaskOwner
+    from ..plan import KeptMask
+
+    if m.refusal is MaskOwner.KERNEL_COMMAND_LINE:
+        src = f" (found in {', '.join(m.found_in)})" if m.found_in else \
+            " (see /etc/kernel/cmdline, GRUB_CMDLINE_LINUX in /etc/default/grub, or the boot entry)"
+        return (f"remove systemd.mask={m.name} from the kernel command line{src}, then reboot: "
+                f"systemd-debug-generator writes {m.path} → /dev/null at every boot and daemon-reload, so "
+                "deleting that link would not last, and systemctl unmask refuses it")
+    if m.refusal is MaskOwner.GENERATOR:
+        return (f"{m.path} is written by a generator at every boot and daemon-reload; find it in "
+                "/run/systemd/system-generators, /etc/systemd/system-generators, "
+                "/usr/local/lib/systemd/system-generators or /lib/systemd/system-generators and change its input")
+    if m.refusal is MaskOwner.VENDOR:
+        copy = (f"copy the real unit file there (cp {m.real} {m.override}; a symlink to it would be a self-alias)"
+                if m.real else "write the unit file you want there")
+        return (f"{m.name} is masked by its vendor ({m.path}): the package masks it on purpose and systemctl unmask "
+                f"skips it. unitdoctor never changes /usr. A unit file at {m.override} overrides the vendor mask: "
+                f"{copy}, and reinstalling the package will not undo that override")
+    if m.refusal is KeptMask.PERSISTENT:
+        return (f"{m.path} masks {m.name} persistently ({m.layer}); --runtime-only keeps it, and a runtime layer "
+                "cannot override it: run fix without --runtime-only")
+    if m.refusal is KeptMask.SPECIAL_FILE:
+        return f"{m.path} masks {m.name} but is a special file, not a link or empty file: inspect and remove it by hand"
+    who = m.refusal.value if m.refusal is not None else "someone else"
+    return f"{m.path} masks {m.name} in {m.layer}, which {who} manages ({m.role}); unitdoctor does not remove it"
 
 
 def outlook(o: Outlook) -> str:

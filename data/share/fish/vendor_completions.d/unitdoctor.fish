@@ -1,0 +1,1 @@
+../../../../src/unitdoctor/completion/unitdoctor.fish
