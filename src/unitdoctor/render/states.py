@@ -91,15 +91,15 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
     # One look at all the names says whether any needs escaping (almost never).
     shown = dict(zip(names, map(escape, names) if escape("".join(names)) != "".join(names) else names))
     values = [_VALUES[r.state] for r in results]
-    cells = [presets.get(n) or "-" for n in names]
+    column = [presets.get(n) or "-" for n in names]
     # without the legend the header row is not laid out, so it does not widen the columns (table.c)
     head = (len("UNIT FILE"), len("STATE"), len("PRESET")) if legend else (0, 0, 0)
     w1 = max(head[0], max(map(len, shown.values()), default=0))
     w2 = max(head[1], max(map(len, values), default=0))
-    w3 = max(head[2], max(map(len, cells), default=0))
+    w3 = max(head[2], max(map(len, column), default=0))
     if not colour:
         # The last cell is never empty nor ends in a blank: no trailing blanks to strip.
-        lines = [f"{shown[n].ljust(w1)} {v.ljust(w2)} {p}\n" for n, v, p in zip(names, values, cells)]
+        lines = [f"{shown[n].ljust(w1)} {v.ljust(w2)} {p}\n" for n, v, p in zip(names, values, column)]
         if legend:
             lines.insert(0, f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
         out.write("".join(lines))
