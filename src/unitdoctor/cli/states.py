@@ -61,6 +61,20 @@ def _filters(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import gc
+
+    # The scan and the listing make tens of thousands of objects and no reference cycles: the cyclic
+    # collector would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     from .. import install, names, sysv
     from ..preset import Presets
     from ..render import states as render
@@ -86,17 +100,7 @@ def run(args: argparse.Namespace) -> int:
         if failed is not None:
             print(f"Failed to get unit file list: {failed.message}", file=sys.stderr)
             return EXIT_PROBLEM
-        import gc
-
-        # Listing every unit file makes tens of thousands of objects and no reference cycles: the cyclic
-        # collector would only walk them again and again (a tenth of the time at 10,000 units).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            results = render.select(install.list_unit_files(cat), patterns=args.units, types=types, states=states)
-        finally:
-            if collecting:
-                gc.enable()
+        results = render.select(install.list_unit_files(cat), patterns=args.units, types=types, states=states)
     presets_db = Presets.load(cat.root, cat.lookup.scope)
     presets = {r.name: (presets_db.query(r.name) if render.preset_shown(r) else None) for r in results}
     if args.json:
