@@ -269,3 +269,12 @@ def test_generated_expressions_match_systemd_analyze_calendar(tz, zones):
     assert not mismatches, mismatches[:20]
     # The generator reaches both answers often enough for the comparison to mean something.
     assert len(exprs) // 5 < accepted < len(exprs) * 4 // 5
+
+
+@pytest.mark.parametrize("text, expected", [("1" * 5000 + "-1", "!ERANGE"), ("@" + "1" * 5000, "!ERANGE"),
+                                            ("@-" + "1" * 5000, "!ERANGE"), ("*:*:" + "9" * 5000, "!ERANGE"),
+                                            ("0" * 5000 + "1-1", "*-01-01 00:00:00")])
+def test_huge_numbers_are_out_of_range_not_a_crash(text, expected):
+    """strtoul saturates; Python's int() refuses strings over 4,300 digits, so the parser must not call it on
+    them (systemd-analyze calendar refuses the first ones; its message is cut at the line limit)."""
+    assert _answer(parse(text, UTC)) == expected

@@ -44,10 +44,6 @@ def test_python_39_floor() -> None:
     assert p.returncode == 0, p.stdout + p.stderr
 
 
-#: Modules mypy may still skip (``ignore_errors`` in pyproject.toml): this set only shrinks, to nothing.
-NOT_YET_STRICT = {"unitdoctor.fix"}
-
-
 def test_mypy_strict() -> None:
     """``mypy --strict`` with pyproject.toml's configuration."""
     mypy = _tool("mypy")
@@ -56,24 +52,19 @@ def test_mypy_strict() -> None:
 
 
 def test_mypy_configuration_checks_every_module() -> None:
-    """What ``test_mypy_strict`` runs really is ``--strict`` on the whole package: no module relaxed but the
-    ones still listed here, no error code switched off, no file that opts out, no bare ``type: ignore``."""
+    """What ``test_mypy_strict`` runs really is ``--strict`` on the whole package: no module relaxed, no error
+    code switched off, no file that opts out, no bare ``type: ignore``."""
     tomllib = pytest.importorskip("tomllib")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
     assert config["strict"] is True
     assert config["files"] == ["src/unitdoctor"]
     assert "ignore-without-code" in config["enable_error_code"]
     assert not {k for k in config if k.startswith(("disable", "allow", "ignore", "follow_imports", "exclude"))}
-    relaxed: set[str] = set()
     for override in config.get("overrides", []):
         modules = override["module"] if isinstance(override["module"], list) else [override["module"]]
-        settings = set(override) - {"module"}
-        if settings == {"ignore_missing_imports"}:  # third-party packages without type information
-            assert not [m for m in modules if m.split(".")[0] == "unitdoctor"], override
-        else:
-            assert settings == {"ignore_errors"}, override
-            relaxed.update(modules)
-    assert relaxed <= NOT_YET_STRICT, f"taken off the list once, a module stays strict: {relaxed - NOT_YET_STRICT}"
+        # only third-party packages without type information, and nothing but that
+        assert set(override) == {"module", "ignore_missing_imports"}, override
+        assert not [m for m in modules if m.split(".")[0] == "unitdoctor"], override
     opted_out = [p for p in SRC.rglob("*.py") if "# mypy:" in p.read_text() or "# type: ignore\n" in p.read_text()]
     assert opted_out == []
 

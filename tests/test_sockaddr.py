@@ -16,7 +16,7 @@ ACCEPTED = [("/run/a.sock", "unix", "/run/a.sock"), ("@abstract", "unix", None),
 REFUSED = ["", "/", "@", "/run/" + "a" * 103, "@" + "a" * 107, "0", "65536", "99999999999999999999", "garbage",
            "eth0", "relative.sock", "1.2.3.4", "01.2.3.4:5", "::1:5", "1.2.3.4:0", "1.2.3.4:5#x", "vsock:x:5",
            "vsock:2", "[::1]", "[::1]:", "1.2.3.4%lo:5",
-           "[::1%lo]:5", "[fe80::1%1]:5", "1.2.3.4:5%"]
+           "[::1%lo]:5", "[fe80::1%1]:5", "1.2.3.4:5%", "1" * 5000, "vsock:" + "1" * 5000 + ":1"]
 
 
 @pytest.mark.parametrize("text, family, path", ACCEPTED)

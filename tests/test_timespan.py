@@ -92,3 +92,8 @@ def test_generated_spans_match_systemd_analyze_timespan():
     print(f"{len(exprs)} spans, {accepted} accepted, {len(mismatches)} disagreements")
     assert not mismatches, mismatches[:20]
     assert len(exprs) // 5 < accepted < len(exprs) * 4 // 5
+
+
+def test_huge_numbers_are_out_of_range_not_a_crash():
+    assert parse_sec("1" * 5000) == (None, "ERANGE")
+    assert parse_sec("0" * 5000 + "5") == (5_000_000, "")

@@ -276,7 +276,9 @@ def _strtoul(p: str, i: int) -> tuple[int, int]:
         k += 1
     if k == j:
         raise _Refused("EINVAL")
-    value = int(p[j:k])
+    # Saturating: past 30 significant digits the value is out of every range anyway (and int() of a huge
+    # digit string is refused by Python).
+    value = int(p[j:k].lstrip("0")[:30] or "0")
     if value > ULONG_MAX:
         raise _Refused("ERANGE")
     return ((-value) % 2**64 if neg else value), k

@@ -224,13 +224,16 @@ def resolve_symlink(cat: Catalog, link_path: str, target: Optional[str]) -> tupl
     """
     if target is None:
         raise _Fail("EIO", link_path)
-    directory = posixpath.dirname(link_path)
-    raw = target if target.startswith("/") else posixpath.join(directory, target)
-    try:
-        simplified = cat.root.chase(raw, follow_last=False, missing_ok=True)
-    except OSError as err:
-        raise _Fail(errno_name(err), link_path) from None
-    if _under_search_path(cat, simplified) is None:
+    raw = target if target.startswith("/") else posixpath.join(posixpath.dirname(link_path), target)
+    # The catalog is a snapshot: a path chases to the same place every time (every mask link's /dev/null).
+    chased: dict[str, str] = cat.derived("install.chased", _new_dict)
+    simplified = chased.get(raw)
+    if simplified is None:
+        try:
+            simplified = chased[raw] = cat.root.chase(raw, follow_last=False, missing_ok=True)
+        except OSError as err:
+            raise _Fail(errno_name(err), link_path) from None
+    if cat.first_dir_holding(simplified) >= len(cat.listings):  # path_startswith_strv(…, search_path)
         return simplified, True
     bad = names.verify_alias(link_path, simplified)
     if bad:
@@ -238,19 +241,9 @@ def resolve_symlink(cat: Catalog, link_path: str, target: Optional[str]) -> tupl
     return simplified, False
 
 
-def _under_search_path(cat: Catalog, path: str) -> Optional[str]:
-    """``path_startswith_strv(path, search_path)``: the rest of ``path`` below a search dir, or None."""
-    for p, prefix in cat.derived("install.search_prefixes", _search_prefixes):
-        if path == p:
-            return ""
-        if path.startswith(prefix):
-            return path[len(prefix):]
-    return None
-
-
-def _search_prefixes(cat: Catalog) -> tuple[tuple[str, str], ...]:
-    """Each search dir and the prefix of the paths below it."""
-    return tuple((d.path, d.path.rstrip("/") + "/") for d in cat.lookup.search_path)
+def _new_dict(_cat: Catalog) -> dict[Any, Any]:
+    """A memo kept with a catalog (``Catalog.derived``), filled as answers are found."""
+    return {}
 
 
 def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]) -> None:
@@ -261,12 +254,16 @@ def _readlink(ctx: _Context, info: InstallInfo, path: str, target: Optional[str]
     """
     simplified, linked = resolve_symlink(ctx.cat, path, target)
     info.symlink_target = simplified
-    try:
-        null = ctx.cat.root.null_or_empty_with_root(simplified)
-    except OSError as err:
-        if err.errno != _errno.ENOENT:
-            raise _Fail(errno_name(err), simplified) from None
-        null = False
+    masks: dict[str, bool] = ctx.cat.derived("install.masks", _new_dict)
+    null = masks.get(simplified)
+    if null is None:
+        try:
+            null = ctx.cat.root.null_or_empty_with_root(simplified)
+        except OSError as err:
+            if err.errno != _errno.ENOENT:
+                raise _Fail(errno_name(err), simplified) from None
+            null = False
+        masks[simplified] = null
     if null:
         info.mode = Mode.MASKED
     else:
@@ -286,16 +283,16 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
     if info.path is not None:
         _load_path(ctx, info, info.path)
         return
-    template = _template(info.name) if _kind(info.name) is names.NameKind.INSTANCE else None
-    if not _type_allows(info.name):
-        _check_type(info, ctx.cat.lookup.search_path[0].path if ctx.cat.lookup.search_path else "/")
+    cat = ctx.cat
+    name = info.name
+    template = _template(name) if _kind(name) is names.NameKind.INSTANCE else None
+    if not _type_allows(name):
+        _check_type(info, cat.lookup.search_path[0].path if cat.lookup.search_path else "/")
     found = False
     # A search dir that cannot be opened fails the search when it is reached (ELOOP, …).
-    broken = ctx.cat.broken_dir()
-    for candidate in (info.name, template):
-        if candidate is None:
-            continue
-        for e in ctx.cat.entries(candidate):
+    broken = cat.broken_dir()
+    for candidate in (name, template) if template is not None else (name,):
+        for e in cat.entries(candidate):
             if broken is not None and e.dir.index > broken.dir.index:
                 break
             try:
@@ -316,27 +313,42 @@ def _search(ctx: _Context, info: InstallInfo) -> None:
         raise _Fail("ENOENT")
     if info.mode is Mode.MASKED:
         return
-    for dropin in dropin_paths(ctx.cat, [info.name] + ([template] if template else [])):
-        _load_dropin(ctx, info, dropin.path)
+    if cat.has_subdir(name + ".d") or (template is not None and cat.has_subdir(template + ".d")):
+        real: dict[str, str] = {}
+        for dropin in dropin_paths(cat, [name, template] if template is not None else [name], real):
+            found_at = real.get(dropin.path)
+            if found_at is not None:
+                # A regular file in a real NAME.d dir of a search dir: opened where it was listed (an empty
+                # one adds nothing, as _load_dropin decides), with no second walk of the path.
+                _parse(ctx, info, dropin.path, real=found_at)
+            else:
+                _load_dropin(ctx, info, dropin.path)
 
 
-def dropin_paths(cat: Catalog, unit_names: list[str]) -> tuple[unitfile.DropIn, ...]:
+def dropin_paths(cat: Catalog, unit_names: list[str], real: Optional[dict[str, str]] = None,
+                 ) -> tuple[unitfile.DropIn, ...]:
     """The ``*.conf`` entries of the ``NAME.d`` dirs of ``unit_names``, one per basename, sorted.
 
     Implements ``conf_files_list_strv(…, ".conf", NULL, 0, dirs)`` as ``unit_file_search`` calls it
     (conf-files.c, install.c, v252): dirs in the order given (every search dir's ``NAME.d``, then every
     ``TEMPLATE.d``), hidden and backup names skipped, the first dir holding a basename wins, entries
     of any type. Flags 0: masks are *not* filtered here; loading one decides (``_load_dropin``).
+
+    ``real``, if given, gets the resolved path of every candidate that is a regular file in a directory
+    that is no symlink (keyed by its path).
     """
     candidates = []
     for n in unit_names:
         if not cat.has_subdir(n + ".d"):
             continue
         for sub in cat.subdirs(n + ".d"):
+            at = None if real is None or sub.via_symlink else cat.listings[sub.dir.index].real_path(sub.name)
             for name, e in sorted(sub.entries.items()):
                 if hidden_or_backup(name) or not name.endswith(".conf"):
                     continue
                 candidates.append(unitfile.DropIn(name, e.path, False, sub.dir.role.value))
+                if at is not None and real is not None and stat.S_ISREG(e.mode):
+                    real[e.path] = at + "/" + name
     return unitfile.merge_dropins(candidates) if candidates else ()
 
 
@@ -410,9 +422,6 @@ _PLAIN_FILE = re.compile(
     rb"|[^\x00-\x20#;\[=\x7f-\xff][^\x00-\x08\x0a-\x1f=\x7f-\xff]*=[^\x00-\x08\x0a-\x1f\x7f-\xff]*)?\n)*"
     rb"|[ \t]*\[X-[^\x00-\x1f\"'\\\x7f-\xff]*\][ \t]*\n"
     rb"(?:[ \t]*(?:[^\x00-\x20\[\x7f-\xff][^\x00-\x08\x0a-\x1f\x7f-\xff]*)?\n)*)*")
-#: In a file _PLAIN_FILE accepted: an ``[Install]`` header line, and any header line (where a section ends).
-_INSTALL_HEADER = re.compile(rb"^[ \t]*\[Install\][ \t]*$", re.M)
-_ANY_HEADER = re.compile(rb"^[ \t]*\[", re.M)
 
 
 def install_assignments_fast(data: bytes, path: str) -> Optional[tuple[unitfile.Assignment, ...]]:
@@ -437,7 +446,7 @@ def _install_keys(data: bytes) -> Optional[list[tuple[str, str, int]]]:
         return None
     text = data if data.endswith(b"\n") else data + b"\n"
     if _PLAIN_FILE.fullmatch(text) is not None:
-        return _install_section_keys(text) if b"[Install]" in text else []
+        return _install_section_keys(text)
     if not data.isascii() or _CONTROL.search(data):
         return None
     out: list[tuple[str, str, int]] = []
@@ -471,22 +480,37 @@ def _install_keys(data: bytes) -> Optional[list[tuple[str, str, int]]]:
 
 
 def _install_section_keys(text: bytes) -> list[tuple[str, str, int]]:
-    """The [Install] keys of a file ``_PLAIN_FILE`` accepted (``text`` ends with a newline)."""
+    """The [Install] keys of a file ``_PLAIN_FILE`` accepted (``text`` ends with a newline).
+
+    Every line of such a file whose first non-blank character is ``[`` is a section header, so the lines
+    from the first ``[Install]`` header on are enough: a header line switches in or out of [Install].
+    """
+    at = text.find(b"[Install]")
+    while at >= 0:
+        start = text.rfind(b"\n", 0, at) + 1
+        end = text.index(b"\n", at)
+        if not text[start:at].strip(b" \t") and not text[at + 9:end].strip(b" \t"):
+            break  # a header line, not a value that mentions [Install]
+        at = text.find(b"[Install]", end)
+    else:
+        return []
     out: list[tuple[str, str, int]] = []
-    for m in _INSTALL_HEADER.finditer(text):
-        start = m.end() + 1
-        nxt = _ANY_HEADER.search(text, start)
-        number = text.count(b"\n", 0, start)
-        for raw in text[start:nxt.start() if nxt is not None else len(text)].decode("ascii").split("\n"):
-            number += 1
-            line = raw.strip(" \t")
-            if line and line[0] not in "#;":
-                key, _eq, value = line.partition("=")
-                out.append((key.rstrip(" \t"), value.lstrip(" \t"), number))
+    number = text.count(b"\n", 0, start)
+    inside = False
+    for raw in text[start:].decode("ascii").split("\n"):
+        number += 1
+        line = raw.strip(" \t")
+        if not line or line[0] in "#;":
+            continue
+        if line[0] == "[":
+            inside = line == "[Install]"
+        elif inside:
+            key, _eq, value = line.partition("=")
+            out.append((key.rstrip(" \t"), value.lstrip(" \t"), number))
     return out
 
 
-def _apply_install_key(ctx: _Context, info: InstallInfo, key: str, value: str, path: str,
+def _apply_install_key(ctx: Optional[_Context], info: InstallInfo, key: str, value: str, path: str,
                        line: Optional[int]) -> None:
     """Apply ``key=value`` (line ``line`` of ``path``), as the ``items[]`` table of ``unit_file_load`` does
     (install.c, v252).
@@ -517,6 +541,7 @@ def _apply_install_key(ctx: _Context, info: InstallInfo, key: str, value: str, p
             raise _Fail("EINVAL", _where(path, line))
         info.default_instance = printed or None
     elif key == "Also":
+        assert ctx is not None
         words, bad = split_words(value, unquote=False, retain_escape=False)
         for word in words:
             try:
@@ -610,7 +635,7 @@ def traverse(cat: Catalog, name: str) -> tuple[InstallInfo, _Context]:
     info = ctx.add(name)
     _search(ctx, info)
     hops = 0
-    while info.mode in (Mode.ALIAS, Mode.LINKED):
+    while info.mode is Mode.ALIAS or info.mode is Mode.LINKED:
         hops += 1
         if hops > FOLLOW_MAX:
             raise _Fail("ELOOP", info.path)
@@ -792,13 +817,17 @@ def _lookup(cat: Catalog, name: str,
 
 def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
     # The queried name is an alias of the file it reached (instances excepted).
-    if name != posixpath.basename(info.path or "") and _kind(info.name) is not names.NameKind.INSTANCE:
+    path = info.path or ""
+    if name != path[path.rfind("/") + 1:] and _kind(info.name) is not names.NameKind.INSTANCE:
         return UnitFileState.ALIAS
-    parent = posixpath.dirname(info.path or "")
-    if cat.lookup.is_generator(parent):
-        return UnitFileState.GENERATED
-    if cat.lookup.is_transient(parent):
-        return UnitFileState.TRANSIENT
+    special = cat.derived("install.special_dirs", _special_dirs).get(posixpath.dirname(path))
+    if special is not None:
+        return special
+    return _link_state(cat, info)
+
+
+def _link_state(cat: Catalog, info: InstallInfo) -> UnitFileState:
+    """The state of a unit file that is not an alias, generated or transient: what links and [Install] say."""
     # Both passes look only where the catalog's indexes say a link names the unit (or at a broken dir).
     if cat.may_be_linked(info.name) or cat.broken_dir() is not None:
         sites = _link_sites(cat, info)
@@ -814,6 +843,15 @@ def _regular_state(cat: Catalog, name: str, info: InstallInfo) -> UnitFileState:
     if info.also:
         return UnitFileState.INDIRECT
     return UnitFileState.STATIC
+
+
+def _special_dirs(cat: Catalog) -> dict[str, UnitFileState]:
+    """The directories whose unit files are ``generated`` or ``transient`` whatever links say."""
+    lp = cat.lookup
+    out = {d: UnitFileState.TRANSIENT for d in (lp.transient,) if d is not None}
+    out.update((d, UnitFileState.GENERATED) for d in (lp.generator, lp.generator_early, lp.generator_late)
+               if d is not None)
+    return out
 
 
 def list_error(cat: Catalog) -> Optional[InstallError]:
@@ -837,19 +875,63 @@ def list_unit_files(cat: Catalog) -> list[StateResult]:
     """
     if list_error(cat) is not None:
         return []
-    seen: dict[str, str] = {}
+    seen: dict[str, Entry] = {}
     for li in cat.listings:
         for n, e in li.entries.items():
-            if n in seen or e.hidden or not (e.is_reg or e.is_symlink) or _kind(n) is None:
+            if n in seen or not (stat.S_ISREG(e.mode) or stat.S_ISLNK(e.mode)) or hidden_or_backup(n) \
+                    or _kind(n) is None:
                 continue
-            seen[n] = e.path
+            seen[n] = e
     out = []
     bad = UnitFileState.BAD
-    for n, path in seen.items():
+    for n, e in seen.items():
+        path = e.path
+        # The lookup tries the first entry called n (which is not hidden either: the name decides that).
+        quick = _listed_regular(cat, n, cat.first(n) or e)
+        if quick is not None:
+            out.append(StateResult(n, quick[0], path, None, quick[1]))
+            continue
         state, _found, error, info = _lookup(cat, n)
         out.append(StateResult(n, state, path, None, info) if error is None else StateResult(n, bad, path, error))
     out.sort(key=_list_order)
     return out
+
+
+#: [Install] keys whose parsing may fail or needs the whole lookup (``_apply_install_key``).
+_HARD_KEYS = frozenset(("Also", "DefaultInstance"))
+
+
+def _listed_regular(cat: Catalog, name: str, e: Entry) -> Optional[tuple[UnitFileState, InstallInfo]]:
+    """``_lookup`` of a listed name in the case most names of a listing are, or None where it must decide.
+
+    The case: ``e``, the first entry called ``name``, is a non-empty regular file directly in a search dir
+    that reads without error, a plain unit or template of a type that may be one (an instance looks for
+    its template first), with no ``NAME.d`` dir anywhere, whose [Install] the quick reader takes and holds
+    no ``Also=`` or ``DefaultInstance=``. Then ``traverse`` would load just that file (no alias to follow,
+    no drop-in) and the state is what ``_regular_state`` says of it, computed here the same way without
+    the lookup's general machinery. No search dir is broken (``list_unit_files`` checked).
+    """
+    if e.parent != e.dir.path or not stat.S_ISREG(e.mode) or _kind(name) is names.NameKind.INSTANCE \
+            or not _type_allows(name) or cat.has_subdir(name + ".d"):
+        return None
+    real = cat.listings[e.dir.index].real_path(name)
+    if real is None:
+        return None
+    try:
+        data = cat.root.read(real, resolved=True)
+    except OSError:
+        return None
+    keys = _install_keys(data) if data else None
+    if keys is None:
+        return None
+    path = e.path
+    info = InstallInfo(name, path, Mode.REGULAR, sources=[path])
+    for key, value, line in keys:
+        if key in _HARD_KEYS:
+            return None
+        _apply_install_key(None, info, key, value, path, line)  # no Also=: no context needed
+    special = cat.derived("install.special_dirs", _special_dirs).get(e.parent)
+    return (special if special is not None else _link_state(cat, info)), info
 
 
 def _list_order(r: StateResult) -> tuple[str, str]:

@@ -1256,7 +1256,8 @@ def user_group_name_is_valid(name: str) -> bool:
     (0–4294967294 but 65535), or a name without control characters, ``:`` or ``/``, that is not ``.``, ``..``,
     all digits or ``-`` followed by digits only (checked with systemd-analyze verify)."""
     if name.isascii() and name.isdigit():
-        return int(name) < 4294967295 and int(name) != 65535
+        uid = int(name.lstrip("0")[:11] or "0")  # saturating: int() refuses huge digit strings
+        return uid < 4294967295 and uid != 65535
     if not name or name in (".", "..") or any(ord(c) < 32 or c == "\x7f" for c in name) or ":" in name \
             or "/" in name:
         return False

@@ -168,9 +168,10 @@ def _diagnose(name: str) -> tuple[Optional[NameKind], str]:
     if name[dot + 1 :] not in _TYPES_BY_NAME:
         return None, f'unknown unit type "{_one_line(name[dot + 1 :])}"'
     # Before the type, only the valid characters and "@" may appear.
-    for ch in name[:dot]:
-        if ch not in _VALID_CHARS_WITH_AT:
-            return None, f"invalid character {_one_line(repr(ch))}"
+    if not _VALID_CHARS_WITH_AT.issuperset(name[:dot]):
+        for ch in name[:dot]:
+            if ch not in _VALID_CHARS_WITH_AT:
+                return None, f"invalid character {_one_line(repr(ch))}"
     # The first "@" ends the prefix, which may not be empty.
     at = name.find("@")
     if at == 0:

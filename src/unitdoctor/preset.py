@@ -7,6 +7,7 @@ read makes the whole policy unreadable: systemctl then prints ``n/a`` in the col
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from typing import Optional
@@ -104,10 +105,26 @@ class Presets:
         return "disabled" if r is not None and r.action == "disable" else "enabled"
 
     def match(self, name: str) -> Optional[PresetRule]:
+        """The first rule whose pattern matches ``name``, or None."""
+        rx = self._first_match
+        if rx is not None:
+            m = rx.fullmatch(name)
+            return self.rules[m.lastindex - 1] if m is not None and m.lastindex else None
         for r in self.rules:
             if fnmatch(r.pattern, name):
                 return r
         return None
+
+    @functools.cached_property
+    def _first_match(self) -> Optional[re.Pattern[str]]:
+        """All patterns as one regex, one group per rule in file order: the group that matched is the first rule
+        whose pattern matches (alternatives are tried in order), so a name costs one match, not one per rule."""
+        if not self.rules:
+            return None
+        try:
+            return re.compile("|".join(f"({_translate(r.pattern)})" for r in self.rules), re.DOTALL)
+        except (re.error, OverflowError, RecursionError):  # too many rules for one regex: one by one
+            return None
 
 
 def _lines(data: bytes) -> list[bytes]:

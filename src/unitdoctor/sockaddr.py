@@ -38,7 +38,7 @@ def _safe_atou(text: str, limit: int) -> Optional[int]:
         s = s[1:]
     if not s or not s.isascii() or not s.isdigit():
         return None
-    v = int(s)
+    v = int(s.lstrip("0")[:30] or "0")  # saturating: int() refuses huge digit strings
     return v if v <= limit else None
 
 

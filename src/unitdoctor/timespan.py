@@ -43,7 +43,8 @@ def _strtoll(text: str, i: int) -> tuple[int, int, str]:
     k = _skip(text, j, _DIGITS)
     if k == j:
         return 0, i, ""
-    value = sign * int(text[j:k])
+    # Saturating: 30 significant digits are out of range already (int() refuses huge digit strings).
+    value = sign * int(text[j:k].lstrip("0")[:30] or "0")
     if not -(2**63) <= value < 2**63:
         return 0, k, "ERANGE"
     return value, k, ""

@@ -115,6 +115,10 @@ CASES = {
     "exec-instance.service": ("[Service]\nExecStart=/bin/true\nExecStartPre=%i\n", None),
     "socket-exec.socket": ("[Socket]\nListenStream=/run/e.sock\nExecStartPre=!\n", None),
     "workdir-instance.service": ("[Service]\nExecStart=/bin/true\nWorkingDirectory=%n.service\n", None),
+    # Digit strings longer than Python's int() takes (4,300): out of range, not a crash.
+    "huge-number.timer": ("[Timer]\nOnCalendar=" + "1" * 5000 + "-1\nOnBootSec=" + "1" * 5000 + "\n", None),
+    "huge-number.socket": ("[Socket]\nListenStream=" + "1" * 5000 + "\n", None),
+    "huge-uid.service": ("[Service]\nExecStart=/bin/true\nUser=" + "1" * 5000 + "\n", None),
     "space-in-brackets.service": ("[ Unit ]\nRequires=nope.service\n[Service]\nExecStart=/bin/true\n", None),
 }
 

@@ -17,6 +17,7 @@ from unitdoctor.unitfile import parse
 GOOD = st.sampled_from([
     "[Install]", "[Unit]", "[Service]", "[X-Foo]", "WantedBy=a.target", "  WantedBy = b.target c.target  ",
     "Alias=", "# comment", "; comment", "", "Key=va=lue", "A=\t1\t", "RequiredBy=x.target",
+    "Description=see [Install]", "X=[Install] ", "#[Install]", " \t[Install]\t",
 ])
 ODD = st.sampled_from([
     "[Install]", "[Unit]", "[Service]", "[X-Foo]", "[Foo]", "[Install", "[]", "  [Install]  ", "[Inst\"all]",

@@ -86,7 +86,17 @@ def run(args: argparse.Namespace) -> int:
         if failed is not None:
             print(f"Failed to get unit file list: {failed.message}", file=sys.stderr)
             return EXIT_PROBLEM
-        results = render.select(install.list_unit_files(cat), patterns=args.units, types=types, states=states)
+        import gc
+
+        # Listing every unit file makes tens of thousands of objects and no reference cycles: the cyclic
+        # collector would only walk them again and again (a tenth of the time at 10,000 units).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            results = render.select(install.list_unit_files(cat), patterns=args.units, types=types, states=states)
+        finally:
+            if collecting:
+                gc.enable()
     presets_db = Presets.load(cat.root, cat.lookup.scope)
     presets = {r.name: (presets_db.query(r.name) if render.preset_shown(r) else None) for r in results}
     if args.json:

@@ -41,6 +41,8 @@ def select(results: list[StateResult], *, patterns: Sequence[str] = (), types: S
            states: Sequence[str] = ()) -> list[StateResult]:
     """The rows ``list-unit-files PATTERN... --type= --state=`` keeps: name matches any pattern
     (fnmatch(3) with FNM_NOESCAPE), type and state in the lists (an empty list keeps all)."""
+    if not patterns and not types and not states:
+        return list(results)
     import fnmatch
 
     pats = [p.replace("[^", "[!") for p in patterns]  # glibc's [^…] is Python's [!…]
@@ -55,6 +57,9 @@ def select(results: list[StateResult], *, patterns: Sequence[str] = (), types: S
         out.append(r)
     return out
 
+
+#: Each state's text (``UnitFileState.value`` looked up once, not per row).
+_VALUES = {s: s.value for s in UnitFileState}
 
 # SGR sequences as systemd's terminal-util.h spells them.
 _NORMAL, _UNDERLINE = "\x1b[0m", "\x1b[0;4m"
@@ -82,18 +87,22 @@ def table(results: list[StateResult], presets: dict[str, Optional[str]], out: Te
     from .escape import escape, raw_stream
 
     out = raw_stream(out)  # names from the root are escaped here; the colour sequences are ours
-    shown = {r.name: escape(r.name) for r in results}
+    names = [r.name for r in results]
+    # One look at all the names says whether any needs escaping (almost never).
+    shown = dict(zip(names, map(escape, names) if escape("".join(names)) != "".join(names) else names))
+    values = [_VALUES[r.state] for r in results]
+    column = [presets.get(n) or "-" for n in names]
     # without the legend the header row is not laid out, so it does not widen the columns (table.c)
     head = (len("UNIT FILE"), len("STATE"), len("PRESET")) if legend else (0, 0, 0)
-    w1 = max([head[0]] + [len(n) for n in shown.values()])
-    w2 = max([head[1]] + [len(r.state.value) for r in results])
-    w3 = max([head[2]] + [len(presets.get(r.name) or "-") for r in results])
+    w1 = max(head[0], max(map(len, shown.values()), default=0))
+    w2 = max(head[1], max(map(len, values), default=0))
+    w3 = max(head[2], max(map(len, column), default=0))
     if not colour:
+        # The last cell is never empty nor ends in a blank: no trailing blanks to strip.
+        lines = [f"{shown[n].ljust(w1)} {v.ljust(w2)} {p}\n" for n, v, p in zip(names, values, column)]
         if legend:
-            out.write(f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
-        for r in results:
-            p = presets.get(r.name) or "-"
-            out.write(f"{shown[r.name].ljust(w1)} {r.state.value.ljust(w2)} {p}\n".rstrip() + "\n")
+            lines.insert(0, f"{'UNIT FILE'.ljust(w1)} {'STATE'.ljust(w2)} PRESET\n")
+        out.write("".join(lines))
     else:
         if legend:
             heads = ("UNIT FILE".ljust(w1), "STATE".ljust(w2), "PRESET".ljust(w3))
