@@ -49,6 +49,17 @@ def unavailable() -> Optional[str]:
     return None
 
 
+def require() -> None:
+    """Skip the calling test module where a boot cannot run; under ``CI=true`` fail instead (CI must boot)."""
+    import pytest
+
+    why = unavailable()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"real-boot tests must run in CI: {why}")
+        pytest.skip(why)
+
+
 def _patched(work: Path) -> Path:
     src = script()
     assert src is not None

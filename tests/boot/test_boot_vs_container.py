@@ -29,7 +29,6 @@ from unitdoctor.manager import Manager
 
 S = "/etc/systemd/system"
 ROUNDS = int(os.environ.get("UD_BOOT_ROUNDS", "2"))
-CI = os.environ.get("CI") == "true"
 
 try:
     from unitdoctor import condition as _condition  # noqa: F401  (h8-conditions)
@@ -43,11 +42,7 @@ SEEN: collections.Counter = collections.Counter()
 
 @pytest.fixture(scope="module", autouse=True)
 def _need_container():
-    why = container.unavailable()
-    if why:
-        if CI:
-            pytest.fail(f"real-boot tests must run in CI: {why}")
-        pytest.skip(why)
+    container.require()
 
 
 def svc(unit: str = "", body: str = "ExecStart=/bin/sleep infinity", typ: str = "simple") -> str:
