@@ -730,7 +730,7 @@ def completes_at_once(u: Unit) -> bool:
     idle right after fork (``service_enter_start``) unless ExecCondition=/ExecStartPre= run first or
     ExecStartPost= after. 252's Type= default is simple with ExecStart=, dbus with BusName=, else oneshot.
     """
-    from .manager import _exec_lists
+    from .loadfragment import exec_lists
 
     t = u.type
     if t in _ACTIVE_AT_ONCE:
@@ -738,7 +738,7 @@ def completes_at_once(u: Unit) -> bool:
     if t not in ("service", "socket"):
         return False
     section = "Service" if t == "service" else "Socket"
-    cmds = _exec_lists(list(u.assignments))
+    cmds = exec_lists(list(u.assignments))
     if any(cmds.get(f"Exec{k}") for k in ("Condition", "StartPre", "StartPost")):
         return False
     if t == "socket":

@@ -138,7 +138,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                       ev, fixes)
     for d in u.diagnostics:
         if d.severity == "unknown":
-            # The load state hangs on a fact the root does not give (manager.verify says which).
+            # The load state hangs on a fact the root does not give (loadfragment.verify says which).
             yield Finding("load-state-unknown", Severity.WARNING, u.name, d.message,
                           (Evidence("setting", ctx.where(d.origin), d.message),))
         elif d.severity == "warning" and not (u.load_state is LoadState.ERROR and _fatal(d)):
