@@ -323,3 +323,19 @@ def test_non_root_dry_run_shows_the_plan_and_acting_says_what_to_run(tmp_path, c
         assert fr.diff(fr.snapshot(root, skip=None), before) == []
     finally:
         shutil.rmtree(base)
+
+
+def test_a_small_address_space_still_gets_the_answer():
+    """The command thread asks for a deep stack (dependency chains thousands deep); where the address space is
+    too small for it (ulimit -v), the command runs on the usual stack instead of dying in a traceback."""
+    import resource
+
+    root = str(REPO / "examples" / "roots" / "masked-dependency")
+    want = proc("--root", root, "why", "app.service")
+
+    def small() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+
+    got = proc("--root", root, "why", "app.service", preexec_fn=small)
+    assert "Traceback" not in got.stderr and "can't start new thread" not in got.stderr
+    assert (got.returncode, got.stdout) == (want.returncode, want.stdout) and want.returncode == 1

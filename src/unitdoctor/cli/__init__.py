@@ -93,6 +93,9 @@ def _deep(run: Callable[[], int]) -> int:
     try:
         t = threading.Thread(target=body, name="unitdoctor", daemon=True)
         t.start()
+    except RuntimeError:  # no room for that stack (ulimit -v, a small container): the usual one
+        sys.setrecursionlimit(limit)
+        return run()
     finally:
         threading.stack_size(old)
     try:
