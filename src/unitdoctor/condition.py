@@ -391,7 +391,7 @@ def _needs_update(c: Condition, env: Environment) -> _Result:
 
 
 def _first_boot(c: Condition, env: Environment) -> _Result:
-    want = _parse_bool(c.parameter)
+    want = unitfile.parse_boolean(c.parameter)
     if want is None:
         raise _Error(f"not a boolean: {c.parameter}")
     if env.live:
@@ -544,15 +544,6 @@ def _undecidable(what: str) -> Callable[[Condition, Environment], _Result]:
     def test(c: Condition, env: Environment) -> _Result:
         return None, f"{what} is known only on the machine that runs it"
     return test
-
-
-def _parse_bool(v: str) -> Optional[bool]:
-    v = v.strip().lower()
-    if v in ("1", "yes", "y", "true", "t", "on"):
-        return True
-    if v in ("0", "no", "n", "false", "f", "off"):
-        return False
-    return None
 
 
 _TESTS: dict[str, Callable[[Condition, Environment], _Result]] = {

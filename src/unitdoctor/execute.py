@@ -211,7 +211,7 @@ class Checker:
             return unit.last("Service", key)
 
         dyn = last("DynamicUser")
-        dynamic = dyn is not None and dyn.value.strip().lower() in ("1", "yes", "y", "true", "t", "on")
+        dynamic = dyn is not None and unitfile.parse_boolean(dyn.value) is True
 
         # Settings that apply to every process: what fails first decides.
         env_files = self._environment_files(unit, expand)

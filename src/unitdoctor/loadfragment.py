@@ -18,18 +18,10 @@ from . import execute, extract, specifiers, unitfile
 from .origin import Origin
 from .records import dataclass
 from .rootfs import Root
+from .unitfile import parse_boolean
 
 if TYPE_CHECKING:  # calendar: imported by the functions that read a timer
     from . import calendar
-
-
-def parse_bool(v: str) -> Optional[bool]:
-    v = v.strip().lower()
-    if v in ("1", "yes", "y", "true", "t", "on"):
-        return True
-    if v in ("0", "no", "n", "false", "f", "off"):
-        return False
-    return None
 
 
 # -- verification: settings that make a unit bad-setting ------------------------------------------
@@ -229,7 +221,7 @@ def _fatal_setting_problem(a: unitfile.Assignment, expand: _Expand = None,
 
     bad_specifier = bool(specifiers.unknown_specifiers(value))
     if key == "DynamicUser":
-        return None if parse_bool(value) is not None else fatal(f"Failed to parse boolean value: {value}")
+        return None if parse_boolean(value) is not None else fatal(f"Failed to parse boolean value: {value}")
     if key in ("User", "Group", "SocketUser", "SocketGroup", "SupplementaryGroups"):
         if key.startswith("Socket") and a.section != "Socket":
             return None
@@ -412,7 +404,7 @@ def timer_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[s
         if a.section != "Timer":
             continue
         if a.key in flags:
-            b = parse_bool(a.value)
+            b = parse_boolean(a.value)
             if b is None:
                 diags.append(unitfile.Diagnostic("warning", f"Failed to parse boolean value, ignoring: {a.value}",
                                                  a.origin))
@@ -513,7 +505,7 @@ def socket_values(assignments: Sequence[unitfile.Assignment], expand: Callable[[
         if a.section != "Socket":
             continue
         if a.key == "Accept":
-            b = parse_bool(a.value)
+            b = parse_boolean(a.value)
             if b is not None:
                 accept = b
         elif a.key == "Service":
@@ -659,8 +651,8 @@ _CHECKED_SETTINGS: dict[tuple[str, str], tuple[Callable[[str], bool], str]] = {
     ("Unit", "FailureAction"): (EMERGENCY_ACTIONS.__contains__, "Failed to parse FailureAction="),
     ("Service", "Type"): (execute.SERVICE_TYPES.__contains__, "Failed to parse service type"),
     ("Service", "Restart"): (RESTART_MODES.__contains__, "Failed to parse service restart specifier"),
-    ("Service", "RemainAfterExit"): (lambda v: parse_bool(v) is not None, "Failed to parse boolean value"),
-    ("Socket", "Accept"): (lambda v: parse_bool(v) is not None, "Failed to parse boolean value"),
+    ("Service", "RemainAfterExit"): (lambda v: parse_boolean(v) is not None, "Failed to parse boolean value"),
+    ("Socket", "Accept"): (lambda v: parse_boolean(v) is not None, "Failed to parse boolean value"),
     ("Service", "KillMode"): (KILL_MODES.__contains__, "Failed to parse kill mode specification"),
     ("Socket", "KillMode"): (KILL_MODES.__contains__, "Failed to parse kill mode specification"),
 }
@@ -765,8 +757,8 @@ def verify(unit_id: str, assignments: Sequence[unitfile.Assignment], diags: list
         has_success = _success_action(assignments)
         bus = bus_name(assignments, expand, diags)
         stype = settled_type(assignments, bus is not None, bool(start))
-        rae = _last_valid(assignments, "Service", "RemainAfterExit", lambda v: parse_bool(v) is not None)
-        remain = bool(rae and parse_bool(rae.value))
+        rae = _last_valid(assignments, "Service", "RemainAfterExit", lambda v: parse_boolean(v) is not None)
+        remain = bool(rae and parse_boolean(rae.value))
         if not start and not stop and not has_success:
             return fatal("Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.")
         if stype != "oneshot" and not start:

@@ -32,7 +32,6 @@ from .loadfragment import (
     bus_name,
     exec_lists,
     ignored_settings,
-    parse_bool,
     parse_failure,
     path_specs,
     root_time_zones,
@@ -528,7 +527,7 @@ class Manager:
                 if d.kind is Dep.TRIGGERS and self.load(d.target).id == key:
                     found.append((n, "triggers"))
             accept = t.last("Socket", "Accept") if n.endswith(".socket") else None
-            if accept is not None and parse_bool(accept.value) and names.prefix_of(n) + "@.service" == key:
+            if accept is not None and unitfile.parse_boolean(accept.value) and names.prefix_of(n) + "@.service" == key:
                 found.append((n, "accept"))
         found += self._instance_triggers(name)
         out: list[tuple[str, str]] = []
@@ -981,7 +980,7 @@ class Manager:
             accept = last("Socket", "Accept")
             svc = last("Socket", "Service")
             target = self._trigger_target(unit_id, svc, diags, fragment) if svc and svc.value else None
-            if not (accept and parse_bool(accept.value)):
+            if not (accept and unitfile.parse_boolean(accept.value)):
                 if svc and target:
                     out.append(Dependency(Dep.TRIGGERS, unit_id, target, svc.origin, "fragment"))
                 else:
@@ -1006,7 +1005,7 @@ class Manager:
                 default = "system.slice" if self.scope is Scope.SYSTEM else "app.slice"
                 out.append(Dependency(Dep.SLICE, unit_id, default, implicit, "implicit"))
         dd = last("Unit", "DefaultDependencies")
-        if (self.scope is Scope.SYSTEM and (dd is None or parse_bool(dd.value) is not False)
+        if (self.scope is Scope.SYSTEM and (dd is None or unitfile.parse_boolean(dd.value) is not False)
                 and utype in ("service", "socket", "timer", "path")):
             out.append(Dependency(Dep.REQUIRES, unit_id, "sysinit.target",
                                   Origin(f"(default dependencies of {unit_id})"), "default"))

@@ -414,3 +414,13 @@ def _valid_char_size(data: bytes, i: int) -> int:
         return 0
     char = _decode_utf8(data[i : i + size])
     return size if char is not None and len(char) == 1 else 0
+
+
+def parse_boolean(v: str) -> Optional[bool]:
+    """A boolean setting's value as systemd's ``parse_boolean`` reads it (parse-util.c); None if it is none."""
+    v = v.strip().lower()
+    if v in ("1", "yes", "y", "true", "t", "on"):
+        return True
+    if v in ("0", "no", "n", "false", "f", "off"):
+        return False
+    return None
