@@ -778,6 +778,14 @@ def _plan_record(plan: Plan) -> list[dict[str, Any]]:
 # -- running ------------------------------------------------------------------------------------------
 
 
+def _abandon(entry: Entry, j: Journal, root: Root, ops: ManagerOps, s: Step, message: str) -> None:
+    """Step ``s`` failed with ``message``: record it, then roll back what the entry already did."""
+    s.state, s.message = StepState.FAILED, message
+    entry.status = ROLLING_BACK
+    j.save(entry)
+    _rollback(entry, j, root, ops)
+
+
 def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *, strict: bool) -> None:
     """Carry out ``entry``'s planned steps in order, saving progress after each; roll back on a file failure."""
     for idx, s in enumerate(entry.steps):
@@ -790,11 +798,8 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             try:
                 how = _transition(root, s.path, s.before, s.after, strict=strict, park=park)
             except (Conflict, OSError) as e:
-                s.state = StepState.FAILED
-                s.message = str(e) if isinstance(e, Conflict) else f"{root.display(s.path)}: {e.strerror}"
-                entry.status = ROLLING_BACK
-                j.save(entry)
-                _rollback(entry, j, root, ops)
+                _abandon(entry, j, root, ops, s,
+                         str(e) if isinstance(e, Conflict) else f"{root.display(s.path)}: {e.strerror}")
                 return
             hooks.point(f"step-{idx}-acted")
             s.state = StepState.KEPT if how == "kept" else StepState.DONE
@@ -806,10 +811,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             try:
                 _by_manager(s, root, ops)
             except (ManagerError, OSError, Conflict) as e:
-                s.state, s.message = StepState.FAILED, f"{s.kind} {s.unit} through the manager: {e}"
-                entry.status = ROLLING_BACK
-                j.save(entry)
-                _rollback(entry, j, root, ops)
+                _abandon(entry, j, root, ops, s, f"{s.kind} {s.unit} through the manager: {e}")
                 return
             j.save(entry)
             hooks.point(f"step-{idx}-recorded")
@@ -818,10 +820,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             try:
                 removed = ops.disable([s.unit or ""], s.runtime)
             except (ManagerError, OSError) as e:
-                s.state, s.message = StepState.FAILED, f"disable {s.unit} through the manager: {e}"
-                entry.status = ROLLING_BACK
-                j.save(entry)
-                _rollback(entry, j, root, ops)
+                _abandon(entry, j, root, ops, s, f"disable {s.unit} through the manager: {e}")
                 return
             left = [p for p, st in s.created if st.type == "symlink" and not _current(root, p).matches(ABSENT)]
             s.state = StepState.FAILED if left else StepState.DONE
@@ -834,10 +833,7 @@ def _run(entry: Entry, j: Journal, root: Root, ops: ManagerOps, hooks: Hooks, *,
             try:
                 created = ops.enable([s.unit or ""], s.runtime)
             except (ManagerError, OSError) as e:
-                s.state, s.message = StepState.FAILED, f"enable {s.unit}: {e}"
-                entry.status = ROLLING_BACK
-                j.save(entry)
-                _rollback(entry, j, root, ops)
+                _abandon(entry, j, root, ops, s, f"enable {s.unit}: {e}")
                 return
             if created:
                 s.created = [(p, st) for p, st in s.created if st.type == "dir"] + \
